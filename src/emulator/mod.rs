@@ -1,0 +1,1 @@
+//! Local Cognito user-pool emulator (awsJson1_1 over HTTP).

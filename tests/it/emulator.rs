@@ -1,0 +1,1 @@
+//! End-to-end tests of the emulator through the real AWS SDK.

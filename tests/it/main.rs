@@ -1,0 +1,3 @@
+//! One integration-test binary; themed modules below.
+
+mod emulator;
