@@ -1,5 +1,19 @@
-//! cognito-bulk: bulk attribute updates for Amazon Cognito user pools.
+//! cognito-bulk: change attributes of existing Amazon Cognito users in bulk, from a CSV file.
 //!
-//! (Architecture overview: see ARCHITECTURE.md.)
+//! The architecture (data flow, module map, design decisions) is described in `ARCHITECTURE.md`.
 
+pub mod app;
+pub mod cli;
+pub mod cognito;
+pub mod config;
 pub mod emulator;
+pub mod error;
+pub mod exec;
+pub mod exit_code;
+pub mod input;
+pub mod preflight;
+pub mod report;
+pub mod schema;
+pub mod signals;
+pub mod target;
+pub mod telemetry;

@@ -1,0 +1,211 @@
+//! The command line, as typed: clap definitions of every subcommand and flag, and nothing else.
+//!
+//! Flags are `Option<T>` without clap defaults so that the layers resolve in one place
+//! ([`crate::config`]): built-in defaults < config file < environment (`COGNITO_BULK_*`) < flags.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::emulator::EmulatorArgs;
+
+/// Change attributes of existing Amazon Cognito users in bulk, from a CSV file.
+///
+/// One AdminUpdateUserAttributes call per row, behind a rate limiter that never exceeds --rate and slows down
+/// when Cognito throttles. Every input row ends in the report exactly once. Without a real user pool id the job
+/// runs against the built-in local emulator: nothing reaches AWS by accident.
+#[derive(Debug, Parser)]
+#[command(name = "cognito-bulk", version, propagate_version = true, max_term_width = 110)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Update users' attributes from a CSV file (one AdminUpdateUserAttributes call per row).
+    Update(UpdateArgs),
+    /// Check a CSV file without writing anything: every row check of `update`, plus the pool's schema when a
+    /// pool is reachable.
+    Validate(ValidateArgs),
+    /// Run the local Cognito-compatible emulator (for trying the tool and testing your own Cognito code).
+    Emulator(EmulatorArgs),
+}
+
+/// Where the job goes and how the input is read; shared by `update` and `validate`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct CommonArgs {
+    /// The CSV file to read (`-` reads standard input). The header names the key column and the attributes.
+    #[arg(value_name = "CSV")]
+    pub csv: PathBuf,
+
+    /// Config file (TOML; keys as in the shipped config.toml). [env: COGNITO_BULK_CONFIG]
+    #[arg(long, value_name = "PATH", env = "COGNITO_BULK_CONFIG", hide_env = true)]
+    pub config: Option<PathBuf>,
+
+    /// User pool id. A real id (`us-east-1_AbC123`) sends to AWS; a `local_*` id runs on the built-in emulator.
+    /// [default: local_SamplePool1] [env: COGNITO_BULK_USER_POOL_ID]
+    #[arg(long, value_name = "ID", env = "COGNITO_BULK_USER_POOL_ID", hide_env = true)]
+    pub user_pool_id: Option<String>,
+
+    /// AWS Region [default: the Region in the pool id] [env: COGNITO_BULK_REGION]
+    #[arg(long, value_name = "REGION", env = "COGNITO_BULK_REGION", hide_env = true)]
+    pub region: Option<String>,
+
+    /// AWS shared-config profile for credentials [default: the standard credential chain]
+    /// [env: COGNITO_BULK_PROFILE]
+    #[arg(long, value_name = "NAME", env = "COGNITO_BULK_PROFILE", hide_env = true)]
+    pub profile: Option<String>,
+
+    /// Send to this Cognito-compatible endpoint instead of AWS or the built-in emulator (for example a
+    /// `cognito-bulk emulator` started by hand) [env: COGNITO_BULK_ENDPOINT_URL]
+    #[arg(long, value_name = "URL", env = "COGNITO_BULK_ENDPOINT_URL", hide_env = true)]
+    pub endpoint_url: Option<String>,
+
+    /// Seed file (pools and users) for the built-in emulator used with `local_*` pool ids
+    /// [default: sample-data/seed.json] [env: COGNITO_BULK_EMULATOR_SEED]
+    #[arg(long, value_name = "PATH", env = "COGNITO_BULK_EMULATOR_SEED", hide_env = true)]
+    pub emulator_seed: Option<PathBuf>,
+
+    /// Name of the column that holds the user key (a username, a verified alias or a `sub`)
+    /// [default: `username`, else `cognito:username`] [env: COGNITO_BULK_USERNAME_COLUMN]
+    #[arg(long, value_name = "NAME", env = "COGNITO_BULK_USERNAME_COLUMN", hide_env = true)]
+    pub username_column: Option<String>,
+
+    /// Add attribute NAME=VALUE to every row (repeatable), e.g. `--set email_verified=true`.
+    /// [env: COGNITO_BULK_SET, pairs separated by `;`]
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+
+    /// Report file (CSV, one row per input row) [default: <input name>-<UTC time>.report.csv]
+    /// [env: COGNITO_BULK_REPORT]
+    #[arg(long, value_name = "PATH", env = "COGNITO_BULK_REPORT", hide_env = true)]
+    pub report: Option<PathBuf>,
+
+    /// Log format on standard error [default: text] [env: COGNITO_BULK_LOG_FORMAT]
+    #[arg(long, value_name = "FORMAT", env = "COGNITO_BULK_LOG_FORMAT", hide_env = true)]
+    pub log_format: Option<LogFormat>,
+
+    /// No banner, progress bar or status lines; errors and the final summary only [env: COGNITO_BULK_QUIET]
+    #[arg(long, env = "COGNITO_BULK_QUIET", hide_env = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct UpdateArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// Ceiling on requests per second, retries included. Cognito's UserUpdate quota (25/s) is shared with your
+    /// live traffic; the job also slows down by itself when throttled [default: 10] [env: COGNITO_BULK_RATE]
+    #[arg(long, value_name = "PER_SECOND", env = "COGNITO_BULK_RATE", hide_env = true)]
+    pub rate: Option<f64>,
+
+    /// Most requests in flight at once [default: 16] [env: COGNITO_BULK_CONCURRENCY]
+    #[arg(long, value_name = "N", env = "COGNITO_BULK_CONCURRENCY", hide_env = true)]
+    pub concurrency: Option<usize>,
+
+    /// Most attempts per row for transient errors (server errors, timeouts, dropped connections). Throttled
+    /// attempts do not count: they are bounded by --max-row-time [default: 5] [env: COGNITO_BULK_MAX_ATTEMPTS]
+    #[arg(long, value_name = "N", env = "COGNITO_BULK_MAX_ATTEMPTS", hide_env = true)]
+    pub max_attempts: Option<u32>,
+
+    /// Timeout of one HTTP attempt, e.g. `10s` [default: 10s] [env: COGNITO_BULK_ATTEMPT_TIMEOUT]
+    #[arg(long, value_name = "DURATION", env = "COGNITO_BULK_ATTEMPT_TIMEOUT", hide_env = true)]
+    pub attempt_timeout: Option<String>,
+
+    /// Time budget of one row across all its attempts and backoffs, e.g. `15m` [default: 15m]
+    /// [env: COGNITO_BULK_MAX_ROW_TIME]
+    #[arg(long, value_name = "DURATION", env = "COGNITO_BULK_MAX_ROW_TIME", hide_env = true)]
+    pub max_row_time: Option<String>,
+
+    /// Stop the run (remaining rows `not_attempted`) once this many rows have failed [default: no limit]
+    /// [env: COGNITO_BULK_MAX_FAILURES]
+    #[arg(long, value_name = "N", env = "COGNITO_BULK_MAX_FAILURES", hide_env = true)]
+    pub max_failures: Option<u64>,
+
+    /// Stop the run once more than this fraction of finished rows failed (checked after 100 rows), e.g. `0.1`
+    /// [default: no limit] [env: COGNITO_BULK_MAX_FAILURE_RATIO]
+    #[arg(long, value_name = "RATIO", env = "COGNITO_BULK_MAX_FAILURE_RATIO", hide_env = true)]
+    pub max_failure_ratio: Option<f64>,
+
+    /// Stop the run after this many consecutive rows fail with the same error code [default: 25]
+    /// [env: COGNITO_BULK_MAX_CONSECUTIVE_FAILURES]
+    #[arg(long, value_name = "N", env = "COGNITO_BULK_MAX_CONSECUTIVE_FAILURES", hide_env = true)]
+    pub max_consecutive_failures: Option<u64>,
+
+    /// After SIGINT/SIGTERM, how long rows in flight may take to finish, e.g. `30s` [default: 30s]
+    /// [env: COGNITO_BULK_SHUTDOWN_GRACE]
+    #[arg(long, value_name = "DURATION", env = "COGNITO_BULK_SHUTDOWN_GRACE", hide_env = true)]
+    pub shutdown_grace: Option<String>,
+
+    /// Continue the run recorded in --report: skip rows already `updated` or `unchanged`, run the rest.
+    /// Refuses if the input changed since the report was written.
+    #[arg(long)]
+    pub resume: bool,
+
+    /// Like --resume, but run only the rows the report lists as `failed`.
+    #[arg(long, conflicts_with = "resume")]
+    pub retry_failed: bool,
+
+    /// Replace an existing report file instead of refusing to start.
+    #[arg(long, conflicts_with_all = ["resume", "retry_failed"])]
+    pub overwrite: bool,
+
+    /// Check everything (pre-flight and, with a reachable pool, its schema) and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Start even if some rows are invalid; they are reported `invalid` and never sent
+    /// [env: COGNITO_BULK_SKIP_INVALID]
+    #[arg(long, env = "COGNITO_BULK_SKIP_INVALID", hide_env = true)]
+    pub skip_invalid: bool,
+
+    /// Allow rows that change `email` or `phone_number` without marking them verified; Cognito sends each such
+    /// user a verification message [env: COGNITO_BULK_ALLOW_VERIFICATION_MESSAGES]
+    #[arg(long, env = "COGNITO_BULK_ALLOW_VERIFICATION_MESSAGES", hide_env = true)]
+    pub allow_verification_messages: bool,
+
+    /// Read each user first (AdminGetUser, on the separate read quota) and skip rows whose values already match;
+    /// they are reported `unchanged` [env: COGNITO_BULK_SKIP_UNCHANGED]
+    #[arg(long, env = "COGNITO_BULK_SKIP_UNCHANGED", hide_env = true)]
+    pub skip_unchanged: bool,
+
+    /// Ceiling on AdminGetUser requests per second for --skip-unchanged and --undo-file (UserRead quota: 120/s)
+    /// [default: 50] [env: COGNITO_BULK_READ_RATE]
+    #[arg(long, value_name = "PER_SECOND", env = "COGNITO_BULK_READ_RATE", hide_env = true)]
+    pub read_rate: Option<f64>,
+
+    /// Write each changed user's previous values to this CSV (input format), so that
+    /// `cognito-bulk update <undo file>` restores them.
+    #[arg(long, value_name = "PATH")]
+    pub undo_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// Check offline only: do not read the pool's schema even when a pool is configured.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

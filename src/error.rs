@@ -1,0 +1,139 @@
+//! Typed errors of the run, one enum per layer, and [`RunError`]: the only error type `main` sees and maps to an
+//! exit code (in [`RunError::exit_code`]).
+//!
+//! Row-level failures are not errors here: they are report rows and counters (see [`crate::report`]).
+
+use std::path::PathBuf;
+
+use crate::exit_code;
+
+/// A problem with a flag, an environment variable or a config file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("failed to read config file {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("failed to parse config file {}: {source}", path.display())]
+    Parse { path: PathBuf, source: toml::de::Error },
+    #[error("invalid {key} (--{flag} / COGNITO_BULK_{env} / config key `{key}`): {message}")]
+    Invalid { key: String, flag: String, env: String, message: String },
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl ConfigError {
+    /// An invalid value of config key `key` (named with its flag and environment variable too).
+    pub fn invalid(key: &str, message: impl Into<String>) -> Self {
+        ConfigError::Invalid {
+            key: key.to_string(),
+            flag: key.replace('_', "-"),
+            env: key.to_ascii_uppercase(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A problem with the input file as a whole; the job stops before any call.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("failed to read {}: {source}", path.display())]
+    Open { path: PathBuf, source: std::io::Error },
+    #[error("{}:1: the file is empty; expected a header row naming the key column and the attributes", path.display())]
+    NoHeader { path: PathBuf },
+    #[error("{}:1: no key column: {message}", path.display())]
+    NoKeyColumn { path: PathBuf, message: String },
+    #[error("{}:1: column {column} `{name}` appears twice in the header", path.display())]
+    DuplicateColumn { path: PathBuf, column: usize, name: String },
+    #[error("{}:1: {message}", path.display())]
+    Header { path: PathBuf, message: String },
+    #[error("{}:{line}: {message}", path.display())]
+    Csv { path: PathBuf, line: u64, message: String },
+    #[error("{}: {message}", path.display())]
+    Changed { path: PathBuf, message: String },
+}
+
+/// A problem with the report file (or the undo file).
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("failed to create report {} (choose another path with --report): {source}", path.display())]
+    Create { path: PathBuf, source: std::io::Error },
+    #[error(
+        "report {} already exists: pass --resume to continue that run, --overwrite to replace it, \
+         or --report to choose another path",
+        path.display()
+    )]
+    Exists { path: PathBuf },
+    #[error("failed to read report {} to resume it: {message}", path.display())]
+    Journal { path: PathBuf, message: String },
+    #[error("failed to write report {}: {source}", path.display())]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+/// Everything that ends a run without a per-row outcome for every row, plus refusals before the first call.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    #[error("refused to start: {invalid} of {total} rows are invalid (listed above); fix them, or pass --skip-invalid to send only the valid rows")]
+    InvalidRows { invalid: u64, total: u64 },
+    #[error("refused to start: {0}")]
+    Refused(String),
+    #[error("failed to reach the user pool: {0}")]
+    Target(String),
+    #[error("failed to start the built-in emulator: {0}")]
+    Emulator(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl RunError {
+    /// The one map from errors to exit codes.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            RunError::Config(_) => exit_code::USAGE,
+            RunError::Report(ReportError::Create { .. } | ReportError::Exists { .. }) => exit_code::USAGE,
+            RunError::Report(ReportError::Journal { .. }) => exit_code::INPUT,
+            RunError::Report(ReportError::Write { .. }) => exit_code::INTERNAL,
+            RunError::Input(_) | RunError::InvalidRows { .. } => exit_code::INPUT,
+            RunError::Refused(_) => exit_code::REFUSED,
+            RunError::Target(_) => exit_code::STOPPED,
+            RunError::Emulator(_) => exit_code::USAGE,
+            RunError::Internal(_) => exit_code::INTERNAL,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_kind_has_its_documented_code() {
+        let p = || PathBuf::from("in.csv");
+        let cases: Vec<(RunError, i32)> = vec![
+            (ConfigError::invalid("rate", "x").into(), 2),
+            (ReportError::Exists { path: p() }.into(), 2),
+            (InputError::NoHeader { path: p() }.into(), 3),
+            (RunError::InvalidRows { invalid: 1, total: 2 }, 3),
+            (ReportError::Journal { path: p(), message: "x".into() }.into(), 3),
+            (RunError::Refused("x".into()), 6),
+            (RunError::Target("x".into()), 5),
+            (RunError::Internal("x".into()), 1),
+        ];
+        for (err, code) in cases {
+            assert_eq!(err.exit_code(), code, "{err}");
+        }
+    }
+
+    #[test]
+    fn config_errors_name_flag_env_and_key() {
+        let msg = ConfigError::invalid("max_row_time", "bad").to_string();
+        assert_eq!(
+            msg,
+            "invalid max_row_time (--max-row-time / COGNITO_BULK_MAX_ROW_TIME / config key `max_row_time`): bad"
+        );
+    }
+}

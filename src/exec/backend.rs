@@ -1,0 +1,43 @@
+//! The seam between the executor and the service: [`Backend`] sends one update and returns either [`Applied`]
+//! or a classified [`CallError`]. The Cognito implementation lives in [`crate::cognito`]; tests use scripted fakes.
+
+use std::future::Future;
+
+use crate::input::row::UpdateRequest;
+
+/// What the executor does with a failed attempt (the classification table is in [`crate::cognito::classify`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// The service is over its request-rate quota: slow down, retry; does not use up the row's attempts.
+    Throttled,
+    /// A transient failure (server error, timeout, dropped connection): retry with backoff, up to the attempt limit.
+    Transient,
+    /// The credentials expired: retry once they have been refreshed; does not use up the row's attempts.
+    CredentialsExpired,
+    /// A problem with this row (unknown user, rejected value...): no retry, the row fails.
+    FailRow,
+    /// A problem with the whole run (pool missing, permissions, credentials): the row fails and the run stops.
+    StopRun,
+}
+
+/// A failed attempt, classified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallError {
+    pub disposition: Disposition,
+    /// The service's error code (`TooManyRequestsException`) or a transport condition (`Timeout`, `ConnectionError`).
+    pub code: String,
+    pub message: String,
+    pub request_id: Option<String>,
+}
+
+/// A successful call.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    pub request_id: Option<String>,
+}
+
+/// Sends one update. Implementations must not retry: the executor owns retries, so every attempt is rate-limited
+/// and counted.
+pub trait Backend: Send + Sync + 'static {
+    fn update(&self, request: &UpdateRequest) -> impl Future<Output = Result<Applied, CallError>> + Send;
+}

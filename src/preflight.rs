@@ -1,0 +1,214 @@
+//! The pre-flight: one streaming look at the whole file before the first call. It finds every file-level
+//! problem (so the job stops before sending anything), checks every row, counts the rows to send and the
+//! verification messages they would cause, and checks a report being resumed against the input.
+//!
+//! [`RowPlanner`] decides what happens to each row; the pre-flight and the execution pass both use it, so they
+//! always agree.
+
+use crate::error::InputError;
+use crate::input::duplicates::{CandidateFilter, DuplicateTracker};
+use crate::input::header::Header;
+use crate::input::reader::CsvInput;
+use crate::input::row::{Attribute, RowId, RowProblem, UpdateRequest};
+use crate::input::validate::check_row;
+use crate::report::journal::Journal;
+use crate::report::outcome::Status;
+use crate::schema::PoolSchema;
+
+/// Problems listed in full on the terminal; the rest are counted (all are in the report).
+pub const MAX_LISTED_PROBLEMS: usize = 50;
+
+/// Which rows of an earlier report run again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResumeMode {
+    /// A new run: every row.
+    Fresh,
+    /// Skip rows already `updated` or `unchanged`; run the rest.
+    Resume,
+    /// Run only rows the report lists as `failed` (and rows it does not list at all).
+    RetryFailed,
+}
+
+/// What happens to one row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RowPlan {
+    Send(UpdateRequest),
+    Invalid(RowProblem),
+    /// An outcome from the earlier report, kept as it is.
+    Carry(Status),
+}
+
+/// Decides each row's plan; one per pass.
+pub struct RowPlanner<'a> {
+    pub header: Header,
+    pub set: &'a [Attribute],
+    pub duplicates: DuplicateTracker,
+    pub journal: Option<&'a Journal>,
+    pub mode: ResumeMode,
+    pub schema: Option<&'a PoolSchema>,
+    pub input: &'a CsvInput,
+}
+
+impl RowPlanner<'_> {
+    pub fn plan(&mut self, line: u64, record: &csv::StringRecord) -> Result<(RowId, String, RowPlan), InputError> {
+        let id = RowId { line, hash: RowId::hash_fields(record.iter()) };
+        let username = record.get(self.header.key).unwrap_or_default().to_string();
+        if let Some(entry) = self.journal.and_then(|j| j.get(line)) {
+            if entry.hash != id.hash {
+                return Err(InputError::Changed {
+                    path: self.input.display().to_path_buf(),
+                    message: format!(
+                        "line {line} differs from the row the report recorded: the input changed since the report \
+                         was written, so it cannot be resumed safely (start a new run with another --report)"
+                    ),
+                });
+            }
+            let carry = match self.mode {
+                ResumeMode::Fresh => false,
+                ResumeMode::Resume => entry.status.is_done(),
+                ResumeMode::RetryFailed => entry.status != Status::Failed,
+            };
+            if carry {
+                // Keep the duplicate tracker in step with a full pass.
+                let _ = self.duplicates.check(&username, line);
+                return Ok((id, username, RowPlan::Carry(entry.status)));
+            }
+        }
+        let plan = match check_row(&self.header, record, self.set) {
+            Err(problem) => {
+                let _ = self.duplicates.check(&username, line);
+                RowPlan::Invalid(problem)
+            }
+            Ok(request) => match self.duplicates.check(&username, line) {
+                Some(first) => RowPlan::Invalid(RowProblem::new(
+                    Some(self.header.key_name()),
+                    format!("the same user as line {first}: one row per user"),
+                )),
+                None => match self.schema.map(|s| s.check(&request)) {
+                    Some(Err(problem)) => RowPlan::Invalid(problem),
+                    _ => RowPlan::Send(request),
+                },
+            },
+        };
+        Ok((id, username, plan))
+    }
+}
+
+/// A row problem found by the pre-flight.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub line: u64,
+    pub username: String,
+    pub problem: RowProblem,
+}
+
+/// What the pre-flight found.
+#[derive(Debug, Default)]
+pub struct Preflight {
+    pub total: u64,
+    pub to_send: u64,
+    pub carried: u64,
+    pub invalid: u64,
+    pub problems: Vec<Problem>,
+    /// Rows that change `email` without `email_verified=true` in the same row.
+    pub email_messages: u64,
+    /// Rows that change `phone_number` without `phone_number_verified=true` in the same row.
+    pub sms_messages: u64,
+    pub ignored_columns: Vec<String>,
+}
+
+/// Whether a request makes Cognito send a verification message: email or phone changes without the matching
+/// `*_verified=true` in the same call (cognito-facts.md §3.2–3.3).
+pub fn verification_messages(request: &UpdateRequest) -> (bool, bool) {
+    let unverified = |attr: &str, flag: &str| {
+        request.get(attr).is_some_and(|v| !v.is_empty()) && request.get(flag) != Some("true")
+    };
+    (unverified("email", "email_verified"), unverified("phone_number", "phone_number_verified"))
+}
+
+/// Everything a pass needs besides the file.
+pub struct PassSpec<'a> {
+    pub input: &'a CsvInput,
+    pub username_column: Option<&'a str>,
+    pub set: &'a [Attribute],
+    pub journal: Option<&'a Journal>,
+    pub mode: ResumeMode,
+    pub schema: Option<&'a PoolSchema>,
+}
+
+impl<'a> PassSpec<'a> {
+    fn set_names(&self) -> Vec<&'a str> {
+        self.set.iter().map(|a| a.name.as_str()).collect()
+    }
+
+    /// Opens a pass with its planner (duplicates already known from [`scan`]).
+    pub fn open(
+        &self,
+        duplicates: DuplicateTracker,
+    ) -> Result<(RowPlanner<'a>, crate::input::reader::Rows), InputError> {
+        let (header, rows) = self.input.rows(self.username_column, &self.set_names())?;
+        let planner = RowPlanner {
+            header,
+            set: self.set,
+            duplicates,
+            journal: self.journal,
+            mode: self.mode,
+            schema: self.schema,
+            input: self.input,
+        };
+        Ok((planner, rows))
+    }
+}
+
+/// Pass 1: reads every record once, finding every file-level problem (nothing has been sent yet) and the keys
+/// that may repeat. Returns the duplicate tracker for the later passes.
+pub fn scan_keys(spec: &PassSpec<'_>) -> Result<DuplicateTracker, InputError> {
+    let (header, mut rows) = spec.input.rows(spec.username_column, &spec.set_names())?;
+    let mut filter = CandidateFilter::default();
+    while let Some((_, record)) = rows.next_record()? {
+        filter.observe(record.get(header.key).unwrap_or_default());
+    }
+    Ok(filter.into_tracker())
+}
+
+/// Pass 2: plans every row as the execution pass will, and counts what it found.
+pub fn scan_rows(spec: &PassSpec<'_>, duplicates: &DuplicateTracker) -> Result<Preflight, InputError> {
+    let (mut planner, mut rows) = spec.open(duplicates.restart())?;
+    let mut pre = Preflight { ignored_columns: planner.header.ignored.clone(), ..Preflight::default() };
+    let mut seen_lines = 0usize;
+    while let Some((line, record)) = rows.next_record()? {
+        pre.total += 1;
+        if spec.journal.is_some_and(|j| j.get(line).is_some()) {
+            seen_lines += 1;
+        }
+        let (_, username, plan) = planner.plan(line, record)?;
+        match plan {
+            RowPlan::Send(request) => {
+                pre.to_send += 1;
+                let (email, sms) = verification_messages(&request);
+                pre.email_messages += u64::from(email);
+                pre.sms_messages += u64::from(sms);
+            }
+            RowPlan::Invalid(problem) => {
+                pre.invalid += 1;
+                if pre.problems.len() < MAX_LISTED_PROBLEMS {
+                    pre.problems.push(Problem { line, username, problem });
+                }
+            }
+            RowPlan::Carry(_) => pre.carried += 1,
+        }
+    }
+    if let Some(journal) = spec.journal
+        && seen_lines != journal.len()
+    {
+        return Err(InputError::Changed {
+            path: spec.input.display().to_path_buf(),
+            message: format!(
+                "the report records {} lines that are not rows of this input: the input changed since the report \
+                 was written, so it cannot be resumed safely",
+                journal.len() - seen_lines
+            ),
+        });
+    }
+    Ok(pre)
+}

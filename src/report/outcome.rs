@@ -1,0 +1,94 @@
+//! What happened to one input row: its [`Status`] and the details written to the report.
+
+use std::time::Duration;
+
+use crate::input::row::RowId;
+
+/// The final status of a row, as written in the report's `status` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    /// The update was applied.
+    Updated,
+    /// The user already had these values (`--skip-unchanged`); nothing was sent.
+    Unchanged,
+    /// The row was sent and did not succeed (see `error_code`).
+    Failed,
+    /// The row failed a check and was never sent.
+    Invalid,
+    /// The run stopped before this row was sent.
+    NotAttempted,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [Status::Updated, Status::Unchanged, Status::Failed, Status::Invalid, Status::NotAttempted];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Updated => "updated",
+            Status::Unchanged => "unchanged",
+            Status::Failed => "failed",
+            Status::Invalid => "invalid",
+            Status::NotAttempted => "not_attempted",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Whether the row needs no more work (a resumed run skips it).
+    pub fn is_done(self) -> bool {
+        matches!(self, Status::Updated | Status::Unchanged)
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One report row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowOutcome {
+    pub id: RowId,
+    pub username: String,
+    pub status: Status,
+    pub attempts: u32,
+    pub error_code: String,
+    pub message: String,
+    pub request_id: String,
+    pub duration: Duration,
+    /// The attribute names sent (or that would have been sent), `;`-separated. Never the values.
+    pub attributes: String,
+    /// False for rows carried over from an earlier run's report (counted, not written again).
+    pub fresh: bool,
+}
+
+impl RowOutcome {
+    pub fn new(id: RowId, username: &str, status: Status) -> Self {
+        RowOutcome {
+            id,
+            username: username.to_string(),
+            status,
+            attempts: 0,
+            error_code: String::new(),
+            message: String::new(),
+            request_id: String::new(),
+            duration: Duration::ZERO,
+            attributes: String::new(),
+            fresh: true,
+        }
+    }
+
+    pub fn with_error(mut self, code: &str, message: impl Into<String>) -> Self {
+        self.error_code = code.to_string();
+        self.message = message.into();
+        self
+    }
+
+    pub fn with_attributes(mut self, names: String) -> Self {
+        self.attributes = names;
+        self
+    }
+}

@@ -1,0 +1,131 @@
+//! Live progress: an indicatif bar on standard error when it is a terminal; otherwise (cron, CI, Kubernetes) a
+//! one-line status in the log every [`LOG_INTERVAL`]; nothing with `--quiet`. Owned by the sink task.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::time::Instant;
+
+use crate::telemetry;
+
+/// How often the status line is logged when standard error is not a terminal.
+pub const LOG_INTERVAL: Duration = Duration::from_secs(10);
+
+/// What the progress line shows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct View {
+    pub done: u64,
+    pub total: u64,
+    pub updated: u64,
+    pub failed: u64,
+    pub throttled: u64,
+    /// Requests per second actually sent, over the last few seconds.
+    pub effective_rate: f64,
+    /// The adaptive rate the limiter allows now.
+    pub allowed_rate: f64,
+}
+
+impl View {
+    fn counters(&self) -> String {
+        format!(
+            "updated {} · failed {} · throttled {} · {:.1} req/s (limit now {:.1}/s)",
+            self.updated, self.failed, self.throttled, self.effective_rate, self.allowed_rate
+        )
+    }
+}
+
+pub enum Progress {
+    Bar(ProgressBar),
+    Log { next: Instant },
+    Off,
+}
+
+impl Progress {
+    pub fn new(total: u64, quiet: bool) -> Self {
+        if quiet {
+            return Progress::Off;
+        }
+        if !std::io::stderr().is_terminal() {
+            return Progress::Log { next: Instant::now() + LOG_INTERVAL };
+        }
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} rows · {per_sec} · ETA {eta} · {msg}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        telemetry::set_progress_bar(Some(bar.clone()));
+        Progress::Bar(bar)
+    }
+
+    pub fn update(&mut self, view: &View) {
+        match self {
+            Progress::Bar(bar) => {
+                bar.set_position(view.done);
+                bar.set_message(view.counters());
+            }
+            Progress::Log { next } => {
+                if Instant::now() >= *next {
+                    *next = Instant::now() + LOG_INTERVAL;
+                    tracing::info!(
+                        done = view.done,
+                        total = view.total,
+                        updated = view.updated,
+                        failed = view.failed,
+                        throttled = view.throttled,
+                        effective_rate = format!("{:.1}", view.effective_rate),
+                        "progress {}/{}: {}",
+                        view.done,
+                        view.total,
+                        view.counters()
+                    );
+                }
+            }
+            Progress::Off => {}
+        }
+    }
+
+    pub fn finish(&mut self) {
+        if let Progress::Bar(bar) = self {
+            bar.finish_and_clear();
+            telemetry::set_progress_bar(None);
+        }
+    }
+}
+
+/// The rate of a growing counter over a sliding window of recent samples.
+#[derive(Debug, Default)]
+pub struct RateMeter {
+    samples: std::collections::VecDeque<(Instant, u64)>,
+}
+
+impl RateMeter {
+    const WINDOW: Duration = Duration::from_secs(5);
+
+    pub fn sample(&mut self, now: Instant, count: u64) -> f64 {
+        self.samples.push_back((now, count));
+        while self.samples.len() > 2 && now.duration_since(self.samples[0].0) > Self::WINDOW {
+            self.samples.pop_front();
+        }
+        let (t0, c0) = self.samples[0];
+        let dt = now.duration_since(t0).as_secs_f64();
+        if dt <= 0.0 { 0.0 } else { (count - c0) as f64 / dt }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn rate_meter_measures_the_recent_window() {
+        let mut m = RateMeter::default();
+        let t = Instant::now();
+        assert_eq!(m.sample(t, 0), 0.0);
+        for s in 1..=10u64 {
+            let r = m.sample(t + Duration::from_secs(s), s * 20);
+            assert!((r - 20.0).abs() < 1e-9, "{r}");
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! A user pool's schema and settings, read once with DescribeUserPool, and the row checks that need it: the
+//! attribute exists and is mutable, its data type, string length and number range, and a required attribute is
+//! not emptied. Also the pool settings the verification-message guard explains.
+
+use std::collections::HashMap;
+
+use crate::input::row::{RowProblem, UpdateRequest};
+
+/// One schema attribute, with the name used in API calls (`custom:tier`, `dev:custom:x`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SchemaAttribute {
+    pub data_type: String,
+    pub mutable: bool,
+    pub required: bool,
+    pub min_length: Option<usize>,
+    pub max_length: Option<usize>,
+    pub min_value: Option<f64>,
+    pub max_value: Option<f64>,
+}
+
+/// The parts of DescribeUserPool the job uses.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PoolSchema {
+    pub attributes: HashMap<String, SchemaAttribute>,
+    pub username_attributes: Vec<String>,
+    pub alias_attributes: Vec<String>,
+    pub auto_verified: Vec<String>,
+    pub keep_original_until_verified: Vec<String>,
+    pub email_sending_account: Option<String>,
+    pub case_sensitive: bool,
+}
+
+impl PoolSchema {
+    /// Checks a request against the schema.
+    pub fn check(&self, request: &UpdateRequest) -> Result<(), RowProblem> {
+        for attr in &request.attributes {
+            let col = Some(attr.name.as_str());
+            let Some(schema) = self.attributes.get(&attr.name) else {
+                return Err(RowProblem::new(col, "the pool's schema has no such attribute"));
+            };
+            if !schema.mutable {
+                return Err(RowProblem::new(col, "the pool's schema makes this attribute immutable"));
+            }
+            let chars = attr.value.chars().count();
+            if attr.value.is_empty() {
+                if schema.required {
+                    return Err(RowProblem::new(col, "a required attribute cannot be emptied"));
+                }
+                continue;
+            }
+            match schema.data_type.as_str() {
+                "Number" => {
+                    let Ok(n) = attr.value.parse::<f64>() else {
+                        return Err(RowProblem::new(col, "the pool's schema makes this a Number"));
+                    };
+                    if schema.min_value.is_some_and(|min| n < min) || schema.max_value.is_some_and(|max| n > max) {
+                        return Err(RowProblem::new(
+                            col,
+                            format!("out of the schema's range {}..{}", fmt(schema.min_value), fmt(schema.max_value)),
+                        ));
+                    }
+                }
+                "Boolean" if !matches!(attr.value.as_str(), "true" | "false") => {
+                    return Err(RowProblem::new(col, "the pool's schema makes this a Boolean (`true` or `false`)"));
+                }
+                _ => {}
+            }
+            if schema.min_length.is_some_and(|min| chars < min) || schema.max_length.is_some_and(|max| chars > max)
+            {
+                return Err(RowProblem::new(
+                    col,
+                    format!(
+                        "{chars} characters, out of the schema's length {}..{}",
+                        fmt(schema.min_length.map(|v| v as f64)),
+                        fmt(schema.max_length.map(|v| v as f64))
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the pool sends email itself (Cognito's default sender: 50 emails a day per account).
+    pub fn uses_default_email_sender(&self) -> bool {
+        self.email_sending_account.as_deref().is_none_or(|a| a == "COGNITO_DEFAULT")
+    }
+}
+
+fn fmt(v: Option<f64>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::row::Attribute;
+
+    fn schema() -> PoolSchema {
+        let mut attributes = HashMap::new();
+        let s = |t: &str, m: bool, r: bool| SchemaAttribute {
+            data_type: t.into(),
+            mutable: m,
+            required: r,
+            ..Default::default()
+        };
+        attributes.insert("email".into(), SchemaAttribute { max_length: Some(2048), ..s("String", true, true) });
+        attributes.insert("custom:tier".into(), SchemaAttribute { max_length: Some(4), ..s("String", true, false) });
+        attributes.insert("custom:legacy".into(), s("String", false, false));
+        attributes.insert(
+            "custom:score".into(),
+            SchemaAttribute { min_value: Some(0.0), max_value: Some(10.0), ..s("Number", true, false) },
+        );
+        PoolSchema { attributes, ..Default::default() }
+    }
+
+    fn check(name: &str, value: &str) -> Result<(), RowProblem> {
+        let req = UpdateRequest {
+            username: "u".into(),
+            attributes: vec![Attribute { name: name.into(), value: value.into() }],
+        };
+        schema().check(&req)
+    }
+
+    #[test]
+    fn schema_table() {
+        assert!(check("custom:tier", "gold").is_ok());
+        assert!(check("custom:score", "7").is_ok());
+        let cases = [
+            ("custom:nope", "x", "no such attribute"),
+            ("custom:legacy", "x", "immutable"),
+            ("custom:tier", "platinum", "length"),
+            ("custom:score", "11", "range"),
+            ("custom:score", "high", "Number"),
+            ("email", "", "required"),
+        ];
+        for (name, value, reason) in cases {
+            let err = check(name, value).expect_err(name);
+            assert!(err.reason.contains(reason), "{name}: {}", err.reason);
+        }
+    }
+}
