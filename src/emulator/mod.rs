@@ -1,1 +1,55 @@
-//! Local Cognito user-pool emulator (awsJson1_1 over HTTP).
+//! Local Cognito user-pool emulator (awsJson 1.1 over HTTP): the crate's default target when no AWS account is
+//! configured, the test double of the integration tests, and the `cognito-bulk emulator` subcommand.
+//!
+//! Layout: [`server`] (router, request pipeline, start/shutdown), `protocol` (wire format, errors, request ids),
+//! `listener` (connections that faults can kill), `ops/` (one file per group of operations), `store` (state and
+//! indexes), `schema` + `attributes` + `constraints` (validation), `quota` (token buckets), `faults` (seeded fault
+//! injection), `stats`, `persist` (seed and state files), `cli` (the subcommand).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), cognito_bulk::emulator::EmulatorError> {
+//! use cognito_bulk::emulator::{EmulatorConfig, start};
+//! let emu = start(EmulatorConfig::default().with_seed("sample-data/seed.json")).await?;
+//! println!("{}", emu.endpoint_url()); // pass to the SDK's endpoint_url
+//! emu.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod attributes;
+mod cli;
+mod clock;
+mod config;
+mod constraints;
+mod error;
+mod faults;
+mod listener;
+mod model;
+mod ops;
+mod persist;
+mod protocol;
+mod quota;
+mod schema;
+mod server;
+mod stats;
+mod store;
+mod user_view;
+
+pub use cli::{EmulatorArgs, Rate, run_cli};
+pub use clock::{Clock, ManualClock};
+pub use config::{DEFAULT_MAX_BODY_BYTES, EmulatorConfig};
+pub use error::EmulatorError;
+pub use faults::{Faults, ScriptedError, default_message};
+pub use quota::{Category, DEFAULT_PER_USER_WRITE_RATE};
+pub use server::{RunningEmulator, start};
+pub use stats::{FaultStats, Stats};
+pub use user_view::UserView;
+
+/// Namespace form of [`start`]: `Emulator::start(config)`.
+pub struct Emulator;
+
+impl Emulator {
+    /// See [`start`].
+    pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorError> {
+        start(config).await
+    }
+}
