@@ -207,6 +207,19 @@ mod tests {
     }
 
     #[test]
+    fn every_flag_is_documented() {
+        use clap::CommandFactory;
+        let cmd = Cli::command();
+        cmd.clone().debug_assert();
+        for arg in cmd.get_arguments() {
+            let id = arg.get_id().as_str();
+            if id != "help" {
+                assert!(arg.get_help().is_some(), "--{id} has no help text");
+            }
+        }
+    }
+
+    #[test]
     fn defaults_match_cognito() {
         let cli = Cli::try_parse_from(["x"]).unwrap();
         let config = cli.args.to_config();
