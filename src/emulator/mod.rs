@@ -1,48 +1,55 @@
-//! Local Cognito user-pool emulator (placeholder API until the emulator lands).
+//! Local Cognito user-pool emulator (awsJson 1.1 over HTTP): the crate's default target when no AWS account is
+//! configured, the test double of the integration tests, and the `cognito-bulk emulator` subcommand.
+//!
+//! Layout: [`server`] (router, request pipeline, start/shutdown), `protocol` (wire format, errors, request ids),
+//! `listener` (connections that faults can kill), `ops/` (one file per group of operations), `store` (state and
+//! indexes), `schema` + `attributes` + `constraints` (validation), `quota` (token buckets), `faults` (seeded fault
+//! injection), `stats`, `persist` (seed and state files), `cli` (the subcommand).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), cognito_bulk::emulator::EmulatorError> {
+//! use cognito_bulk::emulator::{EmulatorConfig, start};
+//! let emu = start(EmulatorConfig::default().with_seed("sample-data/seed.json")).await?;
+//! println!("{}", emu.endpoint_url()); // pass to the SDK's endpoint_url
+//! emu.shutdown().await;
+//! # Ok(()) }
+//! ```
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
+mod attributes;
+mod cli;
+mod clock;
+mod config;
+mod constraints;
+mod error;
+mod faults;
+mod listener;
+mod model;
+mod ops;
+mod persist;
+mod protocol;
+mod quota;
+mod schema;
+mod server;
+mod stats;
+mod store;
+mod user_view;
 
-#[derive(Debug, Clone, Default)]
-pub struct EmulatorConfig {
-    pub seed: Option<PathBuf>,
-}
+pub use cli::{EmulatorArgs, Rate, run_cli};
+pub use clock::{Clock, ManualClock};
+pub use config::{DEFAULT_MAX_BODY_BYTES, EmulatorConfig};
+pub use error::EmulatorError;
+pub use faults::{Faults, ScriptedError, default_message};
+pub use quota::{Category, DEFAULT_PER_USER_WRITE_RATE};
+pub use server::{RunningEmulator, start};
+pub use stats::{FaultStats, Stats};
+pub use user_view::UserView;
 
-impl EmulatorConfig {
-    pub fn with_seed(mut self, seed: impl Into<PathBuf>) -> Self {
-        self.seed = Some(seed.into());
-        self
+/// Namespace form of [`start`]: `Emulator::start(config)`.
+pub struct Emulator;
+
+impl Emulator {
+    /// See [`start`].
+    pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorError> {
+        start(config).await
     }
-    pub fn without_quotas(self) -> Self {
-        self
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("emulator: {0}")]
-pub struct EmulatorError(String);
-
-pub struct RunningEmulator {
-    addr: SocketAddr,
-}
-
-impl RunningEmulator {
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-    pub fn endpoint_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-    pub async fn shutdown(self) {}
-}
-
-pub async fn start(_config: EmulatorConfig) -> Result<RunningEmulator, EmulatorError> {
-    Err(EmulatorError("not built yet".into()))
-}
-
-#[derive(Debug, Clone, clap::Args)]
-pub struct EmulatorArgs {}
-
-pub async fn run_cli(_args: EmulatorArgs) -> Result<(), EmulatorError> {
-    Err(EmulatorError("not built yet".into()))
 }

@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Writes sample-data/seed.json: pool local_SamplePool1 with 1,000 users (user0001..user1000).
+
+Subs are deterministic: 00000000-0000-4000-8000-<index as 12 digits>.
+"""
+import json
+import pathlib
+
+FIRST = ["Ada", "Alan", "Grace", "Linus", "Barbara", "Ken", "Margaret", "Dennis", "Frances", "Edsger"]
+LAST = ["Lovelace", "Turing", "Hopper", "Torvalds", "Liskov", "Thompson", "Hamilton", "Ritchie", "Allen", "Dijkstra"]
+
+
+def user(i):
+    name = f"user{i:04d}"
+    attrs = [
+        {"Name": "email", "Value": f"{name}@example.com"},
+        {"Name": "email_verified", "Value": "true"},
+        {"Name": "given_name", "Value": FIRST[i % 10]},
+        {"Name": "family_name", "Value": LAST[(i // 10) % 10]},
+        {"Name": "custom:tier", "Value": "free"},
+        {"Name": "custom:legacy_id", "Value": f"L-{i:06d}"},
+    ]
+    if i <= 10:
+        attrs.append({"Name": "phone_number", "Value": f"+1555010{i:04d}"})
+    return {
+        "Username": name,
+        "Sub": f"00000000-0000-4000-8000-{i:012d}",
+        "Enabled": True,
+        "UserStatus": "CONFIRMED",
+        "Attributes": attrs,
+    }
+
+
+seed = {
+    "UserPools": [
+        {
+            "Id": "local_SamplePool1",
+            "PoolName": "sample",
+            "AliasAttributes": ["email"],
+            "AutoVerifiedAttributes": ["email"],
+            "UsernameConfiguration": {"CaseSensitive": False},
+            "EmailConfiguration": {"EmailSendingAccount": "COGNITO_DEFAULT"},
+            "Schema": [
+                {"Name": "tier", "AttributeDataType": "String", "Mutable": True,
+                 "StringAttributeConstraints": {"MinLength": "0", "MaxLength": "16"}},
+                {"Name": "tenant_id", "AttributeDataType": "String", "Mutable": True,
+                 "StringAttributeConstraints": {"MinLength": "0", "MaxLength": "64"}},
+                {"Name": "score", "AttributeDataType": "Number", "Mutable": True,
+                 "NumberAttributeConstraints": {"MinValue": "0", "MaxValue": "1000"}},
+                {"Name": "legacy_id", "AttributeDataType": "String", "Mutable": False},
+            ],
+            "Users": [user(i) for i in range(1, 1001)],
+        }
+    ]
+}
+
+out = pathlib.Path(__file__).with_name("seed.json")
+out.write_text(json.dumps(seed, indent=1) + "\n")

@@ -1,0 +1,256 @@
+//! The `cognito-bulk emulator` subcommand: flags, and running until SIGINT/SIGTERM.
+
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use super::config::{DEFAULT_MAX_BODY_BYTES, EmulatorConfig};
+use super::error::EmulatorError;
+use super::faults::{Faults, ScriptedError};
+use super::quota::Category;
+use super::server::start;
+
+/// A request rate: requests per second, or `off`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rate(pub Option<f64>);
+
+impl FromStr for Rate {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.eq_ignore_ascii_case("off") {
+            return Ok(Rate(None));
+        }
+        match s.parse::<f64>() {
+            Ok(r) if r.is_finite() && r >= 1.0 => Ok(Rate(Some(r))),
+            _ => Err(format!(
+                "expected a rate of at least 1 request per second, or `off`; got {s:?}"
+            )),
+        }
+    }
+}
+
+fn fraction(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
+        _ => Err(format!("expected a fraction from 0 to 1, got {s:?}")),
+    }
+}
+
+/// Run a local Cognito user-pool emulator (awsJson 1.1 over HTTP) for tests and dry runs.
+///
+/// Point any AWS SDK or the AWS CLI at it with an endpoint override (e.g. `--endpoint-url
+/// http://127.0.0.1:9229`) and dummy credentials. Quotas are on by default, with Cognito's values.
+#[derive(clap::Args, Debug, Clone)]
+pub struct EmulatorArgs {
+    /// Address to listen on.
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST), env = "COGNITO_BULK_EMULATOR_BIND")]
+    pub bind: IpAddr,
+
+    /// Port to listen on; 0 picks a free port. The bound address is printed on stdout
+    /// ("listening on http://127.0.0.1:PORT").
+    #[arg(long, default_value_t = 9229, env = "COGNITO_BULK_EMULATOR_PORT")]
+    pub port: u16,
+
+    /// Seed file of pools and users (JSON: {"UserPools": [...]}; see sample-data/seed.json). Ignored when the
+    /// --state file already exists.
+    #[arg(long, value_name = "FILE")]
+    pub seed: Option<PathBuf>,
+
+    /// State file: loaded at start if it exists, written atomically (temporary file + rename) on shutdown,
+    /// including on SIGINT and SIGTERM. A state file is also a valid seed file.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+
+    /// Turn every quota off (the per-category ones and the per-user write limit).
+    #[arg(long)]
+    pub no_quotas: bool,
+
+    /// UserUpdate quota (AdminUpdateUserAttributes, AdminDeleteUserAttributes, AdminDeleteUser), requests/s or
+    /// `off`.
+    #[arg(long, value_name = "RPS|off", default_value = "25")]
+    pub user_update_rps: Rate,
+
+    /// UserRead quota (AdminGetUser), requests/s or `off`.
+    #[arg(long, value_name = "RPS|off", default_value = "120")]
+    pub user_read_rps: Rate,
+
+    /// UserList quota (ListUsers), requests/s or `off`.
+    #[arg(long, value_name = "RPS|off", default_value = "30")]
+    pub user_list_rps: Rate,
+
+    /// UserPoolRead quota (DescribeUserPool, ListUserPools), requests/s or `off`.
+    #[arg(long, value_name = "RPS|off", default_value = "15")]
+    pub user_pool_read_rps: Rate,
+
+    /// UserCreation quota (AdminCreateUser), requests/s or `off`.
+    #[arg(long, value_name = "RPS|off", default_value = "50")]
+    pub user_creation_rps: Rate,
+
+    /// Writes per user per second (the UserUpdate operations on one user), or `off`.
+    #[arg(long, value_name = "RPS|off", default_value = "10")]
+    pub per_user_write_rps: Rate,
+
+    /// Seed of the fault sequence; the same seed gives the same faults for the same request order.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub fault_seed: u64,
+
+    /// Fraction (0-1) of AdminUpdateUserAttributes requests answered with InternalErrorException (HTTP 500),
+    /// without applying them.
+    #[arg(long, value_name = "F", default_value = "0", value_parser = fraction)]
+    pub internal_error_rate: f64,
+
+    /// Fraction (0-1) of AdminUpdateUserAttributes requests whose connection is closed without a response.
+    #[arg(long, value_name = "F", default_value = "0", value_parser = fraction)]
+    pub drop_rate: f64,
+
+    /// Share (0-1) of dropped requests that are applied before the connection is closed.
+    #[arg(long, value_name = "F", default_value = "0.5", value_parser = fraction)]
+    pub drop_after_apply_share: f64,
+
+    /// Latency added to every AdminUpdateUserAttributes request, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
+
+    /// Up to this many more milliseconds of latency, chosen per request from the fault seed.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_jitter_ms: u64,
+
+    /// Always answer this error for requests naming USERNAME (AdminUpdateUserAttributes,
+    /// AdminDeleteUserAttributes, AdminGetUser, AdminDeleteUser), e.g.
+    /// `--fail-user alice=UserLambdaValidationException:blocked by policy`. Repeatable.
+    #[arg(long, value_name = "USERNAME=Exception[:message]")]
+    pub fail_user: Vec<ScriptedError>,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+
+    /// Region part of the ids of pools created with CreateUserPool (`<region>_<random>`).
+    #[arg(long, default_value = "local")]
+    pub region: String,
+}
+
+impl EmulatorArgs {
+    /// The configuration these flags describe.
+    pub fn to_config(&self) -> EmulatorConfig {
+        let mut config = EmulatorConfig::default()
+            .with_bind(SocketAddr::new(self.bind, self.port))
+            .with_quota(Category::UserUpdate, self.user_update_rps.0)
+            .with_quota(Category::UserRead, self.user_read_rps.0)
+            .with_quota(Category::UserList, self.user_list_rps.0)
+            .with_quota(Category::UserPoolRead, self.user_pool_read_rps.0)
+            .with_quota(Category::UserCreation, self.user_creation_rps.0)
+            .with_per_user_write_rate(self.per_user_write_rps.0)
+            .with_faults(Faults {
+                seed: self.fault_seed,
+                internal_error_rate: self.internal_error_rate,
+                drop_rate: self.drop_rate,
+                drop_after_apply_share: self.drop_after_apply_share,
+                latency: Duration::from_millis(self.latency_ms),
+                latency_jitter: Duration::from_millis(self.latency_jitter_ms),
+                scripted: self.fail_user.clone(),
+            })
+            .with_max_body_bytes(self.max_body_bytes)
+            .with_region(self.region.clone());
+        if self.no_quotas {
+            config = config.without_quotas();
+        }
+        if let Some(seed) = &self.seed {
+            config = config.with_seed(seed);
+        }
+        if let Some(state) = &self.state {
+            config = config.with_state_file(state);
+        }
+        config
+    }
+}
+
+/// Runs the emulator until SIGINT or SIGTERM, then shuts down gracefully and writes the state file.
+pub async fn run_cli(args: EmulatorArgs) -> Result<(), EmulatorError> {
+    let emulator = start(args.to_config()).await?;
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "listening on {}", emulator.endpoint_url());
+        let _ = out.flush();
+    }
+    wait_for_signal().await?;
+    emulator.try_shutdown().await
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() -> Result<(), EmulatorError> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).map_err(EmulatorError::Signal)?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.map_err(EmulatorError::Signal),
+        _ = term.recv() => Ok(()),
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() -> Result<(), EmulatorError> {
+    tokio::signal::ctrl_c().await.map_err(EmulatorError::Signal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: EmulatorArgs,
+    }
+
+    #[test]
+    fn every_flag_is_documented() {
+        use clap::CommandFactory;
+        let cmd = Cli::command();
+        cmd.clone().debug_assert();
+        for arg in cmd.get_arguments() {
+            let id = arg.get_id().as_str();
+            if id != "help" {
+                assert!(arg.get_help().is_some(), "--{id} has no help text");
+            }
+        }
+    }
+
+    #[test]
+    fn defaults_match_cognito() {
+        let cli = Cli::try_parse_from(["x"]).unwrap();
+        let config = cli.args.to_config();
+        assert_eq!(config.bind.port(), 9229);
+        assert_eq!(config.quotas, EmulatorConfig::default().quotas);
+        assert_eq!(config.per_user_write_rate, Some(10.0));
+    }
+
+    #[test]
+    fn quotas_can_be_turned_off() {
+        let cli =
+            Cli::try_parse_from(["x", "--user-update-rps", "off", "--user-read-rps", "7"]).unwrap();
+        let config = cli.args.to_config();
+        assert_eq!(config.quotas[Category::UserUpdate.index()], None);
+        assert_eq!(config.quotas[Category::UserRead.index()], Some(7.0));
+        let cli = Cli::try_parse_from(["x", "--no-quotas"]).unwrap();
+        assert_eq!(cli.args.to_config().quotas, [None; 5]);
+        assert!(Cli::try_parse_from(["x", "--drop-rate", "2"]).is_err());
+        assert!(Cli::try_parse_from(["x", "--user-list-rps", "fast"]).is_err());
+    }
+
+    #[test]
+    fn fail_user_is_repeatable() {
+        let cli = Cli::try_parse_from([
+            "x",
+            "--fail-user",
+            "a=NotAuthorizedException",
+            "--fail-user",
+            "b=UserLambdaValidationException:no",
+        ])
+        .unwrap();
+        assert_eq!(cli.args.fail_user.len(), 2);
+    }
+}

@@ -1,0 +1,128 @@
+//! `EmulatorConfig`: every knob of an emulator instance (address, quotas, faults, seed and state files, clock),
+//! with builder-style setters. `Default` behaves like the real service: Cognito's quotas on, no faults.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::clock::Clock;
+use super::faults::{Faults, ScriptedError};
+use super::quota::{Category, DEFAULT_PER_USER_WRITE_RATE};
+
+/// Largest request body accepted by default (1 MiB).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Configuration of one emulator instance.
+#[derive(Clone, Debug)]
+pub struct EmulatorConfig {
+    /// Address to bind; port 0 picks a free port.
+    pub bind: SocketAddr,
+    /// Requests per second per category; `None` = unlimited. Indexed by [`Category`] order.
+    pub quotas: [Option<f64>; 5],
+    /// `AdminUpdateUserAttributes`/`AdminDeleteUserAttributes`/`AdminDeleteUser` per user per second.
+    pub per_user_write_rate: Option<f64>,
+    /// Fault injection.
+    pub faults: Faults,
+    /// Seed file of pools and users, loaded at start (unless the state file exists).
+    pub seed: Option<PathBuf>,
+    /// State file: loaded at start if it exists, written atomically on shutdown.
+    pub state_file: Option<PathBuf>,
+    /// Clock for the quota buckets.
+    pub clock: Clock,
+    /// Largest accepted request body in bytes.
+    pub max_body_bytes: usize,
+    /// Region part of the pool ids the emulator creates (`<region>_<random>`).
+    pub region: String,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            quotas: Category::ALL.map(|c| Some(c.default_rate())),
+            per_user_write_rate: Some(DEFAULT_PER_USER_WRITE_RATE),
+            faults: Faults::default(),
+            seed: None,
+            state_file: None,
+            clock: Clock::default(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            region: "local".to_string(),
+        }
+    }
+}
+
+impl EmulatorConfig {
+    /// Turns every quota off, the per-user write limit included.
+    pub fn without_quotas(mut self) -> Self {
+        self.quotas = [None; 5];
+        self.per_user_write_rate = None;
+        self
+    }
+
+    /// Sets one category's rate (`None` = unlimited).
+    pub fn with_quota(mut self, category: Category, rate: Option<f64>) -> Self {
+        self.quotas[category.index()] = rate;
+        self
+    }
+
+    /// Sets the per-user write rate (`None` = unlimited).
+    pub fn with_per_user_write_rate(mut self, rate: Option<f64>) -> Self {
+        self.per_user_write_rate = rate;
+        self
+    }
+
+    /// Replaces the fault settings.
+    pub fn with_faults(mut self, faults: Faults) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    /// Adds one scripted per-user error.
+    pub fn with_scripted_error(mut self, error: ScriptedError) -> Self {
+        self.faults.scripted.push(error);
+        self
+    }
+
+    /// Adds latency (plus up to `jitter`) to every `AdminUpdateUserAttributes`.
+    pub fn with_latency(mut self, latency: Duration, jitter: Duration) -> Self {
+        self.faults.latency = latency;
+        self.faults.latency_jitter = jitter;
+        self
+    }
+
+    /// Loads pools and users from a seed file at start.
+    pub fn with_seed(mut self, path: impl Into<PathBuf>) -> Self {
+        self.seed = Some(path.into());
+        self
+    }
+
+    /// Loads state from `path` at start if it exists and writes it there on shutdown.
+    pub fn with_state_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.state_file = Some(path.into());
+        self
+    }
+
+    /// Sets the address to bind.
+    pub fn with_bind(mut self, addr: SocketAddr) -> Self {
+        self.bind = addr;
+        self
+    }
+
+    /// Sets the quota clock (e.g. a [`super::ManualClock`] for exact counting in tests).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Sets the largest accepted request body.
+    pub fn with_max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Sets the region used in created pool ids.
+    pub fn with_region(mut self, region: impl Into<String>) -> Self {
+        self.region = region.into();
+        self
+    }
+}

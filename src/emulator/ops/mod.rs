@@ -1,0 +1,102 @@
+//! The emulated operations. Each request is parsed and checked against the model constraints without the state
+//! lock ([`parse`]), then executed under it ([`execute`]).
+
+mod pools;
+mod update_attributes;
+mod users;
+
+use super::faults::FaultSequence;
+use super::protocol::{ApiError, Operation};
+use super::stats::Counters;
+use super::store::State;
+
+/// Per-request context handed to operations.
+pub(crate) struct Ctx<'a> {
+    /// Wall-clock time (epoch seconds) for timestamps.
+    pub(crate) now: f64,
+    /// Quota clock (seconds since start).
+    pub(crate) clock: f64,
+    pub(crate) per_user_write_rate: Option<f64>,
+    pub(crate) faults: &'a FaultSequence,
+    pub(crate) counters: &'a Counters,
+    pub(crate) region: &'a str,
+}
+
+/// A parsed request.
+pub(crate) enum Request {
+    CreateUserPool(pools::CreateUserPool),
+    DescribeUserPool(pools::DescribeUserPool),
+    ListUserPools(pools::ListUserPools),
+    DeleteUserPool(pools::DeleteUserPool),
+    AdminCreateUser(users::AdminCreateUser),
+    AdminGetUser(users::UserRef),
+    AdminDeleteUser(users::UserRef),
+    ListUsers(users::ListUsers),
+    AdminUpdateUserAttributes(update_attributes::AdminUpdateUserAttributes),
+    AdminDeleteUserAttributes(update_attributes::AdminDeleteUserAttributes),
+}
+
+/// Parses the body of `op` and checks its model constraints.
+pub(crate) fn parse(op: Operation, body: &[u8]) -> Result<Request, ApiError> {
+    Ok(match op {
+        Operation::CreateUserPool => Request::CreateUserPool(pools::CreateUserPool::parse(body)?),
+        Operation::DescribeUserPool => {
+            Request::DescribeUserPool(pools::DescribeUserPool::parse(body)?)
+        }
+        Operation::ListUserPools => Request::ListUserPools(pools::ListUserPools::parse(body)?),
+        Operation::DeleteUserPool => Request::DeleteUserPool(pools::DeleteUserPool::parse(body)?),
+        Operation::AdminCreateUser => {
+            Request::AdminCreateUser(users::AdminCreateUser::parse(body)?)
+        }
+        Operation::AdminGetUser => Request::AdminGetUser(users::UserRef::parse(body)?),
+        Operation::AdminDeleteUser => Request::AdminDeleteUser(users::UserRef::parse(body)?),
+        Operation::ListUsers => Request::ListUsers(users::ListUsers::parse(body)?),
+        Operation::AdminUpdateUserAttributes => Request::AdminUpdateUserAttributes(
+            update_attributes::AdminUpdateUserAttributes::parse(body)?,
+        ),
+        Operation::AdminDeleteUserAttributes => Request::AdminDeleteUserAttributes(
+            update_attributes::AdminDeleteUserAttributes::parse(body)?,
+        ),
+    })
+}
+
+/// Executes a parsed request; returns the JSON response body.
+pub(crate) fn execute(
+    state: &mut State,
+    request: Request,
+    ctx: &Ctx<'_>,
+) -> Result<Vec<u8>, ApiError> {
+    match request {
+        Request::CreateUserPool(r) => r.execute(state, ctx),
+        Request::DescribeUserPool(r) => r.execute(state),
+        Request::ListUserPools(r) => r.execute(state),
+        Request::DeleteUserPool(r) => r.execute(state),
+        Request::AdminCreateUser(r) => r.execute(state, ctx),
+        Request::AdminGetUser(r) => r.get(state, ctx),
+        Request::AdminDeleteUser(r) => r.delete(state, ctx),
+        Request::ListUsers(r) => r.execute(state),
+        Request::AdminUpdateUserAttributes(r) => r.execute(state, ctx),
+        Request::AdminDeleteUserAttributes(r) => r.execute(state, ctx),
+    }
+}
+
+/// `{}`: the body of operations with an empty output.
+pub(crate) fn empty() -> Vec<u8> {
+    b"{}".to_vec()
+}
+
+/// Serialises a response shape.
+pub(crate) fn to_body<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(value).map_err(|_| ApiError::internal())
+}
+
+/// Answers the scripted error for `username`, if one is configured.
+pub(crate) fn scripted(ctx: &Ctx<'_>, username: &str) -> Result<(), ApiError> {
+    match ctx.faults.scripted(username) {
+        Some(s) => {
+            Counters::bump(&ctx.counters.scripted_errors);
+            Err(ApiError::new(s.error.clone(), s.message()))
+        }
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,385 @@
+//! User operations: `AdminCreateUser`, `AdminGetUser`, `AdminDeleteUser`, `ListUsers`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::super::constraints::{self, Violations};
+use super::super::model::{AttributeType, Pool, User};
+use super::super::protocol::{ApiError, parse, required};
+use super::super::quota::TokenBucket;
+use super::super::store::{NewUser, State};
+use super::{Ctx, empty, scripted, to_body};
+
+/// `[{Name, Value}]` with `sub` first.
+pub(crate) fn attribute_list(user: &User, only: Option<&[String]>) -> Vec<AttributeType> {
+    let wanted = |name: &str| only.is_none_or(|names| names.iter().any(|n| n == name));
+    let sub = std::iter::once(("sub", user.sub.as_str()));
+    let rest = user
+        .attributes
+        .iter()
+        .filter(|(name, _)| name.as_str() != "sub")
+        .map(|(n, v)| (n.as_str(), v.as_str()));
+    sub.chain(rest)
+        .filter(|(name, _)| wanted(name))
+        .map(|(name, value)| AttributeType {
+            name: Some(name.to_string()),
+            value: Some(value.to_string()),
+        })
+        .collect()
+}
+
+/// Cognito's `UserType` (ListUsers, AdminCreateUser): attributes under `Attributes`.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct UserType<'a> {
+    username: &'a str,
+    attributes: Vec<AttributeType>,
+    user_create_date: f64,
+    user_last_modified_date: f64,
+    enabled: bool,
+    user_status: &'a str,
+}
+
+impl<'a> UserType<'a> {
+    pub(crate) fn new(user: &'a User, only: Option<&[String]>) -> Self {
+        Self {
+            username: &user.username,
+            attributes: attribute_list(user, only),
+            user_create_date: user.created,
+            user_last_modified_date: user.modified,
+            enabled: user.enabled,
+            user_status: &user.status,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AdminCreateUserInput {
+    user_pool_id: Option<String>,
+    username: Option<String>,
+    #[serde(default)]
+    user_attributes: Vec<AttributeType>,
+    message_action: Option<String>,
+}
+
+pub(crate) struct AdminCreateUser {
+    pool_id: String,
+    username: String,
+    attributes: Vec<(String, String)>,
+}
+
+impl AdminCreateUser {
+    pub(crate) fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        let input: AdminCreateUserInput = parse(body)?;
+        let pool_id = required(input.user_pool_id, "UserPoolId")?;
+        let username = required(input.username, "Username")?;
+        let mut v = Violations::default();
+        constraints::user_pool_id(&mut v, &pool_id);
+        constraints::username(&mut v, &username);
+        constraints::attributes(&mut v, "userAttributes", &input.user_attributes);
+        v.into_result()?;
+        if let Some(action) = input.message_action.as_deref()
+            && action != "SUPPRESS"
+            && action != "RESEND"
+        {
+            return Err(ApiError::invalid_parameter(format!(
+                "1 validation error detected: Value '{action}' at 'messageAction' failed to satisfy constraint: \
+                 Member must satisfy enum value set: [RESEND, SUPPRESS]"
+            )));
+        }
+        let attributes = input
+            .user_attributes
+            .into_iter()
+            .map(|a| (a.name.unwrap_or_default(), a.value.unwrap_or_default()))
+            .collect();
+        Ok(Self {
+            pool_id,
+            username,
+            attributes,
+        })
+    }
+
+    pub(crate) fn execute(self, state: &mut State, ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
+        let pool = state.pool_mut(&self.pool_id)?;
+        let seq = pool.create_user(
+            NewUser {
+                username: self.username,
+                attributes: self.attributes,
+                enabled: true,
+                status: "FORCE_CHANGE_PASSWORD".to_string(),
+                ..NewUser::default()
+            },
+            ctx.now,
+        )?;
+        let user = &pool.users[&seq];
+        to_body(&json!({ "User": UserType::new(user, None) }))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UserRefInput {
+    user_pool_id: Option<String>,
+    username: Option<String>,
+}
+
+/// `{UserPoolId, Username}`: the input of `AdminGetUser` and `AdminDeleteUser`.
+pub(crate) struct UserRef {
+    pool_id: String,
+    username: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AdminGetUserOutput<'a> {
+    username: &'a str,
+    user_attributes: Vec<AttributeType>,
+    user_create_date: f64,
+    user_last_modified_date: f64,
+    enabled: bool,
+    user_status: &'a str,
+}
+
+/// Takes a token from the user's write bucket, if the per-user quota is on.
+pub(crate) fn per_user_write(user: &mut User, ctx: &Ctx<'_>) -> Result<(), ApiError> {
+    if let Some(rate) = ctx.per_user_write_rate {
+        let bucket = user
+            .write_bucket
+            .get_or_insert_with(|| TokenBucket::new(rate, ctx.clock));
+        if !bucket.try_take(ctx.clock) {
+            return Err(ApiError::throttled());
+        }
+    }
+    Ok(())
+}
+
+impl UserRef {
+    pub(crate) fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        let input: UserRefInput = parse(body)?;
+        let pool_id = required(input.user_pool_id, "UserPoolId")?;
+        let username = required(input.username, "Username")?;
+        let mut v = Violations::default();
+        constraints::user_pool_id(&mut v, &pool_id);
+        constraints::username(&mut v, &username);
+        v.into_result()?;
+        Ok(Self { pool_id, username })
+    }
+
+    fn find<'a>(
+        &self,
+        state: &'a mut State,
+        ctx: &Ctx<'_>,
+    ) -> Result<(&'a mut Pool, u64), ApiError> {
+        scripted(ctx, &self.username)?;
+        let pool = state.pool_mut(&self.pool_id)?;
+        let seq = pool
+            .resolve(&self.username)
+            .ok_or_else(ApiError::user_not_found)?;
+        Ok((pool, seq))
+    }
+
+    pub(crate) fn get(self, state: &mut State, ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
+        let (pool, seq) = self.find(state, ctx)?;
+        let user = &pool.users[&seq];
+        to_body(&AdminGetUserOutput {
+            username: &user.username,
+            user_attributes: attribute_list(user, None),
+            user_create_date: user.created,
+            user_last_modified_date: user.modified,
+            enabled: user.enabled,
+            user_status: &user.status,
+        })
+    }
+
+    pub(crate) fn delete(self, state: &mut State, ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
+        let (pool, seq) = self.find(state, ctx)?;
+        if let Some(user) = pool.users.get_mut(&seq) {
+            per_user_write(user, ctx)?;
+        }
+        pool.remove_user(seq);
+        Ok(empty())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListUsersInput {
+    user_pool_id: Option<String>,
+    attributes_to_get: Option<Vec<String>>,
+    limit: Option<i64>,
+    pagination_token: Option<String>,
+    filter: Option<String>,
+}
+
+/// A parsed `Filter`: `name = "value"` or `name ^= "value"`.
+#[derive(Debug, PartialEq, Eq)]
+struct Filter {
+    attribute: String,
+    prefix: bool,
+    value: String,
+}
+
+/// Attributes `ListUsers` can filter on.
+const SEARCHABLE: [&str; 10] = [
+    "username",
+    "email",
+    "phone_number",
+    "name",
+    "given_name",
+    "family_name",
+    "preferred_username",
+    "cognito:user_status",
+    "status",
+    "sub",
+];
+
+fn parse_filter(filter: &str) -> Result<Option<Filter>, ApiError> {
+    let text = filter.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let bad = || ApiError::invalid_parameter("Error while parsing filter.");
+    let (attribute, rest, prefix) = if let Some((a, r)) = text.split_once("^=") {
+        (a, r, true)
+    } else if let Some((a, r)) = text.split_once('=') {
+        (a, r, false)
+    } else {
+        return Err(bad());
+    };
+    let attribute = attribute.trim().trim_matches('"');
+    let value = rest
+        .trim()
+        .strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .ok_or_else(bad)?;
+    if attribute.is_empty() {
+        return Err(bad());
+    }
+    if !SEARCHABLE.contains(&attribute) {
+        return Err(ApiError::invalid_parameter(format!(
+            "Invalid search attribute: {attribute}"
+        )));
+    }
+    Ok(Some(Filter {
+        attribute: attribute.to_string(),
+        prefix,
+        value: value.replace("\\\"", "\""),
+    }))
+}
+
+impl Filter {
+    fn matches(&self, user: &User) -> bool {
+        let actual: Option<&str> = match self.attribute.as_str() {
+            "username" => Some(&user.username),
+            "cognito:user_status" => Some(&user.status),
+            "status" => Some(if user.enabled { "Enabled" } else { "Disabled" }),
+            "sub" => Some(&user.sub),
+            other => user.attributes.get(other).map(String::as_str),
+        };
+        match actual {
+            Some(actual) if self.prefix => actual.starts_with(&self.value),
+            Some(actual) => actual == self.value,
+            None => false,
+        }
+    }
+}
+
+pub(crate) struct ListUsers {
+    pool_id: String,
+    attributes_to_get: Option<Vec<String>>,
+    limit: usize,
+    after: Option<u64>,
+    filter: Option<Filter>,
+}
+
+impl ListUsers {
+    pub(crate) fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        let input: ListUsersInput = parse(body)?;
+        let pool_id = required(input.user_pool_id, "UserPoolId")?;
+        let mut v = Violations::default();
+        constraints::user_pool_id(&mut v, &pool_id);
+        if let Some(filter) = &input.filter {
+            v.length(filter, false, "filter", 0, 256);
+        }
+        v.into_result()?;
+        let limit = match input.limit {
+            None | Some(0) => 60,
+            Some(n) if (1..=60).contains(&n) => n as usize,
+            Some(n) => {
+                return Err(ApiError::invalid_parameter(format!(
+                    "1 validation error detected: Value '{n}' at 'limit' failed to satisfy constraint: \
+                     Member must have value {}",
+                    if n < 0 {
+                        "greater than or equal to 0"
+                    } else {
+                        "less than or equal to 60"
+                    }
+                )));
+            }
+        };
+        let after = match input.pagination_token.as_deref() {
+            None => None,
+            Some(t) => Some(
+                t.strip_prefix("u:")
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .ok_or_else(|| ApiError::invalid_parameter("Invalid pagination token."))?,
+            ),
+        };
+        let filter = match input.filter.as_deref() {
+            Some(f) => parse_filter(f)?,
+            None => None,
+        };
+        Ok(Self {
+            pool_id,
+            attributes_to_get: input.attributes_to_get,
+            limit,
+            after,
+            filter,
+        })
+    }
+
+    pub(crate) fn execute(self, state: &mut State) -> Result<Vec<u8>, ApiError> {
+        let pool = state.pool(&self.pool_id)?;
+        let start = self.after.map_or(0, |n| n + 1);
+        let mut matching = pool
+            .users
+            .range(start..)
+            .filter(|(_, u)| self.filter.as_ref().is_none_or(|f| f.matches(u)));
+        let page: Vec<(&u64, &User)> = matching.by_ref().take(self.limit).collect();
+        let more = matching.next().is_some();
+        let only = self.attributes_to_get.as_deref();
+        let users: Vec<UserType<'_>> = page.iter().map(|(_, u)| UserType::new(u, only)).collect();
+        let mut out = json!({ "Users": users });
+        if more && let Some((seq, _)) = page.last() {
+            out["PaginationToken"] = json!(format!("u:{seq}"));
+        }
+        to_body(&out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters() {
+        let f = parse_filter(r#"email ^= "user00""#).unwrap().unwrap();
+        assert_eq!(
+            (f.attribute.as_str(), f.prefix, f.value.as_str()),
+            ("email", true, "user00")
+        );
+        let f = parse_filter(r#""username"="bob""#).unwrap().unwrap();
+        assert_eq!(
+            (f.attribute.as_str(), f.prefix, f.value.as_str()),
+            ("username", false, "bob")
+        );
+        assert!(parse_filter("").unwrap().is_none());
+        assert_eq!(
+            parse_filter(r#"custom:tier = "x""#).unwrap_err().message,
+            "Invalid search attribute: custom:tier"
+        );
+        assert!(parse_filter("email bob").is_err());
+        assert!(parse_filter(r#"email = bob"#).is_err());
+    }
+}

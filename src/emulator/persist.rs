@@ -1,0 +1,201 @@
+//! Seed and state files. Format: `{"UserPools": [pool, ...]}` where a pool is a `CreateUserPool` request plus
+//! `"Id"` and `"Users"`, and a user is `{"Username", "Attributes", "Enabled", "UserStatus", "Sub"}`. State files
+//! add timestamps and pending values, so a state file is also a valid seed. State is written atomically
+//! (temporary file in the same directory, fsync, rename).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::EmulatorError;
+use super::model::{AttributeType, Pool, PoolSettings};
+use super::store::{NewUser, State, epoch_now};
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct SeedFile {
+    #[serde(default)]
+    user_pools: Vec<SeedPool>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SeedPool {
+    id: String,
+    #[serde(flatten)]
+    settings: PoolSettings,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    creation_date: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_modified_date: Option<f64>,
+    #[serde(default)]
+    users: Vec<SeedUser>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SeedUser {
+    username: String,
+    #[serde(default)]
+    attributes: Vec<AttributeType>,
+    #[serde(default = "yes")]
+    enabled: bool,
+    #[serde(default = "confirmed")]
+    user_status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sub: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    user_create_date: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    user_last_modified_date: Option<f64>,
+    /// Values waiting for verification (state files only).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pending_attributes: BTreeMap<String, String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn confirmed() -> String {
+    "CONFIRMED".to_string()
+}
+
+/// Reads a seed or state file into `state`, validating every pool and user.
+pub(crate) fn load(path: &Path, state: &mut State) -> Result<(), EmulatorError> {
+    let text = std::fs::read(path).map_err(|source| EmulatorError::ReadFile {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let file: SeedFile =
+        serde_json::from_slice(&text).map_err(|source| EmulatorError::ParseFile {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let now = epoch_now();
+    for seed in file.user_pools {
+        let pool_error = |reason: String| EmulatorError::InvalidSeedPool {
+            path: path.to_path_buf(),
+            pool: seed.id.clone(),
+            reason,
+        };
+        let mut check = super::constraints::Violations::default();
+        super::constraints::user_pool_id(&mut check, &seed.id);
+        check.into_result().map_err(|e| pool_error(e.message))?;
+        if state.pools.contains_key(&seed.id) {
+            return Err(pool_error("duplicate pool id".to_string()));
+        }
+        let mut pool = Pool::new(
+            seed.id.clone(),
+            seed.settings,
+            seed.creation_date.unwrap_or(now),
+        )
+        .map_err(|e| pool_error(e.message))?;
+        for user in seed.users {
+            let user_error = |reason: String| EmulatorError::InvalidSeedUser {
+                path: path.to_path_buf(),
+                pool: seed.id.clone(),
+                user: user.username.clone(),
+                reason,
+            };
+            let mut check = super::constraints::Violations::default();
+            super::constraints::username(&mut check, &user.username);
+            super::constraints::attributes(&mut check, "attributes", &user.attributes);
+            check.into_result().map_err(|e| user_error(e.message))?;
+            let new = NewUser {
+                username: user.username.clone(),
+                attributes: user
+                    .attributes
+                    .iter()
+                    .filter(|a| a.name.as_deref() != Some("sub"))
+                    .map(|a| {
+                        (
+                            a.name.clone().unwrap_or_default(),
+                            a.value.clone().unwrap_or_default(),
+                        )
+                    })
+                    .collect(),
+                sub: user.sub.clone(),
+                enabled: user.enabled,
+                status: user.user_status.clone(),
+                created: user.user_create_date,
+                modified: user.user_last_modified_date,
+                pending: user.pending_attributes.clone(),
+            };
+            pool.create_user(new, now)
+                .map_err(|e| user_error(format!("{}: {}", e.code, e.message)))?;
+        }
+        pool.modified = seed.last_modified_date.unwrap_or(pool.created);
+        state.pools.insert(seed.id, pool);
+    }
+    Ok(())
+}
+
+/// The state in seed-file form.
+pub(crate) fn snapshot(state: &State) -> SeedFile {
+    SeedFile {
+        user_pools: state
+            .pools
+            .values()
+            .map(|pool| SeedPool {
+                id: pool.id.clone(),
+                settings: pool.settings.clone(),
+                creation_date: Some(pool.created),
+                last_modified_date: Some(pool.modified),
+                users: pool
+                    .users
+                    .values()
+                    .map(|u| SeedUser {
+                        username: u.username.clone(),
+                        attributes: u
+                            .attributes
+                            .iter()
+                            .filter(|(n, _)| n.as_str() != "sub")
+                            .map(|(n, v)| AttributeType {
+                                name: Some(n.clone()),
+                                value: Some(v.clone()),
+                            })
+                            .collect(),
+                        enabled: u.enabled,
+                        user_status: u.status.clone(),
+                        sub: Some(u.sub.clone()),
+                        user_create_date: Some(u.created),
+                        user_last_modified_date: Some(u.modified),
+                        pending_attributes: u.pending.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+/// Writes `snapshot` to `path` atomically: temporary file in the same directory, fsync, rename.
+pub(crate) fn save(path: &Path, snapshot: &SeedFile) -> Result<(), EmulatorError> {
+    let err = |source| EmulatorError::WriteState {
+        path: path.to_path_buf(),
+        source,
+    };
+    let json = serde_json::to_vec_pretty(snapshot).map_err(|e| err(e.into()))?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&json)?;
+        f.write_all(b"\n")?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        err(e)
+    })
+}

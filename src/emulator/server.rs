@@ -1,0 +1,324 @@
+//! The HTTP server: the axum router (`POST /` for the Cognito API, `/_emulator/*` for observability), the request
+//! pipeline (quota, faults, operation), and `start`/`RunningEmulator` (address, stats, graceful shutdown).
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, State as AxumState};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::clock::RunningClock;
+use super::config::EmulatorConfig;
+use super::error::EmulatorError;
+use super::faults::{FaultDecision, FaultSequence};
+use super::listener::{Connection, KillableListener};
+use super::ops::{self, Ctx};
+use super::persist;
+use super::protocol::{ApiError, Operation, RequestIds, TARGET_PREFIX, json_response};
+use super::quota::{Category, Quotas};
+use super::stats::{Counters, Stats};
+use super::store::{State, epoch_now};
+use super::user_view::UserView;
+
+/// State shared by all request handlers.
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    counters: Counters,
+    faults: FaultSequence,
+    clock: RunningClock,
+    ids: RequestIds,
+    per_user_write_rate: Option<f64>,
+    max_body_bytes: usize,
+    region: String,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave a half-applied update (updates are computed on copies and
+        // swapped in), so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn stats(&self) -> Stats {
+        let state = self.lock();
+        self.counters.snapshot(&state.user_stats)
+    }
+}
+
+fn category(op: Operation) -> Option<Category> {
+    match op {
+        Operation::AdminUpdateUserAttributes
+        | Operation::AdminDeleteUserAttributes
+        | Operation::AdminDeleteUser => Some(Category::UserUpdate),
+        Operation::AdminGetUser => Some(Category::UserRead),
+        Operation::ListUsers => Some(Category::UserList),
+        Operation::DescribeUserPool | Operation::ListUserPools => Some(Category::UserPoolRead),
+        Operation::AdminCreateUser => Some(Category::UserCreation),
+        Operation::CreateUserPool | Operation::DeleteUserPool => None,
+    }
+}
+
+/// The router of one emulator.
+fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/", post(api))
+        .route("/_emulator/stats", get(stats))
+        .route("/_emulator/reset-stats", post(reset_stats))
+        .with_state(shared)
+}
+
+async fn stats(AxumState(shared): AxumState<Arc<Shared>>) -> Response {
+    axum::Json(shared.stats()).into_response()
+}
+
+async fn reset_stats(AxumState(shared): AxumState<Arc<Shared>>) -> Response {
+    let mut state = shared.lock();
+    shared.counters.reset();
+    state.user_stats.clear();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /`: one Cognito API call.
+async fn api(
+    AxumState(shared): AxumState<Arc<Shared>>,
+    ConnectInfo(connection): ConnectInfo<Connection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let request_id = shared.ids.next();
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let name = target.strip_prefix(TARGET_PREFIX).unwrap_or(target);
+    let Some(op) = Operation::from_name(name) else {
+        shared
+            .counters
+            .unknown_request(if name.is_empty() { "<none>" } else { name });
+        let message = if target.is_empty() {
+            "Missing X-Amz-Target header.".to_string()
+        } else {
+            format!("Unknown operation {target}.")
+        };
+        return ApiError::new("UnknownOperationException", message).into_response(&request_id);
+    };
+    shared.counters.request(op);
+    match handle(&shared, op, &connection, body).await {
+        Ok(body) => json_response(StatusCode::OK, body, &request_id),
+        Err(e) => e.into_response(&request_id),
+    }
+}
+
+async fn handle(
+    shared: &Shared,
+    op: Operation,
+    connection: &Connection,
+    body: Body,
+) -> Result<Vec<u8>, ApiError> {
+    let body = axum::body::to_bytes(body, shared.max_body_bytes)
+        .await
+        .map_err(|_| {
+            ApiError::serialization(format!(
+                "Request body is larger than {} bytes or could not be read.",
+                shared.max_body_bytes
+            ))
+        })?;
+    let faulty = op == Operation::AdminUpdateUserAttributes;
+    if faulty && let Some(delay) = shared.faults.latency() {
+        Counters::bump(&shared.counters.delayed);
+        tokio::time::sleep(delay).await;
+    }
+    let request = ops::parse(op, &body)?;
+    let now = epoch_now();
+    let mut state = shared.lock();
+    let clock = shared.clock.now_secs();
+    if let Some(category) = category(op)
+        && !state.quotas.try_take(category, clock)
+    {
+        shared.counters.throttled(op);
+        return Err(ApiError::throttled());
+    }
+    let decision = if faulty {
+        shared.faults.draw()
+    } else {
+        FaultDecision::None
+    };
+    match decision {
+        FaultDecision::None | FaultDecision::DropAfterApply => {}
+        FaultDecision::InternalError => {
+            Counters::bump(&shared.counters.internal_errors);
+            return Err(ApiError::internal());
+        }
+        FaultDecision::DropBeforeApply => {
+            Counters::bump(&shared.counters.dropped_before_apply);
+            connection.kill();
+            return Err(ApiError::internal());
+        }
+    }
+    let ctx = Ctx {
+        now,
+        clock,
+        per_user_write_rate: shared.per_user_write_rate,
+        faults: &shared.faults,
+        counters: &shared.counters,
+        region: &shared.region,
+    };
+    let result = ops::execute(&mut state, request, &ctx);
+    if let Err(e) = &result
+        && e.code == "TooManyRequestsException"
+    {
+        shared.counters.throttled(op);
+    }
+    if decision == FaultDecision::DropAfterApply {
+        // Only a request that was really applied counts as "dropped after apply"; a rejected one is simply lost.
+        if result.is_ok() {
+            Counters::bump(&shared.counters.dropped_after_apply);
+        } else {
+            Counters::bump(&shared.counters.dropped_before_apply);
+        }
+        connection.kill();
+    }
+    result
+}
+
+/// A running emulator. Dropping it stops the server without writing the state file; prefer [`Self::shutdown`].
+pub struct RunningEmulator {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    cancel: CancellationToken,
+    task: Option<JoinHandle<Result<(), std::io::Error>>>,
+    state_file: Option<std::path::PathBuf>,
+}
+
+/// Binds, loads the seed or state file, and serves in a background tokio task.
+pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorError> {
+    let clock = RunningClock::start(config.clock.clone());
+    let mut state = State::new(Quotas::new(&config.quotas, clock.now_secs()));
+    match (&config.state_file, &config.seed) {
+        (Some(path), _) if path.exists() => persist::load(path, &mut state)?,
+        (_, Some(seed)) => persist::load(seed, &mut state)?,
+        _ => {}
+    }
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|source| EmulatorError::Bind {
+            addr: config.bind,
+            source,
+        })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| EmulatorError::Bind {
+            addr: config.bind,
+            source,
+        })?;
+    let shared = Arc::new(Shared {
+        state: Mutex::new(state),
+        counters: Counters::default(),
+        faults: FaultSequence::new(config.faults.clone()),
+        clock,
+        ids: RequestIds::new(),
+        per_user_write_rate: config.per_user_write_rate,
+        max_body_bytes: config.max_body_bytes,
+        region: config.region.clone(),
+    });
+    let cancel = CancellationToken::new();
+    let app = router(shared.clone()).into_make_service_with_connect_info::<Connection>();
+    let signal = cancel.clone();
+    let task = tokio::spawn(async move {
+        axum::serve(KillableListener(listener), app)
+            .with_graceful_shutdown(async move { signal.cancelled().await })
+            .await
+    });
+    Ok(RunningEmulator {
+        addr,
+        shared,
+        cancel,
+        task: Some(task),
+        state_file: config.state_file,
+    })
+}
+
+/// How long `shutdown` waits for open connections to finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+impl RunningEmulator {
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://<addr>`, for `endpoint_url`.
+    pub fn endpoint_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The same data as `GET /_emulator/stats`.
+    pub fn stats(&self) -> Stats {
+        self.shared.stats()
+    }
+
+    /// Zeroes all counters, as `POST /_emulator/reset-stats`.
+    pub fn reset_stats(&self) {
+        let mut state = self.shared.lock();
+        self.shared.counters.reset();
+        state.user_stats.clear();
+    }
+
+    /// A user's current record, found as `AdminGetUser` finds it (username, verified alias or sub).
+    pub fn user(&self, pool_id: &str, username: &str) -> Option<UserView> {
+        let state = self.shared.lock();
+        let pool = state.pools.get(pool_id)?;
+        let seq = pool.resolve(username)?;
+        pool.users.get(&seq).map(UserView::from)
+    }
+
+    /// Ids of all pools.
+    pub fn pool_ids(&self) -> Vec<String> {
+        self.shared.lock().pools.keys().cloned().collect()
+    }
+
+    /// Writes the state file now (if configured), without stopping.
+    pub fn save_state(&self) -> Result<(), EmulatorError> {
+        if let Some(path) = &self.state_file {
+            let snapshot = persist::snapshot(&self.shared.lock());
+            persist::save(path, &snapshot)?;
+        }
+        Ok(())
+    }
+
+    /// Stops accepting connections, waits (up to 5 s) for open ones, then writes the state file if configured.
+    pub async fn shutdown(self) {
+        if let Err(e) = self.try_shutdown().await {
+            tracing::error!("emulator shutdown: {e:#}");
+        }
+    }
+
+    /// Like [`Self::shutdown`] but reports a failure to write the state file.
+    pub async fn try_shutdown(mut self) -> Result<(), EmulatorError> {
+        self.cancel.cancel();
+        if let Some(mut task) = self.task.take()
+            && tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+                .await
+                .is_err()
+        {
+            task.abort();
+        }
+        self.save_state()
+    }
+}
+
+impl Drop for RunningEmulator {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

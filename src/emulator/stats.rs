@@ -1,0 +1,167 @@
+//! Observability counters: requests and throttles per operation, injected faults, verification messages and
+//! applied updates per user. Served as JSON at `GET /_emulator/stats` and by `RunningEmulator::stats`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+use super::protocol::Operation;
+
+/// A snapshot of the emulator's counters.
+///
+/// `applied_updates` and `verification_messages_by_user` are keyed by the stored username (counts of users with
+/// the same username in different pools are added up); the `*_by_pool` maps hold the same counts keyed by pool id
+/// then username.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct Stats {
+    /// All requests received per operation name, throttled and faulted ones included.
+    pub requests: BTreeMap<String, u64>,
+    /// `TooManyRequestsException` answers per operation name.
+    pub throttled: BTreeMap<String, u64>,
+    /// Injected faults.
+    pub faults: FaultStats,
+    /// Verification messages the real service would have sent (email/phone changed without `*_verified=true`).
+    pub verification_messages: u64,
+    /// Verification messages per username.
+    pub verification_messages_by_user: BTreeMap<String, u64>,
+    /// `AdminUpdateUserAttributes` requests that were applied, per username (dropped-after-apply ones included;
+    /// throttled, rejected and dropped-before-apply ones excluded).
+    pub applied_updates: BTreeMap<String, u64>,
+    /// The same counts per pool id, then username.
+    pub applied_updates_by_pool: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Sum of `applied_updates`.
+    pub applied_total: u64,
+}
+
+/// Injected fault counts.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+pub struct FaultStats {
+    /// `InternalErrorException` answers from the internal-error rate.
+    pub internal_errors: u64,
+    /// Connections closed before the request was applied.
+    pub dropped_before_apply: u64,
+    /// Connections closed after the request was applied.
+    pub dropped_after_apply: u64,
+    /// Scripted per-user errors answered.
+    pub scripted_errors: u64,
+    /// Requests delayed by added latency.
+    pub delayed: u64,
+}
+
+/// Per-user counters kept under the state lock.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct UserCounters {
+    pub(crate) applied: u64,
+    pub(crate) messages: u64,
+}
+
+/// Per-user counters, pool id -> username -> counters.
+pub(crate) type UserStats = HashMap<String, HashMap<String, UserCounters>>;
+
+/// Counters updated without the state lock.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    requests: [AtomicU64; Operation::ALL.len()],
+    throttled: [AtomicU64; Operation::ALL.len()],
+    unknown: Mutex<BTreeMap<String, u64>>,
+    pub(crate) internal_errors: AtomicU64,
+    pub(crate) dropped_before_apply: AtomicU64,
+    pub(crate) dropped_after_apply: AtomicU64,
+    pub(crate) scripted_errors: AtomicU64,
+    pub(crate) delayed: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn request(&self, op: Operation) {
+        self.requests[op.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn unknown_request(&self, name: &str) {
+        let mut unknown = self.unknown.lock().unwrap_or_else(|e| e.into_inner());
+        *unknown.entry(name.to_string()).or_default() += 1;
+    }
+
+    pub(crate) fn throttled(&self, op: Operation) {
+        self.throttled[op.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn reset(&self) {
+        for c in self.requests.iter().chain(&self.throttled) {
+            c.store(0, Ordering::Relaxed);
+        }
+        self.unknown
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        for c in [
+            &self.internal_errors,
+            &self.dropped_before_apply,
+            &self.dropped_after_apply,
+            &self.scripted_errors,
+            &self.delayed,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// Builds the snapshot from these counters and the per-user counters.
+    pub(crate) fn snapshot(&self, users: &UserStats) -> Stats {
+        let per_op = |counters: &[AtomicU64; Operation::ALL.len()]| {
+            Operation::ALL
+                .iter()
+                .filter_map(|op| {
+                    let n = counters[op.index()].load(Ordering::Relaxed);
+                    (n > 0).then(|| (op.name().to_string(), n))
+                })
+                .collect::<BTreeMap<_, _>>()
+        };
+        let mut requests = per_op(&self.requests);
+        for (name, n) in self
+            .unknown
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            *requests.entry(name.clone()).or_default() += n;
+        }
+        let mut stats = Stats {
+            requests,
+            throttled: per_op(&self.throttled),
+            faults: FaultStats {
+                internal_errors: self.internal_errors.load(Ordering::Relaxed),
+                dropped_before_apply: self.dropped_before_apply.load(Ordering::Relaxed),
+                dropped_after_apply: self.dropped_after_apply.load(Ordering::Relaxed),
+                scripted_errors: self.scripted_errors.load(Ordering::Relaxed),
+                delayed: self.delayed.load(Ordering::Relaxed),
+            },
+            ..Stats::default()
+        };
+        for (pool, users) in users {
+            for (user, c) in users {
+                if c.applied > 0 {
+                    *stats.applied_updates.entry(user.clone()).or_default() += c.applied;
+                    stats
+                        .applied_updates_by_pool
+                        .entry(pool.clone())
+                        .or_default()
+                        .insert(user.clone(), c.applied);
+                    stats.applied_total += c.applied;
+                }
+                if c.messages > 0 {
+                    *stats
+                        .verification_messages_by_user
+                        .entry(user.clone())
+                        .or_default() += c.messages;
+                    stats.verification_messages += c.messages;
+                }
+            }
+        }
+        stats
+    }
+}
