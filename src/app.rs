@@ -33,14 +33,23 @@ fn checked_set(set: &[(String, String)]) -> Result<Vec<Attribute>, ConfigError> 
         .map(|(name, value)| {
             let value = check_attribute(name, value)
                 .map_err(|p| ConfigError::invalid("set", format!("`{name}`: {}", p.reason)))?;
-            Ok(Attribute { name: name.clone(), value })
+            Ok(Attribute {
+                name: name.clone(),
+                value,
+            })
         })
         .collect()
 }
 
 fn print_problems(input: &Path, pre: &Preflight) {
     for p in &pre.problems {
-        eprintln!("{}:{}: {} (user key `{}`)", input.display(), p.line, p.problem, p.username);
+        eprintln!(
+            "{}:{}: {} (user key `{}`)",
+            input.display(),
+            p.line,
+            p.problem,
+            p.username
+        );
     }
     let unlisted = pre.invalid.saturating_sub(pre.problems.len() as u64);
     if unlisted > 0 {
@@ -82,7 +91,10 @@ fn verification_warning(pre: &Preflight, schema: Option<&PoolSchema>) -> Option<
 
 /// `cognito-bulk update`.
 pub async fn update(args: UpdateArgs) -> Result<i32, RunError> {
-    let cfg = config::layered(args.common.config.as_deref(), FileConfig::from_update(&args)?)?;
+    let cfg = config::layered(
+        args.common.config.as_deref(),
+        FileConfig::from_update(&args)?,
+    )?;
     let report_named = cfg.report.is_some();
     let settings = Settings::resolve(&args.common.csv, cfg)?;
     telemetry::init(settings.common.log_format, settings.common.quiet);
@@ -95,7 +107,8 @@ pub async fn update(args: UpdateArgs) -> Result<i32, RunError> {
     };
     if mode != ResumeMode::Fresh && !report_named {
         return Err(ConfigError::Usage(
-            "--resume and --retry-failed continue an earlier run: name its report with --report".into(),
+            "--resume and --retry-failed continue an earlier run: name its report with --report"
+                .into(),
         )
         .into());
     }
@@ -116,7 +129,6 @@ pub async fn update(args: UpdateArgs) -> Result<i32, RunError> {
     };
     let duplicates = preflight::scan_keys(&spec)?;
     let mut pre = preflight::scan_rows(&spec, &duplicates)?;
-    refuse_or_continue(&settings, &args, &pre, None)?;
 
     // The report exists before the first call.
     let open_mode = match (mode, args.overwrite) {
@@ -124,7 +136,11 @@ pub async fn update(args: UpdateArgs) -> Result<i32, RunError> {
         (ResumeMode::Fresh, true) => OpenMode::Overwrite,
         _ => OpenMode::Append,
     };
-    let writer = if args.dry_run { None } else { Some(ReportWriter::open(&common.report, open_mode)?) };
+    let writer = if args.dry_run {
+        None
+    } else {
+        Some(ReportWriter::open(&common.report, open_mode)?)
+    };
     let discard_report = |writer: Option<ReportWriter>| {
         if writer.is_some() && open_mode != OpenMode::Append {
             let _ = std::fs::remove_file(&common.report);
@@ -147,13 +163,16 @@ pub async fn update(args: UpdateArgs) -> Result<i32, RunError> {
         }
     };
     if let Some(schema) = &schema {
-        let spec = PassSpec { schema: Some(schema), ..spec };
+        let spec = PassSpec {
+            schema: Some(schema),
+            ..spec
+        };
         pre = preflight::scan_rows(&spec, &duplicates)?;
-        if let Err(e) = refuse_or_continue(&settings, &args, &pre, Some(schema)) {
-            discard_report(writer);
-            connected.close().await;
-            return Err(e);
-        }
+    }
+    if let Err(e) = refuse_or_continue(&settings, &args, &pre, schema.as_deref()) {
+        discard_report(writer);
+        connected.close().await;
+        return Err(e);
     }
     for column in &pre.ignored_columns {
         tracing::info!(column, "column is not a user attribute: ignored");
@@ -166,7 +185,11 @@ pub async fn update(args: UpdateArgs) -> Result<i32, RunError> {
             common.target.describe(),
             pre.to_send,
             pre.invalid,
-            if pre.carried > 0 { format!(", {} done in the earlier run", pre.carried) } else { String::new() },
+            if pre.carried > 0 {
+                format!(", {} done in the earlier run", pre.carried)
+            } else {
+                String::new()
+            },
             settings.rate,
             settings.concurrency
         );
@@ -181,7 +204,11 @@ pub async fn update(args: UpdateArgs) -> Result<i32, RunError> {
             pre.invalid,
             pre.email_messages + pre.sms_messages
         );
-        return Ok(if pre.invalid == 0 { exit_code::SUCCESS } else { exit_code::ROWS_NOT_UPDATED });
+        return Ok(if pre.invalid == 0 {
+            exit_code::SUCCESS
+        } else {
+            exit_code::ROWS_NOT_UPDATED
+        });
     };
 
     // Execution.
@@ -192,8 +219,14 @@ pub async fn update(args: UpdateArgs) -> Result<i32, RunError> {
     let (row_tx, row_rx) = mpsc::channel::<RowJob>(settings.concurrency * 2);
     let (out_tx, out_rx) = mpsc::channel::<RowOutcome>(1024);
     let reader = {
-        let (input, set, journal, schema, control, out_tx) =
-            (input.clone(), set.clone(), journal.clone(), schema.clone(), control.clone(), out_tx.clone());
+        let (input, set, journal, schema, control, out_tx) = (
+            input.clone(),
+            set.clone(),
+            journal.clone(),
+            schema.clone(),
+            control.clone(),
+            out_tx.clone(),
+        );
         let username_column = common.username_column.clone();
         let duplicates = duplicates.restart();
         tokio::task::spawn_blocking(move || {
@@ -209,7 +242,10 @@ pub async fn update(args: UpdateArgs) -> Result<i32, RunError> {
         })
     };
     let dispatcher = Dispatcher {
-        backend: Arc::new(CognitoBackend { client: connected.client.clone(), pool_id: common.target.pool_id.clone() }),
+        backend: Arc::new(CognitoBackend {
+            client: connected.client.clone(),
+            pool_id: common.target.pool_id.clone(),
+        }),
         pacer: pacer.clone(),
         policy: RetryPolicy::new(settings.max_attempts, settings.max_row_time),
         concurrency: settings.concurrency,
@@ -264,7 +300,10 @@ fn refuse_or_continue(
     if pre.invalid > 0 {
         print_problems(&settings.common.input, pre);
         if !settings.skip_invalid && !args.dry_run {
-            return Err(RunError::InvalidRows { invalid: pre.invalid, total: pre.total });
+            return Err(RunError::InvalidRows {
+                invalid: pre.invalid,
+                total: pre.total,
+            });
         }
     }
     if let Some(warning) = verification_warning(pre, schema) {
@@ -294,7 +333,8 @@ fn feed_rows(
         let sent = match plan {
             RowPlan::Send(request) => rows_out.blocking_send(RowJob { id, request }).is_ok(),
             RowPlan::Invalid(problem) => {
-                let outcome = RowOutcome::new(id, &username, Status::Invalid).with_error("", problem.to_string());
+                let outcome = RowOutcome::new(id, &username, Status::Invalid)
+                    .with_error("", problem.to_string());
                 outcomes.blocking_send(outcome).is_ok()
             }
             RowPlan::Carry(status) => {
@@ -312,8 +352,14 @@ fn feed_rows(
 
 /// The exact command that continues this run: the same arguments plus `--resume` and `--report`.
 fn resume_command(report: &Path) -> String {
-    let mut args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--overwrite").collect();
-    let has = |args: &[String], flag: &str| args.iter().any(|a| a == flag || a.starts_with(&format!("{flag}=")));
+    let mut args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--overwrite")
+        .collect();
+    let has = |args: &[String], flag: &str| {
+        args.iter()
+            .any(|a| a == flag || a.starts_with(&format!("{flag}=")))
+    };
     if !has(&args, "--report") {
         args.insert(1, report.display().to_string());
         args.insert(1, "--report".into());
@@ -321,11 +367,18 @@ fn resume_command(report: &Path) -> String {
     if !has(&args, "--resume") && !has(&args, "--retry-failed") {
         args.insert(1, "--resume".into());
     }
-    std::iter::once("cognito-bulk".to_string()).chain(args.iter().map(|a| shell_quote(a))).collect::<Vec<_>>().join(" ")
+    std::iter::once("cognito-bulk".to_string())
+        .chain(args.iter().map(|a| shell_quote(a)))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn shell_quote(arg: &str) -> String {
-    if !arg.is_empty() && arg.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c)) {
+    if !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c))
+    {
         arg.to_string()
     } else {
         format!("'{}'", arg.replace('\'', r"'\''"))
@@ -334,7 +387,10 @@ fn shell_quote(arg: &str) -> String {
 
 /// `cognito-bulk validate`.
 pub async fn validate(args: ValidateArgs) -> Result<i32, RunError> {
-    let cfg = config::layered(args.common.config.as_deref(), FileConfig::from_common(&args.common)?)?;
+    let cfg = config::layered(
+        args.common.config.as_deref(),
+        FileConfig::from_common(&args.common)?,
+    )?;
     let report_named = cfg.report.is_some();
     let common = CommonSettings::resolve(&args.common.csv, &cfg)?;
     telemetry::init(common.log_format, common.quiet);
@@ -361,7 +417,11 @@ pub async fn validate(args: ValidateArgs) -> Result<i32, RunError> {
     if report_named {
         write_problems(&common.report, &spec, &duplicates)?;
     }
-    let checked = if schema.is_some() { "offline and against the pool's schema" } else { "offline" };
+    let checked = if schema.is_some() {
+        "offline and against the pool's schema"
+    } else {
+        "offline"
+    };
     println!(
         "validate: {} rows checked {checked}: {} valid, {} invalid",
         pre.total, pre.to_send, pre.invalid
@@ -369,7 +429,11 @@ pub async fn validate(args: ValidateArgs) -> Result<i32, RunError> {
     if let Some(warning) = verification_warning(&pre, schema.as_ref()) {
         println!("warning: {warning}");
     }
-    Ok(if pre.invalid == 0 { exit_code::SUCCESS } else { exit_code::INPUT })
+    Ok(if pre.invalid == 0 {
+        exit_code::SUCCESS
+    } else {
+        exit_code::INPUT
+    })
 }
 
 /// The validation report: every invalid row with its line, column and reason.
@@ -378,18 +442,30 @@ fn write_problems(
     spec: &PassSpec<'_>,
     duplicates: &crate::input::duplicates::DuplicateTracker,
 ) -> Result<(), RunError> {
-    let create = |source| crate::error::ReportError::Create { path: path.to_path_buf(), source };
+    let create = |source| crate::error::ReportError::Create {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut out = csv::Writer::from_path(path).map_err(|e| create(std::io::Error::other(e)))?;
-    let io = |e: csv::Error| crate::error::ReportError::Write { path: path.to_path_buf(), source: std::io::Error::other(e) };
-    out.write_record(["line", "username", "column", "reason"]).map_err(io)?;
+    let io = |e: csv::Error| crate::error::ReportError::Write {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e),
+    };
+    out.write_record(["line", "username", "column", "reason"])
+        .map_err(io)?;
     let (mut planner, mut rows) = spec.open(duplicates.restart())?;
     while let Some((line, record)) = rows.next_record()? {
         if let (_, username, RowPlan::Invalid(problem)) = planner.plan(line, record)? {
             let column = problem.column.clone().unwrap_or_default();
-            out.write_record([line.to_string(), username, column, problem.reason]).map_err(io)?;
+            out.write_record([line.to_string(), username, column, problem.reason])
+                .map_err(io)?;
         }
     }
-    out.flush().map_err(|source| crate::error::ReportError::Write { path: path.to_path_buf(), source })?;
+    out.flush()
+        .map_err(|source| crate::error::ReportError::Write {
+            path: path.to_path_buf(),
+            source,
+        })?;
     Ok(())
 }
 

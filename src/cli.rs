@@ -15,7 +15,12 @@ use crate::emulator::EmulatorArgs;
 /// when Cognito throttles. Every input row ends in the report exactly once. Without a real user pool id the job
 /// runs against the built-in local emulator: nothing reaches AWS by accident.
 #[derive(Debug, Parser)]
-#[command(name = "cognito-bulk", version, propagate_version = true, max_term_width = 110)]
+#[command(
+    name = "cognito-bulk",
+    version,
+    propagate_version = true,
+    max_term_width = 110
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -40,36 +45,71 @@ pub struct CommonArgs {
     pub csv: PathBuf,
 
     /// Config file (TOML; keys as in the shipped config.toml). [env: COGNITO_BULK_CONFIG]
-    #[arg(long, value_name = "PATH", env = "COGNITO_BULK_CONFIG", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "COGNITO_BULK_CONFIG",
+        hide_env = true
+    )]
     pub config: Option<PathBuf>,
 
     /// User pool id. A real id (`us-east-1_AbC123`) sends to AWS; a `local_*` id runs on the built-in emulator.
     /// [default: local_SamplePool1] [env: COGNITO_BULK_USER_POOL_ID]
-    #[arg(long, value_name = "ID", env = "COGNITO_BULK_USER_POOL_ID", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "ID",
+        env = "COGNITO_BULK_USER_POOL_ID",
+        hide_env = true
+    )]
     pub user_pool_id: Option<String>,
 
     /// AWS Region [default: the Region in the pool id] [env: COGNITO_BULK_REGION]
-    #[arg(long, value_name = "REGION", env = "COGNITO_BULK_REGION", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "REGION",
+        env = "COGNITO_BULK_REGION",
+        hide_env = true
+    )]
     pub region: Option<String>,
 
     /// AWS shared-config profile for credentials [default: the standard credential chain]
     /// [env: COGNITO_BULK_PROFILE]
-    #[arg(long, value_name = "NAME", env = "COGNITO_BULK_PROFILE", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "COGNITO_BULK_PROFILE",
+        hide_env = true
+    )]
     pub profile: Option<String>,
 
     /// Send to this Cognito-compatible endpoint instead of AWS or the built-in emulator (for example a
     /// `cognito-bulk emulator` started by hand) [env: COGNITO_BULK_ENDPOINT_URL]
-    #[arg(long, value_name = "URL", env = "COGNITO_BULK_ENDPOINT_URL", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "COGNITO_BULK_ENDPOINT_URL",
+        hide_env = true
+    )]
     pub endpoint_url: Option<String>,
 
     /// Seed file (pools and users) for the built-in emulator used with `local_*` pool ids
     /// [default: sample-data/seed.json] [env: COGNITO_BULK_EMULATOR_SEED]
-    #[arg(long, value_name = "PATH", env = "COGNITO_BULK_EMULATOR_SEED", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "COGNITO_BULK_EMULATOR_SEED",
+        hide_env = true
+    )]
     pub emulator_seed: Option<PathBuf>,
 
     /// Name of the column that holds the user key (a username, a verified alias or a `sub`)
     /// [default: `username`, else `cognito:username`] [env: COGNITO_BULK_USERNAME_COLUMN]
-    #[arg(long, value_name = "NAME", env = "COGNITO_BULK_USERNAME_COLUMN", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "COGNITO_BULK_USERNAME_COLUMN",
+        hide_env = true
+    )]
     pub username_column: Option<String>,
 
     /// Add attribute NAME=VALUE to every row (repeatable), e.g. `--set email_verified=true`.
@@ -79,11 +119,21 @@ pub struct CommonArgs {
 
     /// Report file (CSV, one row per input row) [default: <input name>-<UTC time>.report.csv]
     /// [env: COGNITO_BULK_REPORT]
-    #[arg(long, value_name = "PATH", env = "COGNITO_BULK_REPORT", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "COGNITO_BULK_REPORT",
+        hide_env = true
+    )]
     pub report: Option<PathBuf>,
 
     /// Log format on standard error [default: text] [env: COGNITO_BULK_LOG_FORMAT]
-    #[arg(long, value_name = "FORMAT", env = "COGNITO_BULK_LOG_FORMAT", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        env = "COGNITO_BULK_LOG_FORMAT",
+        hide_env = true
+    )]
     pub log_format: Option<LogFormat>,
 
     /// No banner, progress bar or status lines; errors and the final summary only [env: COGNITO_BULK_QUIET]
@@ -98,45 +148,90 @@ pub struct UpdateArgs {
 
     /// Ceiling on requests per second, retries included. Cognito's UserUpdate quota (25/s) is shared with your
     /// live traffic; the job also slows down by itself when throttled [default: 10] [env: COGNITO_BULK_RATE]
-    #[arg(long, value_name = "PER_SECOND", env = "COGNITO_BULK_RATE", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "PER_SECOND",
+        env = "COGNITO_BULK_RATE",
+        hide_env = true
+    )]
     pub rate: Option<f64>,
 
     /// Most requests in flight at once [default: 16] [env: COGNITO_BULK_CONCURRENCY]
-    #[arg(long, value_name = "N", env = "COGNITO_BULK_CONCURRENCY", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "N",
+        env = "COGNITO_BULK_CONCURRENCY",
+        hide_env = true
+    )]
     pub concurrency: Option<usize>,
 
     /// Most attempts per row for transient errors (server errors, timeouts, dropped connections). Throttled
     /// attempts do not count: they are bounded by --max-row-time [default: 5] [env: COGNITO_BULK_MAX_ATTEMPTS]
-    #[arg(long, value_name = "N", env = "COGNITO_BULK_MAX_ATTEMPTS", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "N",
+        env = "COGNITO_BULK_MAX_ATTEMPTS",
+        hide_env = true
+    )]
     pub max_attempts: Option<u32>,
 
     /// Timeout of one HTTP attempt, e.g. `10s` [default: 10s] [env: COGNITO_BULK_ATTEMPT_TIMEOUT]
-    #[arg(long, value_name = "DURATION", env = "COGNITO_BULK_ATTEMPT_TIMEOUT", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        env = "COGNITO_BULK_ATTEMPT_TIMEOUT",
+        hide_env = true
+    )]
     pub attempt_timeout: Option<String>,
 
     /// Time budget of one row across all its attempts and backoffs, e.g. `15m` [default: 15m]
     /// [env: COGNITO_BULK_MAX_ROW_TIME]
-    #[arg(long, value_name = "DURATION", env = "COGNITO_BULK_MAX_ROW_TIME", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        env = "COGNITO_BULK_MAX_ROW_TIME",
+        hide_env = true
+    )]
     pub max_row_time: Option<String>,
 
     /// Stop the run (remaining rows `not_attempted`) once this many rows have failed [default: no limit]
     /// [env: COGNITO_BULK_MAX_FAILURES]
-    #[arg(long, value_name = "N", env = "COGNITO_BULK_MAX_FAILURES", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "N",
+        env = "COGNITO_BULK_MAX_FAILURES",
+        hide_env = true
+    )]
     pub max_failures: Option<u64>,
 
     /// Stop the run once more than this fraction of finished rows failed (checked after 100 rows), e.g. `0.1`
     /// [default: no limit] [env: COGNITO_BULK_MAX_FAILURE_RATIO]
-    #[arg(long, value_name = "RATIO", env = "COGNITO_BULK_MAX_FAILURE_RATIO", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "RATIO",
+        env = "COGNITO_BULK_MAX_FAILURE_RATIO",
+        hide_env = true
+    )]
     pub max_failure_ratio: Option<f64>,
 
     /// Stop the run after this many consecutive rows fail with the same error code [default: 25]
     /// [env: COGNITO_BULK_MAX_CONSECUTIVE_FAILURES]
-    #[arg(long, value_name = "N", env = "COGNITO_BULK_MAX_CONSECUTIVE_FAILURES", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "N",
+        env = "COGNITO_BULK_MAX_CONSECUTIVE_FAILURES",
+        hide_env = true
+    )]
     pub max_consecutive_failures: Option<u64>,
 
     /// After SIGINT/SIGTERM, how long rows in flight may take to finish, e.g. `30s` [default: 30s]
     /// [env: COGNITO_BULK_SHUTDOWN_GRACE]
-    #[arg(long, value_name = "DURATION", env = "COGNITO_BULK_SHUTDOWN_GRACE", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        env = "COGNITO_BULK_SHUTDOWN_GRACE",
+        hide_env = true
+    )]
     pub shutdown_grace: Option<String>,
 
     /// Continue the run recorded in --report: skip rows already `updated` or `unchanged`, run the rest.
@@ -163,7 +258,11 @@ pub struct UpdateArgs {
 
     /// Allow rows that change `email` or `phone_number` without marking them verified; Cognito sends each such
     /// user a verification message [env: COGNITO_BULK_ALLOW_VERIFICATION_MESSAGES]
-    #[arg(long, env = "COGNITO_BULK_ALLOW_VERIFICATION_MESSAGES", hide_env = true)]
+    #[arg(
+        long,
+        env = "COGNITO_BULK_ALLOW_VERIFICATION_MESSAGES",
+        hide_env = true
+    )]
     pub allow_verification_messages: bool,
 
     /// Read each user first (AdminGetUser, on the separate read quota) and skip rows whose values already match;
@@ -173,7 +272,12 @@ pub struct UpdateArgs {
 
     /// Ceiling on AdminGetUser requests per second for --skip-unchanged and --undo-file (UserRead quota: 120/s)
     /// [default: 50] [env: COGNITO_BULK_READ_RATE]
-    #[arg(long, value_name = "PER_SECOND", env = "COGNITO_BULK_READ_RATE", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "PER_SECOND",
+        env = "COGNITO_BULK_READ_RATE",
+        hide_env = true
+    )]
     pub read_rate: Option<f64>,
 
     /// Write each changed user's previous values to this CSV (input format), so that

@@ -56,13 +56,18 @@ macro_rules! overlay {
 impl FileConfig {
     /// Parses one TOML layer; `origin` names it in errors.
     pub fn parse(text: &str, origin: &Path) -> Result<Self, ConfigError> {
-        toml::from_str(text).map_err(|source| ConfigError::Parse { path: origin.to_path_buf(), source })
+        toml::from_str(text).map_err(|source| ConfigError::Parse {
+            path: origin.to_path_buf(),
+            source,
+        })
     }
 
     /// Reads and parses a config file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Self::parse(&text, path)
     }
 
@@ -150,8 +155,13 @@ impl FileConfig {
 
 fn parse_set_pair(pair: &str, origin: &str) -> Result<(String, String), ConfigError> {
     match pair.split_once('=') {
-        Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_string(), value.to_string())),
-        _ => Err(ConfigError::invalid("set", format!("{origin} `{pair}` is not NAME=VALUE"))),
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.to_string()))
+        }
+        _ => Err(ConfigError::invalid(
+            "set",
+            format!("{origin} `{pair}` is not NAME=VALUE"),
+        )),
     }
 }
 
@@ -189,7 +199,11 @@ impl TargetSettings {
     pub fn describe(&self) -> String {
         match &self.endpoint {
             Endpoint::Emulator { seed } => {
-                format!("local emulator (pool {}, seeded from {})", self.pool_id, seed.display())
+                format!(
+                    "local emulator (pool {}, seeded from {})",
+                    self.pool_id,
+                    seed.display()
+                )
             }
             Endpoint::Url(url) => format!("endpoint {url} (pool {})", self.pool_id),
             Endpoint::Aws => format!("AWS {} {}", self.region, self.pool_id),
@@ -229,19 +243,31 @@ pub struct Settings {
 }
 
 fn required<T>(value: Option<T>, key: &str) -> Result<T, ConfigError> {
-    value.ok_or_else(|| ConfigError::invalid(key, "no value in any layer (the built-in config.toml sets one)"))
+    value.ok_or_else(|| {
+        ConfigError::invalid(
+            key,
+            "no value in any layer (the built-in config.toml sets one)",
+        )
+    })
 }
 
 fn duration(value: Option<String>, key: &str) -> Result<Duration, ConfigError> {
     let text = required(value, key)?;
-    humantime::parse_duration(&text)
-        .map_err(|e| ConfigError::invalid(key, format!("`{text}` is not a duration like `10s` or `15m` ({e})")))
+    humantime::parse_duration(&text).map_err(|e| {
+        ConfigError::invalid(
+            key,
+            format!("`{text}` is not a duration like `10s` or `15m` ({e})"),
+        )
+    })
 }
 
 fn positive_rate(value: Option<f64>, key: &str) -> Result<f64, ConfigError> {
     let rate = required(value, key)?;
     if !(rate.is_finite() && rate > 0.0 && rate <= 100_000.0) {
-        return Err(ConfigError::invalid(key, format!("{rate} must be a number of requests per second in (0, 100000]")));
+        return Err(ConfigError::invalid(
+            key,
+            format!("{rate} must be a number of requests per second in (0, 100000]"),
+        ));
     }
     Ok(rate)
 }
@@ -250,7 +276,9 @@ fn positive_rate(value: Option<f64>, key: &str) -> Result<f64, ConfigError> {
 pub fn pool_region(pool_id: &str) -> Option<&str> {
     let (region, suffix) = pool_id.split_once('_')?;
     let ok = !region.is_empty()
-        && region.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && region
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         && !suffix.is_empty()
         && suffix.chars().all(|c| c.is_ascii_alphanumeric())
         && pool_id.len() <= 55;
@@ -265,38 +293,66 @@ fn resolve_target(cfg: &FileConfig) -> Result<TargetSettings, ConfigError> {
     let Some(pool_region) = pool_region(&pool_id) else {
         return Err(ConfigError::invalid(
             "user_pool_id",
-            format!("`{pool_id}` is not a user pool id (expected `<region>_<id>`, e.g. `us-east-1_AbC123`)"),
+            format!(
+                "`{pool_id}` is not a user pool id (expected `<region>_<id>`, e.g. `us-east-1_AbC123`)"
+            ),
         ));
     };
     let profile = cfg.profile.clone();
     if let Some(url) = &cfg.endpoint_url {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(ConfigError::invalid("endpoint_url", format!("`{url}` must start with http:// or https://")));
+            return Err(ConfigError::invalid(
+                "endpoint_url",
+                format!("`{url}` must start with http:// or https://"),
+            ));
         }
-        let region = cfg.region.clone().unwrap_or_else(|| pool_region.to_string());
-        return Ok(TargetSettings { pool_id, region, profile, endpoint: Endpoint::Url(url.clone()) });
+        let region = cfg
+            .region
+            .clone()
+            .unwrap_or_else(|| pool_region.to_string());
+        return Ok(TargetSettings {
+            pool_id,
+            region,
+            profile,
+            endpoint: Endpoint::Url(url.clone()),
+        });
     }
     if pool_region == LOCAL_REGION {
         let seed = required(cfg.emulator_seed.clone(), "emulator_seed")?;
-        return Ok(TargetSettings { pool_id, region: LOCAL_REGION.into(), profile, endpoint: Endpoint::Emulator { seed } });
+        return Ok(TargetSettings {
+            pool_id,
+            region: LOCAL_REGION.into(),
+            profile,
+            endpoint: Endpoint::Emulator { seed },
+        });
     }
     let region = match &cfg.region {
         Some(region) if region != pool_region => {
             return Err(ConfigError::invalid(
                 "region",
-                format!("`{region}` differs from the Region of user pool `{pool_id}` ({pool_region})"),
+                format!(
+                    "`{region}` differs from the Region of user pool `{pool_id}` ({pool_region})"
+                ),
             ));
         }
         _ => pool_region.to_string(),
     };
-    Ok(TargetSettings { pool_id, region, profile, endpoint: Endpoint::Aws })
+    Ok(TargetSettings {
+        pool_id,
+        region,
+        profile,
+        endpoint: Endpoint::Aws,
+    })
 }
 
 fn default_report(input: &Path) -> PathBuf {
     let stem = if input == Path::new("-") {
         "stdin".to_string()
     } else {
-        input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "input".into())
+        input
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "input".into())
     };
     let stamp: String = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
         .to_string()
@@ -326,7 +382,10 @@ impl Settings {
         let common = CommonSettings::resolve(input, &cfg)?;
         let concurrency = required(cfg.concurrency, "concurrency")?;
         if !(1..=1024).contains(&concurrency) {
-            return Err(ConfigError::invalid("concurrency", format!("{concurrency} must be between 1 and 1024")));
+            return Err(ConfigError::invalid(
+                "concurrency",
+                format!("{concurrency} must be between 1 and 1024"),
+            ));
         }
         let max_attempts = required(cfg.max_attempts, "max_attempts")?;
         if max_attempts == 0 {
@@ -335,11 +394,18 @@ impl Settings {
         if let Some(ratio) = cfg.max_failure_ratio
             && !(ratio > 0.0 && ratio <= 1.0)
         {
-            return Err(ConfigError::invalid("max_failure_ratio", format!("{ratio} must be in (0, 1]")));
+            return Err(ConfigError::invalid(
+                "max_failure_ratio",
+                format!("{ratio} must be in (0, 1]"),
+            ));
         }
-        let max_consecutive_failures = required(cfg.max_consecutive_failures, "max_consecutive_failures")?;
+        let max_consecutive_failures =
+            required(cfg.max_consecutive_failures, "max_consecutive_failures")?;
         if max_consecutive_failures == 0 {
-            return Err(ConfigError::invalid("max_consecutive_failures", "must be at least 1"));
+            return Err(ConfigError::invalid(
+                "max_consecutive_failures",
+                "must be at least 1",
+            ));
         }
         Ok(Settings {
             common,
@@ -373,20 +439,38 @@ mod tests {
         let settings = Settings::resolve(Path::new("x.csv"), built_in()).unwrap();
         assert_eq!(settings.rate, 10.0);
         assert_eq!(settings.common.target.pool_id, "local_SamplePool1");
-        assert!(matches!(settings.common.target.endpoint, Endpoint::Emulator { .. }));
-        assert!(settings.common.target.describe().starts_with("local emulator"));
+        assert!(matches!(
+            settings.common.target.endpoint,
+            Endpoint::Emulator { .. }
+        ));
+        assert!(
+            settings
+                .common
+                .target
+                .describe()
+                .starts_with("local emulator")
+        );
     }
 
     #[test]
     fn unknown_keys_are_rejected_with_their_name() {
-        let err = FileConfig::parse("rat = 3\n", Path::new("my.toml")).unwrap_err().to_string();
+        let err = FileConfig::parse("rat = 3\n", Path::new("my.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("my.toml") && err.contains("rat"), "{err}");
     }
 
     #[test]
     fn later_layers_win() {
-        let file = FileConfig { rate: Some(5.0), concurrency: Some(3), ..Default::default() };
-        let cli = FileConfig { rate: Some(7.0), ..Default::default() };
+        let file = FileConfig {
+            rate: Some(5.0),
+            concurrency: Some(3),
+            ..Default::default()
+        };
+        let cli = FileConfig {
+            rate: Some(7.0),
+            ..Default::default()
+        };
         let merged = built_in().overlaid_with(file).overlaid_with(cli);
         assert_eq!(merged.rate, Some(7.0));
         assert_eq!(merged.concurrency, Some(3));
@@ -394,7 +478,10 @@ mod tests {
 
     #[test]
     fn a_real_pool_id_goes_to_aws_in_its_region() {
-        let cfg = FileConfig { user_pool_id: Some("eu-west-1_AbC123".into()), ..built_in() };
+        let cfg = FileConfig {
+            user_pool_id: Some("eu-west-1_AbC123".into()),
+            ..built_in()
+        };
         let target = resolve_target(&cfg).unwrap();
         assert_eq!(target.endpoint, Endpoint::Aws);
         assert_eq!(target.describe(), "AWS eu-west-1 eu-west-1_AbC123");
@@ -408,24 +495,46 @@ mod tests {
             ..built_in()
         };
         let err = resolve_target(&cfg).unwrap_err().to_string();
-        assert!(err.contains("--region") && err.contains("eu-west-1"), "{err}");
+        assert!(
+            err.contains("--region") && err.contains("eu-west-1"),
+            "{err}"
+        );
     }
 
     #[test]
     fn bad_values_name_flag_variable_and_key() {
-        let cfg = FileConfig { rate: Some(0.0), ..built_in() };
-        let err = Settings::resolve(Path::new("x.csv"), cfg).unwrap_err().to_string();
-        assert!(err.contains("--rate") && err.contains("COGNITO_BULK_RATE") && err.contains("`rate`"), "{err}");
-        let cfg = FileConfig { user_pool_id: Some("nope".into()), ..built_in() };
+        let cfg = FileConfig {
+            rate: Some(0.0),
+            ..built_in()
+        };
+        let err = Settings::resolve(Path::new("x.csv"), cfg)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--rate") && err.contains("COGNITO_BULK_RATE") && err.contains("`rate`"),
+            "{err}"
+        );
+        let cfg = FileConfig {
+            user_pool_id: Some("nope".into()),
+            ..built_in()
+        };
         assert!(Settings::resolve(Path::new("x.csv"), cfg).is_err());
-        let cfg = FileConfig { attempt_timeout: Some("soon".into()), ..built_in() };
-        let err = Settings::resolve(Path::new("x.csv"), cfg).unwrap_err().to_string();
+        let cfg = FileConfig {
+            attempt_timeout: Some("soon".into()),
+            ..built_in()
+        };
+        let err = Settings::resolve(Path::new("x.csv"), cfg)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("--attempt-timeout"), "{err}");
     }
 
     #[test]
     fn set_pairs_need_a_name() {
-        assert_eq!(parse_set_pair("email_verified=true", "--set").unwrap().1, "true");
+        assert_eq!(
+            parse_set_pair("email_verified=true", "--set").unwrap().1,
+            "true"
+        );
         assert_eq!(parse_set_pair("custom:note=a=b", "--set").unwrap().1, "a=b");
         assert!(parse_set_pair("=x", "--set").is_err());
         assert!(parse_set_pair("novalue", "--set").is_err());

@@ -11,11 +11,22 @@ use crate::exit_code;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("failed to read config file {}: {source}", path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("failed to parse config file {}: {source}", path.display())]
-    Parse { path: PathBuf, source: toml::de::Error },
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
     #[error("invalid {key} (--{flag} / COGNITO_BULK_{env} / config key `{key}`): {message}")]
-    Invalid { key: String, flag: String, env: String, message: String },
+    Invalid {
+        key: String,
+        flag: String,
+        env: String,
+        message: String,
+    },
     #[error("{0}")]
     Usage(String),
 }
@@ -36,17 +47,28 @@ impl ConfigError {
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     #[error("failed to read {}: {source}", path.display())]
-    Open { path: PathBuf, source: std::io::Error },
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}:1: the file is empty; expected a header row naming the key column and the attributes", path.display())]
     NoHeader { path: PathBuf },
     #[error("{}:1: no key column: {message}", path.display())]
     NoKeyColumn { path: PathBuf, message: String },
     #[error("{}:1: column {column} `{name}` appears twice in the header", path.display())]
-    DuplicateColumn { path: PathBuf, column: usize, name: String },
+    DuplicateColumn {
+        path: PathBuf,
+        column: usize,
+        name: String,
+    },
     #[error("{}:1: {message}", path.display())]
     Header { path: PathBuf, message: String },
     #[error("{}:{line}: {message}", path.display())]
-    Csv { path: PathBuf, line: u64, message: String },
+    Csv {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
     #[error("{}: {message}", path.display())]
     Changed { path: PathBuf, message: String },
 }
@@ -55,7 +77,10 @@ pub enum InputError {
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     #[error("failed to create report {} (choose another path with --report): {source}", path.display())]
-    Create { path: PathBuf, source: std::io::Error },
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(
         "report {} already exists: pass --resume to continue that run, --overwrite to replace it, \
          or --report to choose another path",
@@ -65,7 +90,10 @@ pub enum ReportError {
     #[error("failed to read report {} to resume it: {message}", path.display())]
     Journal { path: PathBuf, message: String },
     #[error("failed to write report {}: {source}", path.display())]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// Everything that ends a run without a per-row outcome for every row, plus refusals before the first call.
@@ -77,7 +105,9 @@ pub enum RunError {
     Input(#[from] InputError),
     #[error(transparent)]
     Report(#[from] ReportError),
-    #[error("refused to start: {invalid} of {total} rows are invalid (listed above); fix them, or pass --skip-invalid to send only the valid rows")]
+    #[error(
+        "refused to start: {invalid} of {total} rows are invalid (listed above); fix them, or pass --skip-invalid to send only the valid rows"
+    )]
     InvalidRows { invalid: u64, total: u64 },
     #[error("refused to start: {0}")]
     Refused(String),
@@ -94,7 +124,9 @@ impl RunError {
     pub fn exit_code(&self) -> i32 {
         match self {
             RunError::Config(_) => exit_code::USAGE,
-            RunError::Report(ReportError::Create { .. } | ReportError::Exists { .. }) => exit_code::USAGE,
+            RunError::Report(ReportError::Create { .. } | ReportError::Exists { .. }) => {
+                exit_code::USAGE
+            }
             RunError::Report(ReportError::Journal { .. }) => exit_code::INPUT,
             RunError::Report(ReportError::Write { .. }) => exit_code::INTERNAL,
             RunError::Input(_) | RunError::InvalidRows { .. } => exit_code::INPUT,
@@ -117,8 +149,21 @@ mod tests {
             (ConfigError::invalid("rate", "x").into(), 2),
             (ReportError::Exists { path: p() }.into(), 2),
             (InputError::NoHeader { path: p() }.into(), 3),
-            (RunError::InvalidRows { invalid: 1, total: 2 }, 3),
-            (ReportError::Journal { path: p(), message: "x".into() }.into(), 3),
+            (
+                RunError::InvalidRows {
+                    invalid: 1,
+                    total: 2,
+                },
+                3,
+            ),
+            (
+                ReportError::Journal {
+                    path: p(),
+                    message: "x".into(),
+                }
+                .into(),
+                3,
+            ),
             (RunError::Refused("x".into()), 6),
             (RunError::Target("x".into()), 5),
             (RunError::Internal("x".into()), 1),

@@ -66,11 +66,23 @@ mod tests {
 
     #[test]
     fn run_outcomes_map_to_documented_codes() {
-        assert_eq!(for_summary(&summary(&[(Status::Updated, 3), (Status::Unchanged, 1)])), SUCCESS);
-        assert_eq!(for_summary(&summary(&[(Status::Updated, 3), (Status::Failed, 1)])), ROWS_NOT_UPDATED);
-        assert_eq!(for_summary(&summary(&[(Status::Invalid, 1)])), ROWS_NOT_UPDATED);
+        assert_eq!(
+            for_summary(&summary(&[(Status::Updated, 3), (Status::Unchanged, 1)])),
+            SUCCESS
+        );
+        assert_eq!(
+            for_summary(&summary(&[(Status::Updated, 3), (Status::Failed, 1)])),
+            ROWS_NOT_UPDATED
+        );
+        assert_eq!(
+            for_summary(&summary(&[(Status::Invalid, 1)])),
+            ROWS_NOT_UPDATED
+        );
         let mut s = summary(&[(Status::Updated, 1), (Status::NotAttempted, 5)]);
-        s.stop = Some(StopReason::Fatal { code: "NotAuthorizedException".into(), message: String::new() });
+        s.stop = Some(StopReason::Fatal {
+            code: "NotAuthorizedException".into(),
+            message: String::new(),
+        });
         assert_eq!(for_summary(&s), STOPPED);
         s.signal = Some(Signal::Terminate);
         assert_eq!(for_summary(&s), INTERRUPTED_SIGTERM);

@@ -7,7 +7,10 @@ use cognito_bulk::{app, emulator, exit_code};
 
 fn main() {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cognito-bulk: failed to start the async runtime: {e}");
@@ -20,9 +23,10 @@ fn main() {
             Command::Validate(args) => app::validate(args).await,
             Command::Emulator(args) => {
                 cognito_bulk::telemetry::init(cognito_bulk::cli::LogFormat::Text, false);
-                emulator::run_cli(args).await.map(|()| exit_code::SUCCESS).map_err(|e| {
-                    cognito_bulk::error::RunError::Emulator(e.to_string())
-                })
+                emulator::run_cli(args)
+                    .await
+                    .map(|()| exit_code::SUCCESS)
+                    .map_err(|e| cognito_bulk::error::RunError::Emulator(e.to_string()))
             }
         };
         match result {

@@ -50,8 +50,15 @@ pub struct RowPlanner<'a> {
 }
 
 impl RowPlanner<'_> {
-    pub fn plan(&mut self, line: u64, record: &csv::StringRecord) -> Result<(RowId, String, RowPlan), InputError> {
-        let id = RowId { line, hash: RowId::hash_fields(record.iter()) };
+    pub fn plan(
+        &mut self,
+        line: u64,
+        record: &csv::StringRecord,
+    ) -> Result<(RowId, String, RowPlan), InputError> {
+        let id = RowId {
+            line,
+            hash: RowId::hash_fields(record.iter()),
+        };
         let username = record.get(self.header.key).unwrap_or_default().to_string();
         if let Some(entry) = self.journal.and_then(|j| j.get(line)) {
             if entry.hash != id.hash {
@@ -123,7 +130,10 @@ pub fn verification_messages(request: &UpdateRequest) -> (bool, bool) {
     let unverified = |attr: &str, flag: &str| {
         request.get(attr).is_some_and(|v| !v.is_empty()) && request.get(flag) != Some("true")
     };
-    (unverified("email", "email_verified"), unverified("phone_number", "phone_number_verified"))
+    (
+        unverified("email", "email_verified"),
+        unverified("phone_number", "phone_number_verified"),
+    )
 }
 
 /// Everything a pass needs besides the file.
@@ -172,9 +182,15 @@ pub fn scan_keys(spec: &PassSpec<'_>) -> Result<DuplicateTracker, InputError> {
 }
 
 /// Pass 2: plans every row as the execution pass will, and counts what it found.
-pub fn scan_rows(spec: &PassSpec<'_>, duplicates: &DuplicateTracker) -> Result<Preflight, InputError> {
+pub fn scan_rows(
+    spec: &PassSpec<'_>,
+    duplicates: &DuplicateTracker,
+) -> Result<Preflight, InputError> {
     let (mut planner, mut rows) = spec.open(duplicates.restart())?;
-    let mut pre = Preflight { ignored_columns: planner.header.ignored.clone(), ..Preflight::default() };
+    let mut pre = Preflight {
+        ignored_columns: planner.header.ignored.clone(),
+        ..Preflight::default()
+    };
     let mut seen_lines = 0usize;
     while let Some((line, record)) = rows.next_record()? {
         pre.total += 1;
@@ -192,7 +208,11 @@ pub fn scan_rows(spec: &PassSpec<'_>, duplicates: &DuplicateTracker) -> Result<P
             RowPlan::Invalid(problem) => {
                 pre.invalid += 1;
                 if pre.problems.len() < MAX_LISTED_PROBLEMS {
-                    pre.problems.push(Problem { line, username, problem });
+                    pre.problems.push(Problem {
+                        line,
+                        username,
+                        problem,
+                    });
                 }
             }
             RowPlan::Carry(_) => pre.carried += 1,

@@ -36,36 +36,58 @@ impl PoolSchema {
         for attr in &request.attributes {
             let col = Some(attr.name.as_str());
             let Some(schema) = self.attributes.get(&attr.name) else {
-                return Err(RowProblem::new(col, "the pool's schema has no such attribute"));
+                return Err(RowProblem::new(
+                    col,
+                    "the pool's schema has no such attribute",
+                ));
             };
             if !schema.mutable {
-                return Err(RowProblem::new(col, "the pool's schema makes this attribute immutable"));
+                return Err(RowProblem::new(
+                    col,
+                    "the pool's schema makes this attribute immutable",
+                ));
             }
             let chars = attr.value.chars().count();
             if attr.value.is_empty() {
                 if schema.required {
-                    return Err(RowProblem::new(col, "a required attribute cannot be emptied"));
+                    return Err(RowProblem::new(
+                        col,
+                        "a required attribute cannot be emptied",
+                    ));
                 }
                 continue;
             }
             match schema.data_type.as_str() {
                 "Number" => {
                     let Ok(n) = attr.value.parse::<f64>() else {
-                        return Err(RowProblem::new(col, "the pool's schema makes this a Number"));
-                    };
-                    if schema.min_value.is_some_and(|min| n < min) || schema.max_value.is_some_and(|max| n > max) {
                         return Err(RowProblem::new(
                             col,
-                            format!("out of the schema's range {}..{}", fmt(schema.min_value), fmt(schema.max_value)),
+                            "the pool's schema makes this a Number",
+                        ));
+                    };
+                    if schema.min_value.is_some_and(|min| n < min)
+                        || schema.max_value.is_some_and(|max| n > max)
+                    {
+                        return Err(RowProblem::new(
+                            col,
+                            format!(
+                                "out of the schema's range {}..{}",
+                                fmt(schema.min_value),
+                                fmt(schema.max_value)
+                            ),
                         ));
                     }
                 }
                 "Boolean" if !matches!(attr.value.as_str(), "true" | "false") => {
-                    return Err(RowProblem::new(col, "the pool's schema makes this a Boolean (`true` or `false`)"));
+                    return Err(RowProblem::new(
+                        col,
+                        "the pool's schema makes this a Boolean (`true` or `false`)",
+                    ));
                 }
                 _ => {}
             }
-            if schema.min_length.is_some_and(|min| chars < min) || schema.max_length.is_some_and(|max| chars > max)
+            if schema.min_length.is_some_and(|min| chars < min)
+                || schema.max_length.is_some_and(|max| chars > max)
             {
                 return Err(RowProblem::new(
                     col,
@@ -82,7 +104,9 @@ impl PoolSchema {
 
     /// Whether the pool sends email itself (Cognito's default sender: 50 emails a day per account).
     pub fn uses_default_email_sender(&self) -> bool {
-        self.email_sending_account.as_deref().is_none_or(|a| a == "COGNITO_DEFAULT")
+        self.email_sending_account
+            .as_deref()
+            .is_none_or(|a| a == "COGNITO_DEFAULT")
     }
 }
 
@@ -103,20 +127,42 @@ mod tests {
             required: r,
             ..Default::default()
         };
-        attributes.insert("email".into(), SchemaAttribute { max_length: Some(2048), ..s("String", true, true) });
-        attributes.insert("custom:tier".into(), SchemaAttribute { max_length: Some(4), ..s("String", true, false) });
+        attributes.insert(
+            "email".into(),
+            SchemaAttribute {
+                max_length: Some(2048),
+                ..s("String", true, true)
+            },
+        );
+        attributes.insert(
+            "custom:tier".into(),
+            SchemaAttribute {
+                max_length: Some(4),
+                ..s("String", true, false)
+            },
+        );
         attributes.insert("custom:legacy".into(), s("String", false, false));
         attributes.insert(
             "custom:score".into(),
-            SchemaAttribute { min_value: Some(0.0), max_value: Some(10.0), ..s("Number", true, false) },
+            SchemaAttribute {
+                min_value: Some(0.0),
+                max_value: Some(10.0),
+                ..s("Number", true, false)
+            },
         );
-        PoolSchema { attributes, ..Default::default() }
+        PoolSchema {
+            attributes,
+            ..Default::default()
+        }
     }
 
     fn check(name: &str, value: &str) -> Result<(), RowProblem> {
         let req = UpdateRequest {
             username: "u".into(),
-            attributes: vec![Attribute { name: name.into(), value: value.into() }],
+            attributes: vec![Attribute {
+                name: name.into(),
+                value: value.into(),
+            }],
         };
         schema().check(&req)
     }

@@ -9,7 +9,10 @@ use tokio::signal::unix::{SignalKind, signal};
 use crate::exec::control::{RunControl, Signal, StopReason};
 
 pub async fn watch(control: Arc<RunControl>, grace: Duration) {
-    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
         tracing::warn!("cannot listen for SIGINT/SIGTERM; the run can't be stopped gracefully");
         return;
     };

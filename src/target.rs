@@ -28,7 +28,10 @@ impl Connected {
     }
 }
 
-pub async fn connect(target: &TargetSettings, attempt_timeout: Duration) -> Result<Connected, RunError> {
+pub async fn connect(
+    target: &TargetSettings,
+    attempt_timeout: Duration,
+) -> Result<Connected, RunError> {
     let emulator = match &target.endpoint {
         Endpoint::Emulator { seed } => {
             if !seed.is_file() {
@@ -39,7 +42,11 @@ pub async fn connect(target: &TargetSettings, attempt_timeout: Duration) -> Resu
                 )));
             }
             let config = EmulatorConfig::default().with_seed(seed.clone());
-            Some(emulator::start(config).await.map_err(|e| RunError::Emulator(e.to_string()))?)
+            Some(
+                emulator::start(config)
+                    .await
+                    .map_err(|e| RunError::Emulator(e.to_string()))?,
+            )
         }
         _ => None,
     };
@@ -63,11 +70,21 @@ pub async fn connect(target: &TargetSettings, attempt_timeout: Duration) -> Resu
 /// Reads the pool's schema. A missing pool or rejected credentials stop the job (exit 5) before any write; a
 /// pool that can't be described for other reasons (no `cognito-idp:DescribeUserPool` permission, throttling)
 /// only means rows are checked offline.
-pub async fn describe_pool(client: &Client, target: &TargetSettings) -> Result<Option<PoolSchema>, RunError> {
+pub async fn describe_pool(
+    client: &Client,
+    target: &TargetSettings,
+) -> Result<Option<PoolSchema>, RunError> {
     match pool::describe(client, &target.pool_id).await {
         Ok(schema) => Ok(Some(schema)),
-        Err(err) if err.disposition == Disposition::StopRun && err.code != "AccessDeniedException" => {
-            Err(RunError::Target(format!("{}: {} ({})", err.code, err.message, target.describe())))
+        Err(err)
+            if err.disposition == Disposition::StopRun && err.code != "AccessDeniedException" =>
+        {
+            Err(RunError::Target(format!(
+                "{}: {} ({})",
+                err.code,
+                err.message,
+                target.describe()
+            )))
         }
         Err(err) => {
             tracing::warn!(code = %err.code, "cannot read the pool's schema; rows are checked offline only: {}", err.message);

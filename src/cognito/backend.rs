@@ -20,7 +20,13 @@ impl Backend for CognitoBackend {
         let attributes = request
             .attributes
             .iter()
-            .map(|a| AttributeType::builder().name(&a.name).value(&a.value).build().expect("name is set"))
+            .map(|a| {
+                AttributeType::builder()
+                    .name(&a.name)
+                    .value(&a.value)
+                    .build()
+                    .expect("name is set")
+            })
             .collect();
         self.client
             .admin_update_user_attributes()
@@ -29,7 +35,9 @@ impl Backend for CognitoBackend {
             .set_user_attributes(Some(attributes))
             .send()
             .await
-            .map(|out| Applied { request_id: out.request_id().map(str::to_string) })
+            .map(|out| Applied {
+                request_id: out.request_id().map(str::to_string),
+            })
             .map_err(classify::from_sdk)
     }
 }

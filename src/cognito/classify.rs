@@ -16,25 +16,45 @@ pub fn disposition(code: &str) -> Disposition {
     use Disposition::*;
     match code {
         // Over the request-rate quota (HTTP 400 from Cognito). The generic AWS throttling codes are listed too.
-        "TooManyRequestsException" | "ThrottlingException" | "Throttling" | "RequestLimitExceeded" => Throttled,
+        "TooManyRequestsException"
+        | "ThrottlingException"
+        | "Throttling"
+        | "RequestLimitExceeded" => Throttled,
         // Server-side trouble: may succeed on a later attempt. A Lambda trigger that failed unexpectedly is
         // usually the trigger's own throttling or timeout.
-        "InternalErrorException" | "InternalFailure" | "ServiceUnavailable" | "RequestTimeout"
-        | "RequestTimeoutException" | "UnexpectedLambdaException" => Transient,
+        "InternalErrorException"
+        | "InternalFailure"
+        | "ServiceUnavailable"
+        | "RequestTimeout"
+        | "RequestTimeoutException"
+        | "UnexpectedLambdaException" => Transient,
         // Temporary credentials expired mid-run: the SDK's credential cache fetches new ones for the retry.
         "ExpiredTokenException" | "ExpiredToken" | "RequestExpired" => CredentialsExpired,
         // This row's data: the user, a value, an alias, or a trigger that rejected it.
-        "UserNotFoundException" | "InvalidParameterException" | "AliasExistsException"
-        | "UserLambdaValidationException" | "InvalidLambdaResponseException" | "CodeMismatchException"
+        "UserNotFoundException"
+        | "InvalidParameterException"
+        | "AliasExistsException"
+        | "UserLambdaValidationException"
+        | "InvalidLambdaResponseException"
+        | "CodeMismatchException"
         | "CodeDeliveryFailureException" => FailRow,
         // The pool, the account or the credentials: every other row would fail the same way.
         // LimitExceededException (not documented for this operation) is Cognito's daily email limit here, not
         // request throttling, so it stops the run instead of being retried for hours.
-        "NotAuthorizedException" | "ResourceNotFoundException" | "OperationNotEnabledException"
-        | "InvalidSmsRoleAccessPolicyException" | "InvalidSmsRoleTrustRelationshipException"
-        | "InvalidEmailRoleAccessPolicyException" | "LimitExceededException" | "AccessDeniedException"
-        | "UnrecognizedClientException" | "InvalidClientTokenId" | "InvalidSignatureException"
-        | "SignatureDoesNotMatch" | "IncompleteSignature" | "MissingAuthenticationToken" => StopRun,
+        "NotAuthorizedException"
+        | "ResourceNotFoundException"
+        | "OperationNotEnabledException"
+        | "InvalidSmsRoleAccessPolicyException"
+        | "InvalidSmsRoleTrustRelationshipException"
+        | "InvalidEmailRoleAccessPolicyException"
+        | "LimitExceededException"
+        | "AccessDeniedException"
+        | "UnrecognizedClientException"
+        | "InvalidClientTokenId"
+        | "InvalidSignatureException"
+        | "SignatureDoesNotMatch"
+        | "IncompleteSignature"
+        | "MissingAuthenticationToken" => StopRun,
         // Anything else fails the row; repeated, it trips --max-consecutive-failures.
         _ => FailRow,
     }
@@ -50,15 +70,33 @@ where
         SdkError::ServiceError(ctx) => {
             let status = ctx.raw().status().as_u16();
             match err.code() {
-                Some(code) => (disposition(code), code.to_string(), err.message().unwrap_or_default().to_string()),
-                None if status == 429 => (Disposition::Throttled, format!("HTTP{status}"), "throttled".into()),
-                None if status >= 500 => (Disposition::Transient, format!("HTTP{status}"), "server error".into()),
-                None => (Disposition::FailRow, format!("HTTP{status}"), "unrecognised error response".into()),
+                Some(code) => (
+                    disposition(code),
+                    code.to_string(),
+                    err.message().unwrap_or_default().to_string(),
+                ),
+                None if status == 429 => (
+                    Disposition::Throttled,
+                    format!("HTTP{status}"),
+                    "throttled".into(),
+                ),
+                None if status >= 500 => (
+                    Disposition::Transient,
+                    format!("HTTP{status}"),
+                    "server error".into(),
+                ),
+                None => (
+                    Disposition::FailRow,
+                    format!("HTTP{status}"),
+                    "unrecognised error response".into(),
+                ),
             }
         }
-        SdkError::TimeoutError(_) => {
-            (Disposition::Transient, "Timeout".into(), "no answer within --attempt-timeout".into())
-        }
+        SdkError::TimeoutError(_) => (
+            Disposition::Transient,
+            "Timeout".into(),
+            "no answer within --attempt-timeout".into(),
+        ),
         SdkError::DispatchFailure(failure) => {
             let code = if failure.is_timeout() {
                 "Timeout"
@@ -67,16 +105,31 @@ where
             } else {
                 "DispatchFailure"
             };
-            (Disposition::Transient, code.into(), DisplayErrorContext(&err).to_string())
+            (
+                Disposition::Transient,
+                code.into(),
+                DisplayErrorContext(&err).to_string(),
+            )
         }
-        SdkError::ResponseError(_) => {
-            (Disposition::Transient, "ResponseError".into(), DisplayErrorContext(&err).to_string())
-        }
+        SdkError::ResponseError(_) => (
+            Disposition::Transient,
+            "ResponseError".into(),
+            DisplayErrorContext(&err).to_string(),
+        ),
         // Failures before sending (e.g. credentials that could not be loaded or refreshed): retried a few
         // times in case a credential refresh was only briefly unavailable; repeated, they stop the run.
-        _ => (Disposition::Transient, "ClientError".into(), DisplayErrorContext(&err).to_string()),
+        _ => (
+            Disposition::Transient,
+            "ClientError".into(),
+            DisplayErrorContext(&err).to_string(),
+        ),
     };
-    CallError { disposition, code, message: one_line(&message), request_id }
+    CallError {
+        disposition,
+        code,
+        message: one_line(&message),
+        request_id,
+    }
 }
 
 fn one_line(text: &str) -> String {
@@ -121,6 +174,9 @@ mod tests {
 
     #[test]
     fn messages_are_one_line() {
-        assert_eq!(one_line("Invalid user attributes: user.x: a.\nuser.y: b.\n"), "Invalid user attributes: user.x: a. user.y: b.");
+        assert_eq!(
+            one_line("Invalid user attributes: user.x: a.\nuser.y: b.\n"),
+            "Invalid user attributes: user.x: a. user.y: b."
+        );
     }
 }

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, SdkConfig};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::config::{Credentials, Region};
 
@@ -37,7 +37,13 @@ pub async fn build(
             // whatever AWS credentials the machine has.
             loader = loader
                 .endpoint_url(url)
-                .credentials_provider(Credentials::new("local-emulator", "local-emulator", None, None, "emulator"));
+                .credentials_provider(Credentials::new(
+                    "local-emulator",
+                    "local-emulator",
+                    None,
+                    None,
+                    "emulator",
+                ));
         }
         Endpoint::Url(url) => loader = loader.endpoint_url(url),
         Endpoint::Aws => {}

@@ -3,5 +3,5 @@
 
 pub mod backend;
 pub mod classify;
-pub mod pool;
 pub mod client;
+pub mod pool;

@@ -22,7 +22,12 @@ fn api_name(attr: &SchemaAttributeType) -> String {
 }
 
 pub async fn describe(client: &Client, pool_id: &str) -> Result<PoolSchema, CallError> {
-    let out = client.describe_user_pool().user_pool_id(pool_id).send().await.map_err(classify::from_sdk)?;
+    let out = client
+        .describe_user_pool()
+        .user_pool_id(pool_id)
+        .send()
+        .await
+        .map_err(classify::from_sdk)?;
     let Some(pool) = out.user_pool else {
         return Err(CallError {
             disposition: crate::exec::backend::Disposition::FailRow,
@@ -38,7 +43,10 @@ pub async fn describe(client: &Client, pool_id: &str) -> Result<PoolSchema, Call
             let s = a.string_attribute_constraints();
             let n = a.number_attribute_constraints();
             let schema = SchemaAttribute {
-                data_type: a.attribute_data_type().map(|t| t.as_str().to_string()).unwrap_or_else(|| "String".into()),
+                data_type: a
+                    .attribute_data_type()
+                    .map(|t| t.as_str().to_string())
+                    .unwrap_or_else(|| "String".into()),
                 mutable: a.mutable().unwrap_or(true),
                 required: a.required().unwrap_or(false),
                 min_length: s.and_then(|s| s.min_length()).and_then(|v| v.parse().ok()),
@@ -51,17 +59,37 @@ pub async fn describe(client: &Client, pool_id: &str) -> Result<PoolSchema, Call
         .collect();
     Ok(PoolSchema {
         attributes,
-        username_attributes: pool.username_attributes().iter().map(|a| a.as_str().to_string()).collect(),
-        alias_attributes: pool.alias_attributes().iter().map(|a| a.as_str().to_string()).collect(),
-        auto_verified: pool.auto_verified_attributes().iter().map(|a| a.as_str().to_string()).collect(),
+        username_attributes: pool
+            .username_attributes()
+            .iter()
+            .map(|a| a.as_str().to_string())
+            .collect(),
+        alias_attributes: pool
+            .alias_attributes()
+            .iter()
+            .map(|a| a.as_str().to_string())
+            .collect(),
+        auto_verified: pool
+            .auto_verified_attributes()
+            .iter()
+            .map(|a| a.as_str().to_string())
+            .collect(),
         keep_original_until_verified: pool
             .user_attribute_update_settings()
-            .map(|s| s.attributes_require_verification_before_update().iter().map(|a| a.as_str().to_string()).collect())
+            .map(|s| {
+                s.attributes_require_verification_before_update()
+                    .iter()
+                    .map(|a| a.as_str().to_string())
+                    .collect()
+            })
             .unwrap_or_default(),
         email_sending_account: pool
             .email_configuration()
             .and_then(|e| e.email_sending_account())
             .map(|a| a.as_str().to_string()),
-        case_sensitive: pool.username_configuration().map(|c| c.case_sensitive()).unwrap_or(true),
+        case_sensitive: pool
+            .username_configuration()
+            .map(|c| c.case_sensitive())
+            .unwrap_or(true),
     })
 }

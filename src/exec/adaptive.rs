@@ -45,7 +45,13 @@ impl AdaptiveRate {
         AdaptiveRate {
             ceiling,
             floor,
-            state: Mutex::new(State { rate: ceiling, next_slot: Instant::now(), last_decrease: None, w_max: ceiling, k: 0.0 }),
+            state: Mutex::new(State {
+                rate: ceiling,
+                next_slot: Instant::now(),
+                last_decrease: None,
+                w_max: ceiling,
+                k: 0.0,
+            }),
         }
     }
 
@@ -65,7 +71,9 @@ impl AdaptiveRate {
     pub fn on_throttle(&self) {
         let mut s = self.state.lock().expect("rate state");
         let now = Instant::now();
-        if s.last_decrease.is_some_and(|t| now.duration_since(t) < COOLDOWN) {
+        if s.last_decrease
+            .is_some_and(|t| now.duration_since(t) < COOLDOWN)
+        {
             return;
         }
         s.w_max = s.rate;

@@ -39,5 +39,8 @@ pub struct Applied {
 /// Sends one update. Implementations must not retry: the executor owns retries, so every attempt is rate-limited
 /// and counted.
 pub trait Backend: Send + Sync + 'static {
-    fn update(&self, request: &UpdateRequest) -> impl Future<Output = Result<Applied, CallError>> + Send;
+    fn update(
+        &self,
+        request: &UpdateRequest,
+    ) -> impl Future<Output = Result<Applied, CallError>> + Send;
 }

@@ -33,12 +33,14 @@ pub struct RowJob {
 
 impl RowJob {
     fn outcome(&self, status: Status) -> RowOutcome {
-        RowOutcome::new(self.id, &self.request.username, status).with_attributes(self.request.attribute_names())
+        RowOutcome::new(self.id, &self.request.username, status)
+            .with_attributes(self.request.attribute_names())
     }
 
     /// The outcome of a row the run never sent.
     pub fn not_attempted(&self) -> RowOutcome {
-        self.outcome(Status::NotAttempted).with_error("", "the run stopped before this row was sent")
+        self.outcome(Status::NotAttempted)
+            .with_error("", "the run stopped before this row was sent")
     }
 }
 
@@ -97,7 +99,14 @@ impl<B: Backend> Dispatcher<B> {
                 drop(permit);
                 let _ = sink.send(outcome).await;
             });
-            in_flight.insert(handle.id(), InFlight { job, attempts, started: Instant::now() });
+            in_flight.insert(
+                handle.id(),
+                InFlight {
+                    job,
+                    attempts,
+                    started: Instant::now(),
+                },
+            );
         }
 
         let abort = self.control.aborting().clone();
@@ -140,7 +149,9 @@ async fn reap(
             in_flight.remove(&id);
         }
         Err(err) => {
-            let Some(row) = in_flight.remove(&err.id()) else { return };
+            let Some(row) = in_flight.remove(&err.id()) else {
+                return;
+            };
             let mut outcome = row.job.outcome(Status::Failed).with_error(
                 "Interrupted",
                 if err.is_cancelled() {
@@ -181,7 +192,11 @@ impl<B: Backend> Worker<B> {
         let deadline = started + self.policy.max_row_time;
         let (mut throttled, mut transient, mut expired) = (0u32, 0u32, 0u32);
         let failed = |err: &CallError, note: &str| {
-            let message = if note.is_empty() { err.message.clone() } else { format!("{} ({note})", err.message) };
+            let message = if note.is_empty() {
+                err.message.clone()
+            } else {
+                format!("{} ({note})", err.message)
+            };
             let mut o = job.outcome(Status::Failed).with_error(&err.code, message);
             o.request_id = err.request_id.clone().unwrap_or_default();
             o
@@ -210,7 +225,10 @@ impl<B: Backend> Worker<B> {
                 Disposition::Transient => {
                     transient += 1;
                     if transient >= self.policy.max_attempts {
-                        return failed(&err, &format!("gave up after {transient} attempts (--max-attempts)"));
+                        return failed(
+                            &err,
+                            &format!("gave up after {transient} attempts (--max-attempts)"),
+                        );
                     }
                     (self.policy.transient, transient)
                 }
@@ -223,13 +241,19 @@ impl<B: Backend> Worker<B> {
                 }
                 Disposition::FailRow => return failed(&err, ""),
                 Disposition::StopRun => {
-                    self.control.stop(StopReason::Fatal { code: err.code.clone(), message: err.message.clone() });
+                    self.control.stop(StopReason::Fatal {
+                        code: err.code.clone(),
+                        message: err.message.clone(),
+                    });
                     return failed(&err, "");
                 }
             };
             let delay = retry.0.delay(retry.1);
             if Instant::now() + delay >= deadline {
-                return failed(&err, &format!("row time budget (--max-row-time) used up after {attempt} attempts"));
+                return failed(
+                    &err,
+                    &format!("row time budget (--max-row-time) used up after {attempt} attempts"),
+                );
             }
             let not_retried = "not retried: the run is stopping";
             tokio::select! {

@@ -21,18 +21,26 @@ pub struct Pacer {
 /// governor's quota for `rate` requests per second, evenly spaced (burst of one).
 pub fn quota(rate: f64) -> Quota {
     let period = Duration::from_secs_f64(1.0 / rate).max(Duration::from_nanos(1));
-    Quota::with_period(period).expect("period is non-zero").allow_burst(NonZeroU32::MIN)
+    Quota::with_period(period)
+        .expect("period is non-zero")
+        .allow_burst(NonZeroU32::MIN)
 }
 
 impl Pacer {
     /// The production pacer: governor ceiling + adaptive rate.
     pub fn new(rate: f64) -> Self {
-        Pacer { ceiling: Some(RateLimiter::direct(quota(rate))), adaptive: AdaptiveRate::new(rate) }
+        Pacer {
+            ceiling: Some(RateLimiter::direct(quota(rate))),
+            adaptive: AdaptiveRate::new(rate),
+        }
     }
 
     /// The adaptive schedule only (tokio time only): for paused-time tests.
     pub fn adaptive_only(rate: f64) -> Self {
-        Pacer { ceiling: None, adaptive: AdaptiveRate::new(rate) }
+        Pacer {
+            ceiling: None,
+            adaptive: AdaptiveRate::new(rate),
+        }
     }
 
     /// Waits until one more request may be sent.
@@ -72,6 +80,9 @@ mod tests {
     fn governor_admits_one_then_waits_a_period() {
         let limiter = RateLimiter::direct(quota(5.0));
         assert!(limiter.check().is_ok());
-        assert!(limiter.check().is_err(), "the second request within 200 ms must wait");
+        assert!(
+            limiter.check().is_err(),
+            "the second request within 200 ms must wait"
+        );
     }
 }

@@ -19,7 +19,9 @@ pub struct Backoff {
 impl Backoff {
     /// The delay before retry number `retry` (1 for the first retry).
     pub fn delay(&self, retry: u32) -> Duration {
-        let exp = self.base.saturating_mul(2u32.saturating_pow(retry.saturating_sub(1).min(20)));
+        let exp = self
+            .base
+            .saturating_mul(2u32.saturating_pow(retry.saturating_sub(1).min(20)));
         let bound = exp.min(self.cap);
         if self.jitter && !bound.is_zero() {
             rand::rng().random_range(Duration::ZERO..=bound)
@@ -47,8 +49,16 @@ impl RetryPolicy {
         RetryPolicy {
             max_attempts,
             max_row_time,
-            throttle: Backoff { base: Duration::from_millis(250), cap: Duration::from_secs(20), jitter: true },
-            transient: Backoff { base: Duration::from_millis(100), cap: Duration::from_secs(10), jitter: true },
+            throttle: Backoff {
+                base: Duration::from_millis(250),
+                cap: Duration::from_secs(20),
+                jitter: true,
+            },
+            transient: Backoff {
+                base: Duration::from_millis(100),
+                cap: Duration::from_secs(10),
+                jitter: true,
+            },
             max_credential_retries: 10,
         }
     }
@@ -67,7 +77,11 @@ mod tests {
 
     #[test]
     fn backoff_doubles_up_to_the_cap() {
-        let b = Backoff { base: Duration::from_millis(100), cap: Duration::from_secs(1), jitter: false };
+        let b = Backoff {
+            base: Duration::from_millis(100),
+            cap: Duration::from_secs(1),
+            jitter: false,
+        };
         let delays: Vec<u128> = (1..=6).map(|n| b.delay(n).as_millis()).collect();
         assert_eq!(delays, vec![100, 200, 400, 800, 1000, 1000]);
         assert_eq!(b.delay(1000).as_millis(), 1000);
@@ -75,9 +89,16 @@ mod tests {
 
     #[test]
     fn full_jitter_stays_within_the_bound() {
-        let b = Backoff { base: Duration::from_millis(100), cap: Duration::from_secs(1), jitter: true };
+        let b = Backoff {
+            base: Duration::from_millis(100),
+            cap: Duration::from_secs(1),
+            jitter: true,
+        };
         let delays: Vec<Duration> = (0..200).map(|_| b.delay(3)).collect();
         assert!(delays.iter().all(|d| *d <= Duration::from_millis(400)));
-        assert!(delays.iter().any(|d| *d < Duration::from_millis(200)), "jitter spreads the delays");
+        assert!(
+            delays.iter().any(|d| *d < Duration::from_millis(200)),
+            "jitter spreads the delays"
+        );
     }
 }

@@ -21,7 +21,11 @@ pub struct CandidateFilter {
 
 impl Default for CandidateFilter {
     fn default() -> Self {
-        CandidateFilter { bits: vec![0; FILTER_BITS / 64], hasher: Default::default(), candidates: HashSet::new() }
+        CandidateFilter {
+            bits: vec![0; FILTER_BITS / 64],
+            hasher: Default::default(),
+            candidates: HashSet::new(),
+        }
     }
 }
 
@@ -48,7 +52,10 @@ impl CandidateFilter {
 
     /// The keys that may occur more than once.
     pub fn into_tracker(self) -> DuplicateTracker {
-        DuplicateTracker { candidates: self.candidates, first_line: HashMap::new() }
+        DuplicateTracker {
+            candidates: self.candidates,
+            first_line: HashMap::new(),
+        }
     }
 }
 
@@ -76,7 +83,10 @@ impl DuplicateTracker {
 
     /// A fresh tracker over the same candidates, for another pass.
     pub fn restart(&self) -> DuplicateTracker {
-        DuplicateTracker { candidates: self.candidates.clone(), first_line: HashMap::new() }
+        DuplicateTracker {
+            candidates: self.candidates.clone(),
+            first_line: HashMap::new(),
+        }
     }
 }
 
@@ -86,7 +96,10 @@ mod tests {
 
     #[test]
     fn finds_every_duplicate_with_its_first_line() {
-        let keys: Vec<String> = (0..50_000).map(|i| format!("user{i}")).chain(["user7".into(), "user49999".into(), "user7".into()]).collect();
+        let keys: Vec<String> = (0..50_000)
+            .map(|i| format!("user{i}"))
+            .chain(["user7".into(), "user49999".into(), "user7".into()])
+            .collect();
         let mut filter = CandidateFilter::default();
         keys.iter().for_each(|k| filter.observe(k));
         let mut tracker = filter.into_tracker();

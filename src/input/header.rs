@@ -32,10 +32,20 @@ impl Header {
         let columns: Vec<String> = record
             .iter()
             .enumerate()
-            .map(|(i, c)| if i == 0 { c.trim_start_matches('\u{feff}') } else { c }.trim().to_string())
+            .map(|(i, c)| {
+                if i == 0 {
+                    c.trim_start_matches('\u{feff}')
+                } else {
+                    c
+                }
+                .trim()
+                .to_string()
+            })
             .collect();
         if columns.is_empty() || (columns.len() == 1 && columns[0].is_empty()) {
-            return Err(InputError::NoHeader { path: path.to_path_buf() });
+            return Err(InputError::NoHeader {
+                path: path.to_path_buf(),
+            });
         }
         for (i, name) in columns.iter().enumerate() {
             if name.is_empty() {
@@ -46,7 +56,11 @@ impl Header {
             }
             if let Some(first) = columns[..i].iter().position(|c| c == name) {
                 let _ = first;
-                return Err(InputError::DuplicateColumn { path: path.to_path_buf(), column: i + 1, name: name.clone() });
+                return Err(InputError::DuplicateColumn {
+                    path: path.to_path_buf(),
+                    column: i + 1,
+                    name: name.clone(),
+                });
             }
         }
         let key = match username_column {
@@ -77,10 +91,15 @@ impl Header {
                 attributes.push((i, name.clone()));
             }
         }
-        if let Some(name) = set_names.iter().find(|n| attributes.iter().any(|(_, a)| a == *n)) {
+        if let Some(name) = set_names
+            .iter()
+            .find(|n| attributes.iter().any(|(_, a)| a == *n))
+        {
             return Err(InputError::Header {
                 path: path.to_path_buf(),
-                message: format!("--set {name}=... would replace the `{name}` column; drop one of the two"),
+                message: format!(
+                    "--set {name}=... would replace the `{name}` column; drop one of the two"
+                ),
             });
         }
         if attributes.is_empty() && set_names.is_empty() {
@@ -89,7 +108,12 @@ impl Header {
                 message: "no attribute columns (and no --set): nothing to update".into(),
             });
         }
-        Ok(Header { columns, key, attributes, ignored })
+        Ok(Header {
+            columns,
+            key,
+            attributes,
+            ignored,
+        })
     }
 
     pub fn key_name(&self) -> &str {
@@ -102,19 +126,31 @@ mod tests {
     use super::*;
 
     fn parse(cols: &[&str], key: Option<&str>) -> Result<Header, InputError> {
-        Header::parse(Path::new("in.csv"), &StringRecord::from(cols.to_vec()), key, &[])
+        Header::parse(
+            Path::new("in.csv"),
+            &StringRecord::from(cols.to_vec()),
+            key,
+            &[],
+        )
     }
 
     #[test]
     fn finds_the_key_and_the_attributes() {
         let h = parse(&["\u{feff}username", "email", " custom:tier "], None).unwrap();
         assert_eq!(h.key, 0);
-        assert_eq!(h.attributes, vec![(1, "email".into()), (2, "custom:tier".into())]);
+        assert_eq!(
+            h.attributes,
+            vec![(1, "email".into()), (2, "custom:tier".into())]
+        );
     }
 
     #[test]
     fn recognises_the_import_csv_header_and_ignores_its_non_attributes() {
-        let h = parse(&["name", "email", "cognito:mfa_enabled", "cognito:username"], None).unwrap();
+        let h = parse(
+            &["name", "email", "cognito:mfa_enabled", "cognito:username"],
+            None,
+        )
+        .unwrap();
         assert_eq!(h.key_name(), "cognito:username");
         assert_eq!(h.ignored, vec!["cognito:mfa_enabled".to_string()]);
         assert_eq!(h.attributes.len(), 2);
@@ -124,9 +160,13 @@ mod tests {
     fn header_errors_name_the_file_and_line() {
         let e = parse(&["email", "name"], None).unwrap_err().to_string();
         assert!(e.starts_with("in.csv:1: no key column"), "{e}");
-        let e = parse(&["username", "email", "email"], None).unwrap_err().to_string();
+        let e = parse(&["username", "email", "email"], None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("column 3 `email` appears twice"), "{e}");
-        let e = parse(&["id", "email"], Some("user")).unwrap_err().to_string();
+        let e = parse(&["id", "email"], Some("user"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("--username-column `user`"), "{e}");
         let e = parse(&["username"], None).unwrap_err().to_string();
         assert!(e.contains("nothing to update"), "{e}");

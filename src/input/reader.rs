@@ -41,19 +41,32 @@ fn crlf_line_offset(file: &Path) -> std::io::Result<u64> {
 impl CsvInput {
     /// Opens `path`, or spools standard input when `path` is `-`.
     pub fn open(path: &Path) -> Result<Self, InputError> {
-        let io = |source| InputError::Open { path: path.to_path_buf(), source };
+        let io = |source| InputError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
         if path == Path::new("-") {
             let mut spool = tempfile::NamedTempFile::new().map_err(io)?;
             std::io::copy(&mut std::io::stdin().lock(), &mut spool).map_err(io)?;
             let line_offset = crlf_line_offset(spool.path()).map_err(io)?;
-            return Ok(CsvInput { display: path.into(), file: spool.path().into(), _spool: Some(spool), line_offset });
+            return Ok(CsvInput {
+                display: path.into(),
+                file: spool.path().into(),
+                _spool: Some(spool),
+                line_offset,
+            });
         }
         let meta = std::fs::metadata(path).map_err(io)?;
         if meta.is_dir() {
             return Err(io(std::io::Error::other("is a directory")));
         }
         let line_offset = crlf_line_offset(path).map_err(io)?;
-        Ok(CsvInput { display: path.into(), file: path.into(), _spool: None, line_offset })
+        Ok(CsvInput {
+            display: path.into(),
+            file: path.into(),
+            _spool: None,
+            line_offset,
+        })
     }
 
     /// The name used in messages (`file:line`).
@@ -62,12 +75,29 @@ impl CsvInput {
     }
 
     /// Opens a new pass over the file: parses the header and returns it with an iterator over the records.
-    pub fn rows(&self, username_column: Option<&str>, set_names: &[&str]) -> Result<(Header, Rows), InputError> {
-        let file = File::open(&self.file).map_err(|source| InputError::Open { path: self.display.clone(), source })?;
-        let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(BufReader::with_capacity(1 << 16, file));
-        let header_record = reader.headers().map_err(|e| csv_error(&self.display, e, 0))?.clone();
+    pub fn rows(
+        &self,
+        username_column: Option<&str>,
+        set_names: &[&str],
+    ) -> Result<(Header, Rows), InputError> {
+        let file = File::open(&self.file).map_err(|source| InputError::Open {
+            path: self.display.clone(),
+            source,
+        })?;
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_reader(BufReader::with_capacity(1 << 16, file));
+        let header_record = reader
+            .headers()
+            .map_err(|e| csv_error(&self.display, e, 0))?
+            .clone();
         let header = Header::parse(&self.display, &header_record, username_column, set_names)?;
-        let rows = Rows { reader, path: self.display.clone(), record: StringRecord::new(), line_offset: self.line_offset };
+        let rows = Rows {
+            reader,
+            path: self.display.clone(),
+            record: StringRecord::new(),
+            line_offset: self.line_offset,
+        };
         Ok((header, rows))
     }
 }
@@ -101,14 +131,25 @@ fn csv_error(path: &Path, err: csv::Error, line_offset: u64) -> InputError {
         csv::ErrorKind::Utf8 { pos, err } => InputError::Csv {
             path,
             line: pos.map_or(0, |p| p.line() + line_offset),
-            message: format!("invalid UTF-8 in field {} (the file must be UTF-8)", err.field() + 1),
+            message: format!(
+                "invalid UTF-8 in field {} (the file must be UTF-8)",
+                err.field() + 1
+            ),
         },
-        csv::ErrorKind::UnequalLengths { pos, expected_len, len } => InputError::Csv {
+        csv::ErrorKind::UnequalLengths {
+            pos,
+            expected_len,
+            len,
+        } => InputError::Csv {
             path,
             line: pos.map_or(0, |p| p.line() + line_offset),
             message: format!("this row has {len} fields, the header has {expected_len}"),
         },
-        other => InputError::Csv { path, line: 0, message: format!("{:?}", other) },
+        other => InputError::Csv {
+            path,
+            line: 0,
+            message: format!("{:?}", other),
+        },
     }
 }
 
@@ -137,7 +178,10 @@ mod tests {
     #[test]
     fn reads_bom_crlf_and_quoted_fields_with_line_numbers() {
         let rows = all(b"\xef\xbb\xbfusername,name\r\nal,\"Smith, \"\"Al\"\"\"\r\nbo,\"two\nlines\"\r\ncy,x\r\n").unwrap();
-        assert_eq!(rows[0], (2, vec!["al".to_string(), "Smith, \"Al\"".to_string()]));
+        assert_eq!(
+            rows[0],
+            (2, vec!["al".to_string(), "Smith, \"Al\"".to_string()])
+        );
         assert_eq!(rows[1].0, 3);
         assert_eq!(rows[1].1[1], "two\nlines");
         assert_eq!(rows[2].0, 5);
@@ -145,31 +189,46 @@ mod tests {
 
     #[test]
     fn crlf_errors_name_the_right_line() {
-        let err = all(b"username,name\r\nal,x\r\nbo\r\n").unwrap_err().to_string();
-        assert!(err.ends_with(":3: this row has 1 fields, the header has 2"), "{err}");
+        let err = all(b"username,name\r\nal,x\r\nbo\r\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.ends_with(":3: this row has 1 fields, the header has 2"),
+            "{err}"
+        );
     }
 
     #[test]
     fn wrong_field_count_names_the_line() {
         let err = all(b"username,name\nal,x\nbo\n").unwrap_err().to_string();
-        assert!(err.ends_with(":3: this row has 1 fields, the header has 2"), "{err}");
+        assert!(
+            err.ends_with(":3: this row has 1 fields, the header has 2"),
+            "{err}"
+        );
     }
 
     #[test]
     fn invalid_utf8_names_the_line() {
-        let err = all(b"username,name\nal,x\nbo,\xff\xfe\n").unwrap_err().to_string();
+        let err = all(b"username,name\nal,x\nbo,\xff\xfe\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(":3: invalid UTF-8 in field 2"), "{err}");
     }
 
     #[test]
     fn empty_file_has_no_header() {
         let (_f, input) = input(b"");
-        assert!(matches!(input.rows(None, &[]), Err(InputError::NoHeader { .. })));
+        assert!(matches!(
+            input.rows(None, &[]),
+            Err(InputError::NoHeader { .. })
+        ));
     }
 
     #[test]
     fn missing_file_is_named() {
-        let err = CsvInput::open(Path::new("/nonexistent/x.csv")).unwrap_err().to_string();
+        let err = CsvInput::open(Path::new("/nonexistent/x.csv"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("/nonexistent/x.csv"), "{err}");
     }
 }

@@ -54,11 +54,18 @@ pub struct UpdateRequest {
 impl UpdateRequest {
     /// The attribute names, `;`-separated, as written in the report.
     pub fn attribute_names(&self) -> String {
-        self.attributes.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(";")
+        self.attributes
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect::<Vec<_>>()
+            .join(";")
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.attributes.iter().find(|a| a.name == name).map(|a| a.value.as_str())
+        self.attributes
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| a.value.as_str())
     }
 }
 
@@ -72,7 +79,10 @@ pub struct RowProblem {
 
 impl RowProblem {
     pub fn new(column: Option<&str>, reason: impl Into<String>) -> Self {
-        RowProblem { column: column.map(str::to_string), reason: reason.into() }
+        RowProblem {
+            column: column.map(str::to_string),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -91,13 +101,22 @@ mod tests {
 
     #[test]
     fn hash_separates_fields() {
-        assert_ne!(RowId::hash_fields(["ab", "c"]), RowId::hash_fields(["a", "bc"]));
-        assert_eq!(RowId::hash_fields(["a", "b"]), RowId::hash_fields(["a", "b"]));
+        assert_ne!(
+            RowId::hash_fields(["ab", "c"]),
+            RowId::hash_fields(["a", "bc"])
+        );
+        assert_eq!(
+            RowId::hash_fields(["a", "b"]),
+            RowId::hash_fields(["a", "b"])
+        );
     }
 
     #[test]
     fn debug_never_shows_values() {
-        let a = Attribute { name: "email".into(), value: "secret@example.com".into() };
+        let a = Attribute {
+            name: "email".into(),
+            value: "secret@example.com".into(),
+        };
         assert!(!format!("{a:?}").contains("secret"));
     }
 }

@@ -39,11 +39,13 @@ pub const MAX_VALUE_CHARS: usize = 2048;
 /// Longest custom attribute name after its prefix (cognito-facts.md §2.5).
 pub const MAX_CUSTOM_NAME_CHARS: usize = 20;
 
-static USERNAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$").unwrap());
+static USERNAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$").unwrap());
 static ATTRIBUTE_NAME: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\r ]+$").unwrap());
 static E164: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\+[1-9][0-9]{1,14}$").unwrap());
-static EMAIL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[^@\s]+@[^@\s]+\.[^@\s]+$").unwrap());
+static EMAIL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[^@\s]+@[^@\s]+\.[^@\s]+$").unwrap());
 
 /// Checks the user key: 1–128 characters of letters, marks, symbols, numbers and punctuation.
 pub fn check_username(username: &str) -> Result<(), RowProblem> {
@@ -52,10 +54,16 @@ pub fn check_username(username: &str) -> Result<(), RowProblem> {
         return Err(RowProblem::new(None, "the user key is empty"));
     }
     if chars > 128 {
-        return Err(RowProblem::new(None, format!("the user key has {chars} characters; at most 128 are allowed")));
+        return Err(RowProblem::new(
+            None,
+            format!("the user key has {chars} characters; at most 128 are allowed"),
+        ));
     }
     if !USERNAME.is_match(username) {
-        return Err(RowProblem::new(None, "the user key contains spaces or control characters"));
+        return Err(RowProblem::new(
+            None,
+            "the user key contains spaces or control characters",
+        ));
     }
     Ok(())
 }
@@ -65,15 +73,23 @@ pub fn check_attribute(name: &str, value: &str) -> Result<String, RowProblem> {
     let col = Some(name);
     let name_chars = name.chars().count();
     if name_chars == 0 || name_chars > 32 || !ATTRIBUTE_NAME.is_match(name) {
-        return Err(RowProblem::new(col, "not a valid attribute name (1–32 characters)"));
+        return Err(RowProblem::new(
+            col,
+            "not a valid attribute name (1–32 characters)",
+        ));
     }
     if name == "sub" {
         return Err(RowProblem::new(col, "`sub` can never be updated"));
     }
-    let custom = name.strip_prefix("dev:custom:").or_else(|| name.strip_prefix("custom:"));
+    let custom = name
+        .strip_prefix("dev:custom:")
+        .or_else(|| name.strip_prefix("custom:"));
     match custom {
         Some(base) if base.is_empty() || base.chars().count() > MAX_CUSTOM_NAME_CHARS => {
-            return Err(RowProblem::new(col, "a custom attribute name has 1–20 characters after `custom:`"));
+            return Err(RowProblem::new(
+                col,
+                "a custom attribute name has 1–20 characters after `custom:`",
+            ));
         }
         Some(_) => {}
         None if !STANDARD_ATTRIBUTES.contains(&name) => {
@@ -86,7 +102,10 @@ pub fn check_attribute(name: &str, value: &str) -> Result<String, RowProblem> {
     }
     let chars = value.chars().count();
     if chars > MAX_VALUE_CHARS {
-        return Err(RowProblem::new(col, format!("the value has {chars} characters; at most 2048 are allowed")));
+        return Err(RowProblem::new(
+            col,
+            format!("the value has {chars} characters; at most 2048 are allowed"),
+        ));
     }
     match name {
         "email_verified" | "phone_number_verified" => match value.to_ascii_lowercase().as_str() {
@@ -94,16 +113,25 @@ pub fn check_attribute(name: &str, value: &str) -> Result<String, RowProblem> {
             _ => return Err(RowProblem::new(col, "must be `true` or `false`")),
         },
         "phone_number" if !E164.is_match(value) => {
-            return Err(RowProblem::new(col, "not an E.164 phone number (`+` and 2–15 digits, e.g. +14325551212)"));
+            return Err(RowProblem::new(
+                col,
+                "not an E.164 phone number (`+` and 2–15 digits, e.g. +14325551212)",
+            ));
         }
         "email" if !EMAIL.is_match(value) => {
             return Err(RowProblem::new(col, "not an email address"));
         }
         "updated_at" if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) => {
-            return Err(RowProblem::new(col, "must be a number (seconds since 1970)"));
+            return Err(RowProblem::new(
+                col,
+                "must be a number (seconds since 1970)",
+            ));
         }
         "birthdate" if chars != 10 => {
-            return Err(RowProblem::new(col, "must be 10 characters (the pool schema's fixed length)"));
+            return Err(RowProblem::new(
+                col,
+                "must be 10 characters (the pool schema's fixed length)",
+            ));
         }
         _ => {}
     }
@@ -112,9 +140,16 @@ pub fn check_attribute(name: &str, value: &str) -> Result<String, RowProblem> {
 
 /// Checks one record and builds its request. Empty cells are left out: they leave the attribute unchanged (an
 /// empty value would make Cognito delete the attribute). `set` attributes are added to every row.
-pub fn check_row(header: &Header, record: &StringRecord, set: &[Attribute]) -> Result<UpdateRequest, RowProblem> {
+pub fn check_row(
+    header: &Header,
+    record: &StringRecord,
+    set: &[Attribute],
+) -> Result<UpdateRequest, RowProblem> {
     let username = record.get(header.key).unwrap_or_default();
-    check_username(username).map_err(|p| RowProblem { column: Some(header.key_name().to_string()), ..p })?;
+    check_username(username).map_err(|p| RowProblem {
+        column: Some(header.key_name().to_string()),
+        ..p
+    })?;
     let mut attributes = Vec::with_capacity(header.attributes.len() + set.len());
     for (index, name) in &header.attributes {
         let value = record.get(*index).unwrap_or_default();
@@ -122,13 +157,22 @@ pub fn check_row(header: &Header, record: &StringRecord, set: &[Attribute]) -> R
             continue;
         }
         let value = check_attribute(name, value)?;
-        attributes.push(Attribute { name: name.clone(), value });
+        attributes.push(Attribute {
+            name: name.clone(),
+            value,
+        });
     }
     attributes.extend(set.iter().cloned());
     if attributes.is_empty() {
-        return Err(RowProblem::new(None, "every attribute cell is empty: nothing to update"));
+        return Err(RowProblem::new(
+            None,
+            "every attribute cell is empty: nothing to update",
+        ));
     }
-    Ok(UpdateRequest { username: username.to_string(), attributes })
+    Ok(UpdateRequest {
+        username: username.to_string(),
+        attributes,
+    })
 }
 
 #[cfg(test)]
@@ -165,7 +209,11 @@ mod tests {
             ("birthdate", "1/2/1990", "10 characters"),
             ("given_name", &"x".repeat(2049), "at most 2048"),
             ("", "x", "not a valid attribute name"),
-            ("a_very_long_attribute_name_over_32_chars", "x", "not a valid attribute name"),
+            (
+                "a_very_long_attribute_name_over_32_chars",
+                "x",
+                "not a valid attribute name",
+            ),
         ];
         for (name, value, reason) in bad {
             let err = check_attribute(name, value).expect_err(name);
@@ -180,8 +228,18 @@ mod tests {
         assert!(check_username("ünïcödé@example.com").is_ok());
         assert!(check_username("00000000-0000-4000-8000-000000000001").is_ok());
         assert!(check_username("").unwrap_err().reason.contains("empty"));
-        assert!(check_username("two words").unwrap_err().reason.contains("spaces"));
-        assert!(check_username(&"u".repeat(129)).unwrap_err().reason.contains("128"));
+        assert!(
+            check_username("two words")
+                .unwrap_err()
+                .reason
+                .contains("spaces")
+        );
+        assert!(
+            check_username(&"u".repeat(129))
+                .unwrap_err()
+                .reason
+                .contains("128")
+        );
     }
 
     #[test]
@@ -193,7 +251,10 @@ mod tests {
             &["email_verified"],
         )
         .unwrap();
-        let set = vec![Attribute { name: "email_verified".into(), value: "true".into() }];
+        let set = vec![Attribute {
+            name: "email_verified".into(),
+            value: "true".into(),
+        }];
         let req = check_row(&header, &StringRecord::from(vec!["al", "", "gold"]), &set).unwrap();
         assert_eq!(req.attribute_names(), "custom:tier;email_verified");
         let err = check_row(&header, &StringRecord::from(vec!["al", "", ""]), &[]).unwrap_err();

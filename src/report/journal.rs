@@ -24,7 +24,10 @@ pub struct Entry {
 }
 
 fn journal_error(path: &Path, message: impl Into<String>) -> ReportError {
-    ReportError::Journal { path: path.to_path_buf(), message: message.into() }
+    ReportError::Journal {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
 }
 
 fn open(path: &Path) -> Result<csv::Reader<std::fs::File>, ReportError> {
@@ -33,9 +36,14 @@ fn open(path: &Path) -> Result<csv::Reader<std::fs::File>, ReportError> {
         .flexible(true)
         .from_path(path)
         .map_err(|e| journal_error(path, e.to_string()))?;
-    let header = reader.headers().map_err(|e| journal_error(path, e.to_string()))?;
+    let header = reader
+        .headers()
+        .map_err(|e| journal_error(path, e.to_string()))?;
     if header.iter().collect::<Vec<_>>() != COLUMNS {
-        return Err(journal_error(path, "it is not a cognito-bulk report (unexpected header)"));
+        return Err(journal_error(
+            path,
+            "it is not a cognito-bulk report (unexpected header)",
+        ));
     }
     Ok(reader)
 }
@@ -50,10 +58,17 @@ impl Journal {
             if record.len() != COLUMNS.len() {
                 continue;
             }
-            let parsed = (record[0].parse::<u64>(), u64::from_str_radix(&record[1], 16), Status::parse(&record[3]));
+            let parsed = (
+                record[0].parse::<u64>(),
+                u64::from_str_radix(&record[1], 16),
+                Status::parse(&record[3]),
+            );
             let (Ok(line), Ok(hash), Some(status)) = parsed else {
                 let line = record.position().map_or(0, |p| p.line());
-                return Err(journal_error(path, format!("line {line} is not a report row")));
+                return Err(journal_error(
+                    path,
+                    format!("line {line} is not a report row"),
+                ));
             };
             journal.entries.insert(line, Entry { hash, status });
         }
@@ -90,18 +105,30 @@ pub fn compact(path: &Path) -> Result<(), ReportError> {
     if !duplicates {
         return Ok(());
     }
-    let write_err = |source| ReportError::Write { path: path.to_path_buf(), source };
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let write_err = |source| ReportError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let temp = tempfile::NamedTempFile::new_in(dir).map_err(write_err)?;
     {
         let mut writer = csv::Writer::from_writer(temp.as_file());
-        writer.write_record(COLUMNS).map_err(|e| write_err(std::io::Error::other(e)))?;
+        writer
+            .write_record(COLUMNS)
+            .map_err(|e| write_err(std::io::Error::other(e)))?;
         for (index, record) in open(path)?.records().enumerate() {
             let record = record.map_err(|e| journal_error(path, e.to_string()))?;
             let keep = record.len() == COLUMNS.len()
-                && record[0].parse::<u64>().is_ok_and(|line| last.get(&line) == Some(&(index as u64)));
+                && record[0]
+                    .parse::<u64>()
+                    .is_ok_and(|line| last.get(&line) == Some(&(index as u64)));
             if keep {
-                writer.write_record(&record).map_err(|e| write_err(std::io::Error::other(e)))?;
+                writer
+                    .write_record(&record)
+                    .map_err(|e| write_err(std::io::Error::other(e)))?;
             }
         }
         writer.flush().map_err(write_err)?;
@@ -129,11 +156,26 @@ mod tests {
         );
         std::fs::write(&path, body).unwrap();
         let journal = Journal::load(&path).unwrap();
-        assert_eq!(journal.get(2), Some(Entry { hash: 0xaa, status: Status::Updated }));
-        assert_eq!(journal.get(4), None, "a row cut short by a crash is ignored");
+        assert_eq!(
+            journal.get(2),
+            Some(Entry {
+                hash: 0xaa,
+                status: Status::Updated
+            })
+        );
+        assert_eq!(
+            journal.get(4),
+            None,
+            "a row cut short by a crash is ignored"
+        );
         compact(&path).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
-        assert_eq!(text, format!("{HEADER}3,00000000000000bb,bo,updated,1,,,r1,1,email\n2,00000000000000aa,al,updated,1,,,r2,1,email\n"));
+        assert_eq!(
+            text,
+            format!(
+                "{HEADER}3,00000000000000bb,bo,updated,1,,,r1,1,email\n2,00000000000000aa,al,updated,1,,,r2,1,email\n"
+            )
+        );
     }
 
     #[test]
@@ -141,6 +183,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("users.csv");
         std::fs::write(&path, "username,email\nal,a@b.co\n").unwrap();
-        assert!(Journal::load(&path).unwrap_err().to_string().contains("not a cognito-bulk report"));
+        assert!(
+            Journal::load(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("not a cognito-bulk report")
+        );
     }
 }

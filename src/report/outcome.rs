@@ -20,7 +20,13 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 5] = [Status::Updated, Status::Unchanged, Status::Failed, Status::Invalid, Status::NotAttempted];
+    pub const ALL: [Status; 5] = [
+        Status::Updated,
+        Status::Unchanged,
+        Status::Failed,
+        Status::Invalid,
+        Status::NotAttempted,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -47,13 +47,17 @@ impl Progress {
             return Progress::Off;
         }
         if !std::io::stderr().is_terminal() {
-            return Progress::Log { next: Instant::now() + LOG_INTERVAL };
+            return Progress::Log {
+                next: Instant::now() + LOG_INTERVAL,
+            };
         }
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         bar.set_style(
-            ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} rows · {per_sec} · ETA {eta} · {msg}")
-                .expect("valid template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{bar:30.cyan/blue} {pos}/{len} rows · {per_sec} · ETA {eta} · {msg}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         telemetry::set_progress_bar(Some(bar.clone()));
         Progress::Bar(bar)
@@ -110,7 +114,11 @@ impl RateMeter {
         }
         let (t0, c0) = self.samples[0];
         let dt = now.duration_since(t0).as_secs_f64();
-        if dt <= 0.0 { 0.0 } else { (count - c0) as f64 / dt }
+        if dt <= 0.0 {
+            0.0
+        } else {
+            (count - c0) as f64 / dt
+        }
     }
 }
 

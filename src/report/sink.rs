@@ -63,7 +63,10 @@ pub struct Sink {
 }
 
 impl Sink {
-    pub async fn run(mut self, mut outcomes: mpsc::Receiver<RowOutcome>) -> Result<Tally, ReportError> {
+    pub async fn run(
+        mut self,
+        mut outcomes: mpsc::Receiver<RowOutcome>,
+    ) -> Result<Tally, ReportError> {
         let mut tally = Tally::default();
         let mut streak: (String, u64) = (String::new(), 0);
         let mut meter = RateMeter::default();
@@ -129,12 +132,17 @@ impl Sink {
                 streak.1, streak.0, t.max_consecutive_failures
             ))
         } else if t.max_failures.is_some_and(|max| failed >= max) {
-            Some(format!("{failed} rows failed (--max-failures {})", t.max_failures.unwrap_or_default()))
+            Some(format!(
+                "{failed} rows failed (--max-failures {})",
+                t.max_failures.unwrap_or_default()
+            ))
         } else if let Some(ratio) = t.max_failure_ratio
             && done >= RATIO_MIN_ROWS
             && failed as f64 / done as f64 > ratio
         {
-            Some(format!("{failed} of {done} finished rows failed, more than --max-failure-ratio {ratio}"))
+            Some(format!(
+                "{failed} of {done} finished rows failed, more than --max-failure-ratio {ratio}"
+            ))
         } else {
             None
         };

@@ -34,7 +34,8 @@ impl RunSummary {
 
     pub fn all_done(&self) -> bool {
         self.unrecorded() == 0
-            && self.tally.rows() == self.tally.count(Status::Updated) + self.tally.count(Status::Unchanged)
+            && self.tally.rows()
+                == self.tally.count(Status::Updated) + self.tally.count(Status::Unchanged)
     }
 
     pub fn render(&self) -> String {
@@ -46,8 +47,18 @@ impl RunSummary {
             .map(|st| format!("{} {st}", t.count(*st)))
             .collect();
         let secs = self.elapsed.as_secs_f64();
-        let _ = writeln!(s, "cognito-bulk: {} rows in {:.1}s: {}", self.total, secs, counts.join(", "));
-        let rate = if secs > 0.0 { self.attempts as f64 / secs } else { 0.0 };
+        let _ = writeln!(
+            s,
+            "cognito-bulk: {} rows in {:.1}s: {}",
+            self.total,
+            secs,
+            counts.join(", ")
+        );
+        let rate = if secs > 0.0 {
+            self.attempts as f64 / secs
+        } else {
+            0.0
+        };
         let _ = writeln!(
             s,
             "  requests: {} sent ({} throttled), effective rate {:.1} requests/s",
@@ -58,7 +69,11 @@ impl RunSummary {
             let _ = writeln!(s, "  failures by error code: {}", codes.join(", "));
         }
         if self.unrecorded() > 0 {
-            let _ = writeln!(s, "  {} rows have no outcome in the report yet (stopped at once)", self.unrecorded());
+            let _ = writeln!(
+                s,
+                "  {} rows have no outcome in the report yet (stopped at once)",
+                self.unrecorded()
+            );
         }
         if let Some(stop) = &self.stop {
             let _ = writeln!(s, "  stopped: {stop}");

@@ -11,8 +11,18 @@ use super::outcome::RowOutcome;
 use crate::error::ReportError;
 
 /// The report's header row.
-pub const COLUMNS: [&str; 10] =
-    ["line", "row_hash", "username", "status", "attempts", "error_code", "message", "request_id", "duration_ms", "attributes"];
+pub const COLUMNS: [&str; 10] = [
+    "line",
+    "row_hash",
+    "username",
+    "status",
+    "attempts",
+    "error_code",
+    "message",
+    "request_id",
+    "duration_ms",
+    "attributes",
+];
 
 /// How to open the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +43,10 @@ pub struct ReportWriter {
 impl ReportWriter {
     /// Opens the report before the first call: a failure here stops the job before anything is sent.
     pub fn open(path: &Path, mode: OpenMode) -> Result<Self, ReportError> {
-        let create = |source| ReportError::Create { path: path.to_path_buf(), source };
+        let create = |source| ReportError::Create {
+            path: path.to_path_buf(),
+            source,
+        };
         let mut options = OpenOptions::new();
         match mode {
             OpenMode::CreateNew => options.write(true).create_new(true),
@@ -42,14 +55,22 @@ impl ReportWriter {
         };
         let file = options.open(path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
-                ReportError::Exists { path: path.to_path_buf() }
+                ReportError::Exists {
+                    path: path.to_path_buf(),
+                }
             } else {
                 create(e)
             }
         })?;
-        let mut report = ReportWriter { path: path.to_path_buf(), writer: csv::Writer::from_writer(file) };
+        let mut report = ReportWriter {
+            path: path.to_path_buf(),
+            writer: csv::Writer::from_writer(file),
+        };
         if mode != OpenMode::Append {
-            report.writer.write_record(COLUMNS).map_err(|e| report.write_error(e))?;
+            report
+                .writer
+                .write_record(COLUMNS)
+                .map_err(|e| report.write_error(e))?;
             report.flush()?;
         }
         Ok(report)
@@ -68,12 +89,17 @@ impl ReportWriter {
             o.duration.as_millis().to_string(),
             o.attributes.clone(),
         ];
-        self.writer.write_record(&record).map_err(|e| self.write_error(e))
+        self.writer
+            .write_record(&record)
+            .map_err(|e| self.write_error(e))
     }
 
     /// Pushes everything written so far to the operating system.
     pub fn flush(&mut self) -> Result<(), ReportError> {
-        self.writer.flush().map_err(|source| ReportError::Write { path: self.path.clone(), source })
+        self.writer.flush().map_err(|source| ReportError::Write {
+            path: self.path.clone(),
+            source,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -81,6 +107,9 @@ impl ReportWriter {
     }
 
     fn write_error(&self, e: csv::Error) -> ReportError {
-        ReportError::Write { path: self.path.clone(), source: std::io::Error::other(e) }
+        ReportError::Write {
+            path: self.path.clone(),
+            source: std::io::Error::other(e),
+        }
     }
 }

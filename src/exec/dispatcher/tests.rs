@@ -21,7 +21,10 @@ use super::super::backend::Applied;
 
 impl Scripted {
     fn answer(self, user: &str, answers: Vec<Result<Applied, CallError>>) -> Self {
-        self.answers.lock().unwrap().insert(user.into(), answers.into());
+        self.answers
+            .lock()
+            .unwrap()
+            .insert(user.into(), answers.into());
         self
     }
     fn calls(&self, user: &str) -> u32 {
@@ -33,24 +36,47 @@ impl Backend for Scripted {
     async fn update(&self, request: &UpdateRequest) -> Result<Applied, CallError> {
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_in_flight.fetch_max(now, Ordering::SeqCst);
-        *self.calls.lock().unwrap().entry(request.username.clone()).or_default() += 1;
+        *self
+            .calls
+            .lock()
+            .unwrap()
+            .entry(request.username.clone())
+            .or_default() += 1;
         tokio::time::sleep(self.latency).await;
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
-        let next = self.answers.lock().unwrap().get_mut(&request.username).and_then(VecDeque::pop_front);
-        next.unwrap_or(Ok(Applied { request_id: Some(format!("req-{}", request.username)) }))
+        let next = self
+            .answers
+            .lock()
+            .unwrap()
+            .get_mut(&request.username)
+            .and_then(VecDeque::pop_front);
+        next.unwrap_or(Ok(Applied {
+            request_id: Some(format!("req-{}", request.username)),
+        }))
     }
 }
 
 fn err(disposition: Disposition, code: &str) -> Result<Applied, CallError> {
-    Err(CallError { disposition, code: code.into(), message: format!("{code} happened"), request_id: None })
+    Err(CallError {
+        disposition,
+        code: code.into(),
+        message: format!("{code} happened"),
+        request_id: None,
+    })
 }
 
 fn job(i: u64) -> RowJob {
     RowJob {
-        id: RowId { line: i + 2, hash: i },
+        id: RowId {
+            line: i + 2,
+            hash: i,
+        },
         request: UpdateRequest {
             username: format!("u{i}"),
-            attributes: vec![Attribute { name: "custom:tier".into(), value: "gold".into() }],
+            attributes: vec![Attribute {
+                name: "custom:tier".into(),
+                value: "gold".into(),
+            }],
         },
     }
 }
@@ -60,7 +86,12 @@ struct Run {
     control: Arc<RunControl>,
 }
 
-async fn run(backend: Arc<Scripted>, rows: u64, concurrency: usize, control: Arc<RunControl>) -> Run {
+async fn run(
+    backend: Arc<Scripted>,
+    rows: u64,
+    concurrency: usize,
+    control: Arc<RunControl>,
+) -> Run {
     let (row_tx, row_rx) = mpsc::channel(4);
     let (out_tx, mut out_rx) = mpsc::channel(16);
     let dispatcher = Dispatcher {
@@ -94,50 +125,86 @@ fn statuses(run: &Run) -> Vec<Status> {
 
 #[tokio::test(start_paused = true)]
 async fn every_row_once_and_concurrency_bounded() {
-    let backend = Arc::new(Scripted { latency: Duration::from_millis(50), ..Default::default() });
+    let backend = Arc::new(Scripted {
+        latency: Duration::from_millis(50),
+        ..Default::default()
+    });
     let r = run(backend.clone(), 100, 8, Arc::default()).await;
     assert_eq!(r.outcomes.len(), 100);
-    assert!(r.outcomes.iter().enumerate().all(|(i, o)| o.id.line == i as u64 + 2 && o.status == Status::Updated));
-    assert!(r.outcomes.iter().all(|o| o.attempts == 1 && o.request_id.starts_with("req-")));
+    assert!(
+        r.outcomes
+            .iter()
+            .enumerate()
+            .all(|(i, o)| o.id.line == i as u64 + 2 && o.status == Status::Updated)
+    );
+    assert!(
+        r.outcomes
+            .iter()
+            .all(|o| o.attempts == 1 && o.request_id.starts_with("req-"))
+    );
     assert_eq!(backend.max_in_flight.load(Ordering::SeqCst), 8);
     assert!((0..100).all(|i| backend.calls(&format!("u{i}")) == 1));
 }
 
 #[tokio::test(start_paused = true)]
 async fn throttling_is_retried_and_does_not_use_up_attempts() {
-    let throttles = (0..6).map(|_| err(Disposition::Throttled, "TooManyRequestsException")).collect();
+    let throttles = (0..6)
+        .map(|_| err(Disposition::Throttled, "TooManyRequestsException"))
+        .collect();
     let backend = Arc::new(Scripted::default().answer("u1", throttles));
     let r = run(backend.clone(), 3, 2, Arc::default()).await;
     assert_eq!(statuses(&r), vec![Status::Updated; 3]);
-    assert_eq!(r.outcomes[1].attempts, 7, "6 throttles then success, though --max-attempts is 3");
+    assert_eq!(
+        r.outcomes[1].attempts, 7,
+        "6 throttles then success, though --max-attempts is 3"
+    );
     assert_eq!(backend.calls("u1"), 7);
     assert_eq!(Live::get(&r.control.live.throttled), 6);
 }
 
 #[tokio::test(start_paused = true)]
 async fn transient_errors_give_up_after_max_attempts() {
-    let errors = (0..5).map(|_| err(Disposition::Transient, "InternalErrorException")).collect();
+    let errors = (0..5)
+        .map(|_| err(Disposition::Transient, "InternalErrorException"))
+        .collect();
     let backend = Arc::new(Scripted::default().answer("u0", errors));
     let r = run(backend.clone(), 2, 2, Arc::default()).await;
     assert_eq!(statuses(&r), vec![Status::Failed, Status::Updated]);
     let failed = &r.outcomes[0];
-    assert_eq!((failed.attempts, failed.error_code.as_str()), (3, "InternalErrorException"));
-    assert!(failed.message.contains("gave up after 3 attempts"), "{}", failed.message);
+    assert_eq!(
+        (failed.attempts, failed.error_code.as_str()),
+        (3, "InternalErrorException")
+    );
+    assert!(
+        failed.message.contains("gave up after 3 attempts"),
+        "{}",
+        failed.message
+    );
     assert_eq!(backend.calls("u0"), 3);
 }
 
 #[tokio::test(start_paused = true)]
 async fn transient_then_success_is_updated() {
-    let backend = Arc::new(Scripted::default().answer("u0", vec![err(Disposition::Transient, "Timeout")]));
+    let backend =
+        Arc::new(Scripted::default().answer("u0", vec![err(Disposition::Transient, "Timeout")]));
     let r = run(backend, 1, 1, Arc::default()).await;
-    assert_eq!((r.outcomes[0].status, r.outcomes[0].attempts), (Status::Updated, 2));
+    assert_eq!(
+        (r.outcomes[0].status, r.outcomes[0].attempts),
+        (Status::Updated, 2)
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn row_errors_fail_the_row_without_retry() {
-    let backend = Arc::new(Scripted::default().answer("u1", vec![err(Disposition::FailRow, "UserNotFoundException")]));
+    let backend = Arc::new(Scripted::default().answer(
+        "u1",
+        vec![err(Disposition::FailRow, "UserNotFoundException")],
+    ));
     let r = run(backend.clone(), 3, 1, Arc::default()).await;
-    assert_eq!(statuses(&r), vec![Status::Updated, Status::Failed, Status::Updated]);
+    assert_eq!(
+        statuses(&r),
+        vec![Status::Updated, Status::Failed, Status::Updated]
+    );
     assert_eq!(r.outcomes[1].error_code, "UserNotFoundException");
     assert_eq!(backend.calls("u1"), 1);
     assert!(r.control.reason().is_none());
@@ -145,18 +212,33 @@ async fn row_errors_fail_the_row_without_retry() {
 
 #[tokio::test(start_paused = true)]
 async fn a_pool_level_error_stops_the_run_and_the_rest_is_not_attempted() {
-    let backend = Arc::new(Scripted::default().answer("u2", vec![err(Disposition::StopRun, "ResourceNotFoundException")]));
+    let backend = Arc::new(Scripted::default().answer(
+        "u2",
+        vec![err(Disposition::StopRun, "ResourceNotFoundException")],
+    ));
     let r = run(backend.clone(), 50, 1, Arc::default()).await;
     assert_eq!(r.outcomes.len(), 50, "every row has exactly one outcome");
-    assert_eq!(statuses(&r)[..3], [Status::Updated, Status::Updated, Status::Failed]);
-    assert!(r.outcomes[3..].iter().all(|o| o.status == Status::NotAttempted && o.attempts == 0));
-    assert!(matches!(r.control.reason(), Some(StopReason::Fatal { code, .. }) if code == "ResourceNotFoundException"));
+    assert_eq!(
+        statuses(&r)[..3],
+        [Status::Updated, Status::Updated, Status::Failed]
+    );
+    assert!(
+        r.outcomes[3..]
+            .iter()
+            .all(|o| o.status == Status::NotAttempted && o.attempts == 0)
+    );
+    assert!(
+        matches!(r.control.reason(), Some(StopReason::Fatal { code, .. }) if code == "ResourceNotFoundException")
+    );
     assert!((3..50).all(|i| backend.calls(&format!("u{i}")) == 0));
 }
 
 #[tokio::test(start_paused = true)]
 async fn graceful_stop_lets_rows_in_flight_finish() {
-    let backend = Arc::new(Scripted { latency: Duration::from_secs(1), ..Default::default() });
+    let backend = Arc::new(Scripted {
+        latency: Duration::from_secs(1),
+        ..Default::default()
+    });
     let control = Arc::new(RunControl::default());
     let stopper = control.clone();
     tokio::spawn(async move {
@@ -165,14 +247,28 @@ async fn graceful_stop_lets_rows_in_flight_finish() {
     });
     let r = run(backend, 40, 4, control).await;
     assert_eq!(r.outcomes.len(), 40);
-    let updated = r.outcomes.iter().filter(|o| o.status == Status::Updated).count();
-    assert_eq!(updated, 12, "three rounds of four rows finish; the rows in flight at the signal finish too");
-    assert!(r.outcomes.iter().all(|o| matches!(o.status, Status::Updated | Status::NotAttempted)));
+    let updated = r
+        .outcomes
+        .iter()
+        .filter(|o| o.status == Status::Updated)
+        .count();
+    assert_eq!(
+        updated, 12,
+        "three rounds of four rows finish; the rows in flight at the signal finish too"
+    );
+    assert!(
+        r.outcomes
+            .iter()
+            .all(|o| matches!(o.status, Status::Updated | Status::NotAttempted))
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn abort_reports_rows_in_flight_as_interrupted() {
-    let backend = Arc::new(Scripted { latency: Duration::from_secs(10), ..Default::default() });
+    let backend = Arc::new(Scripted {
+        latency: Duration::from_secs(10),
+        ..Default::default()
+    });
     let control = Arc::new(RunControl::default());
     let stopper = control.clone();
     tokio::spawn(async move {
@@ -182,8 +278,16 @@ async fn abort_reports_rows_in_flight_as_interrupted() {
         stopper.abort();
     });
     let r = run(backend, 20, 3, control).await;
-    let interrupted: Vec<_> = r.outcomes.iter().filter(|o| o.error_code == "Interrupted").collect();
+    let interrupted: Vec<_> = r
+        .outcomes
+        .iter()
+        .filter(|o| o.error_code == "Interrupted")
+        .collect();
     assert_eq!(interrupted.len(), 3);
-    assert!(interrupted.iter().all(|o| o.status == Status::Failed && o.attempts == 1));
+    assert!(
+        interrupted
+            .iter()
+            .all(|o| o.status == Status::Failed && o.attempts == 1)
+    );
     assert!(r.outcomes.iter().all(|o| o.status != Status::Updated));
 }
