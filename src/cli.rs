@@ -19,6 +19,7 @@ use crate::emulator::EmulatorArgs;
     name = "cognito-bulk",
     version,
     propagate_version = true,
+    args_override_self = true,
     max_term_width = 110
 )]
 pub struct Cli {

@@ -1,0 +1,191 @@
+//! The command line and configuration layers: built-in < config file < environment < flag, and `--help`.
+
+use super::support::*;
+
+/// Runs `update` with layered settings; which report file appears shows which layer won.
+async fn report_chosen(env: &TestEnv, config: bool, environment: bool, flag: bool) -> String {
+    let csv = env.write("one.csv", "username,custom:tier\nuser0001,pro\n");
+    let mut cmd = env.command();
+    cmd.args([
+        "update",
+        "--endpoint-url",
+        &env.emu.endpoint_url(),
+        "--quiet",
+    ]);
+    if config {
+        let cfg = env.write(
+            "cfg.toml",
+            "report = \"from-file.csv\"\nuser_pool_id = \"local_SamplePool1\"\nrate = 500.0\n",
+        );
+        cmd.arg("--config").arg(cfg);
+    } else {
+        cmd.args(["--user-pool-id", POOL]);
+    }
+    if environment {
+        cmd.env("COGNITO_BULK_REPORT", "from-env.csv");
+    }
+    if flag {
+        cmd.args(["--report", "from-flag.csv"]);
+    }
+    cmd.arg(&csv);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let mut made: Vec<String> = ["from-file.csv", "from-env.csv", "from-flag.csv"]
+        .into_iter()
+        .filter(|f| env.path(f).exists())
+        .map(str::to_string)
+        .collect();
+    for f in &made {
+        std::fs::remove_file(env.path(f)).unwrap();
+    }
+    assert_eq!(made.len(), 1, "{made:?}");
+    made.remove(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_layers_resolve_in_order() {
+    let env = TestEnv::new().await;
+    assert_eq!(
+        report_chosen(&env, true, false, false).await,
+        "from-file.csv"
+    );
+    assert_eq!(report_chosen(&env, true, true, false).await, "from-env.csv");
+    assert_eq!(report_chosen(&env, true, true, true).await, "from-flag.csv");
+    assert_eq!(
+        report_chosen(&env, false, true, false).await,
+        "from-env.csv"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_file_errors_name_the_file_and_key() {
+    let env = TestEnv::new().await;
+    let csv = env.write("one.csv", "username,custom:tier\nuser0001,pro\n");
+    let cfg = env.write("bad.toml", "rate = 10.0\nconcurency = 4\n");
+    let mut cmd = env.command();
+    cmd.args(["update", "--config"]).arg(&cfg).arg(&csv);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bad.toml") && stderr.contains("concurency"),
+        "{stderr}"
+    );
+
+    let mut cmd = env.command();
+    cmd.env("COGNITO_BULK_CONCURRENCY", "0")
+        .args(["update", "--user-pool-id", POOL])
+        .arg(&csv);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("COGNITO_BULK_CONCURRENCY"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_banner_says_where_the_job_goes() {
+    let env = TestEnv::new().await;
+    let csv = env.write("one.csv", "username,custom:tier\nuser0001,pro\n");
+    // The built-in default: the embedded emulator, seeded from the sample data.
+    let mut cmd = env.command();
+    cmd.args(["update", "--emulator-seed"])
+        .arg(repo("sample-data/seed.json"))
+        .arg(&csv);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("→ local emulator (pool local_SamplePool1"),
+        "{}",
+        text(&out)
+    );
+    let reports: Vec<_> = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("one-") && n.ends_with(".report.csv"))
+        .collect();
+    assert_eq!(reports.len(), 1, "default report name: {reports:?}");
+
+    // A real pool id goes to AWS in its Region; without credentials it stops before reading anything.
+    let mut cmd = env.command();
+    cmd.env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY");
+    cmd.args([
+        "update",
+        "--user-pool-id",
+        "eu-west-1_AbCdEf123",
+        "--report",
+        "aws.csv",
+    ])
+    .arg(&csv);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 5, "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no usable AWS credentials"),
+        "{}",
+        text(&out)
+    );
+    assert!(!env.path("aws.csv").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_documents_every_option() {
+    let env = TestEnv::new().await;
+    let out = run({
+        let mut c = env.command();
+        c.args(["update", "--help"]);
+        c
+    })
+    .await;
+    assert_eq!(code(&out), 0);
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--user-pool-id",
+        "--region",
+        "--profile",
+        "--endpoint-url",
+        "--rate",
+        "--concurrency",
+        "--report",
+        "--set",
+        "--username-column",
+        "--config",
+        "--max-attempts",
+        "--log-format",
+        "--quiet",
+        "--attempt-timeout",
+        "--max-row-time",
+        "--max-failures",
+        "--max-failure-ratio",
+        "--max-consecutive-failures",
+        "--shutdown-grace",
+        "--resume",
+        "--retry-failed",
+        "--overwrite",
+        "--dry-run",
+        "--skip-invalid",
+        "--allow-verification-messages",
+        "--skip-unchanged",
+        "--read-rate",
+        "--undo-file",
+        "--emulator-seed",
+    ] {
+        assert!(help.contains(flag), "update --help lacks {flag}:\n{help}");
+    }
+    for env_var in [
+        "COGNITO_BULK_RATE",
+        "COGNITO_BULK_REPORT",
+        "COGNITO_BULK_SET",
+    ] {
+        assert!(help.contains(env_var), "update --help lacks {env_var}");
+    }
+    assert!(help.contains("[default: 10]"), "the built-in rate is shown");
+    for sub in ["validate", "emulator"] {
+        let mut c = env.command();
+        c.args([sub, "--help"]);
+        let out = run(c).await;
+        assert_eq!(code(&out), 0, "{sub} --help");
+    }
+}

@@ -1,0 +1,151 @@
+//! Signals, crashes and resuming: the report is the journal; a resumed run finishes the job with one final
+//! outcome per input line.
+
+use std::time::Duration;
+
+use super::support::*;
+
+const ROWS: u64 = 200;
+
+/// Starts a slow run of the migration sample and waits until `rows` rows are in the report.
+async fn start_slow_run(env: &TestEnv, rows: usize) -> tokio::process::Child {
+    let mut cmd = env.update(
+        &repo("sample-data/migration.csv"),
+        &["--rate", "40", "--concurrency", "4"],
+    );
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let report = env.path("report.csv");
+    wait_until("rows in the report", Duration::from_secs(60), || {
+        report_rows(&report) >= rows
+    })
+    .await;
+    child
+}
+
+async fn resume(env: &TestEnv) -> std::process::Output {
+    run(env.update(&repo("sample-data/migration.csv"), &["--resume"])).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_drains_flushes_and_resume_completes_exactly_once() {
+    let env = TestEnv::new().await;
+    let child = start_slow_run(&env, 10).await;
+    signal(child.id().unwrap(), "-INT");
+    let out = child.wait_with_output().await.unwrap();
+    assert_eq!(code(&out), 130, "{}", text(&out));
+    let first = by_line(&env.report(), 2..=ROWS + 1);
+    assert!(
+        first
+            .values()
+            .all(|r| r["status"] == "updated" || r["status"] == "not_attempted"),
+        "in-flight rows finished"
+    );
+    let done = first.values().filter(|r| r["status"] == "updated").count();
+    assert!(done >= 10 && done < ROWS as usize, "{done}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("interrupted by SIGINT")
+            && stdout.contains("to continue: cognito-bulk update --resume"),
+        "{stdout}"
+    );
+
+    let out = resume(&env).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let last = by_line(&env.report(), 2..=ROWS + 1);
+    assert!(last.values().all(|r| r["status"] == "updated"));
+    for row in last.values() {
+        assert_eq!(
+            env.applied(&row["username"]),
+            1,
+            "{} applied once across both runs",
+            row["username"]
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_exits_143() {
+    let env = TestEnv::new().await;
+    let child = start_slow_run(&env, 5).await;
+    signal(child.id().unwrap(), "-TERM");
+    let out = child.wait_with_output().await.unwrap();
+    assert_eq!(code(&out), 143, "{}", text(&out));
+    by_line(&env.report(), 2..=ROWS + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_loses_only_rows_in_flight_and_resume_completes() {
+    let env = TestEnv::new().await;
+    let child = start_slow_run(&env, 20).await;
+    signal(child.id().unwrap(), "-KILL");
+    let out = child.wait_with_output().await.unwrap();
+    assert_eq!(out.status.code(), None, "killed by a signal");
+    let partial = env.report();
+    assert!(partial.len() >= 20 && partial.len() < ROWS as usize);
+    assert!(
+        partial.iter().all(|r| r["status"] == "updated"),
+        "every recorded row is whole"
+    );
+
+    let out = resume(&env).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let last = by_line(&env.report(), 2..=ROWS + 1);
+    assert!(last.values().all(|r| r["status"] == "updated"));
+    for row in last.values() {
+        let applied = env.applied(&row["username"]);
+        assert!(
+            (1..=2).contains(&applied),
+            "{} applied {applied} times",
+            row["username"]
+        );
+    }
+    let twice = last
+        .values()
+        .filter(|r| env.applied(&r["username"]) == 2)
+        .count();
+    assert!(
+        twice <= 4,
+        "at most the rows in flight (concurrency 4) run twice: {twice}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_refuses_a_changed_input_and_retry_failed_runs_only_failed_rows() {
+    let env = TestEnv::new().await;
+    let csv = env.write(
+        "in.csv",
+        "username,custom:tier\nuser0001,pro\nghost,pro\nuser0002,pro\n",
+    );
+    let out = run(env.update(&csv, &[])).await;
+    assert_eq!(code(&out), 4, "{}", text(&out));
+
+    env.write(
+        "in.csv",
+        "username,custom:tier\nuser0001,pro\nghost,gold\nuser0002,pro\n",
+    );
+    let out = run(env.update(&csv, &["--resume"])).await;
+    assert_eq!(code(&out), 3, "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("line 3 differs"),
+        "{}",
+        text(&out)
+    );
+
+    env.write(
+        "in.csv",
+        "username,custom:tier\nuser0001,pro\nghost,pro\nuser0002,pro\n",
+    );
+    let before = env.requests("AdminUpdateUserAttributes");
+    let out = run(env.update(&csv, &["--retry-failed"])).await;
+    assert_eq!(code(&out), 4, "{}", text(&out));
+    assert_eq!(
+        env.requests("AdminUpdateUserAttributes") - before,
+        1,
+        "only the failed row was sent again"
+    );
+    let r = by_line(&env.report(), 2..=4);
+    assert_eq!(r[&3]["status"], "failed");
+    assert_eq!(r[&2]["status"], "updated");
+}
