@@ -7,7 +7,7 @@
 //! line of every duplicate. (A Bloom filter this small is a few lines; no crate is needed for it.)
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 
 const FILTER_BITS: usize = 1 << 24; // 2 MiB
 const HASHES: u64 = 6;
@@ -32,9 +32,7 @@ impl Default for CandidateFilter {
 impl CandidateFilter {
     /// Records `key`; remembers it as a candidate if it may have been seen before.
     pub fn observe(&mut self, key: &str) {
-        let mut h = self.hasher.build_hasher();
-        key.hash(&mut h);
-        let h1 = h.finish();
+        let h1 = self.hasher.hash_one(key);
         let h2 = h1.rotate_left(32) | 1;
         let mut seen = true;
         for i in 0..HASHES {
