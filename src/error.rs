@@ -94,7 +94,11 @@ pub enum ReportError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("failed to create undo file {} (choose another path with --undo-file): {source}", path.display())]
+    #[error(
+        "failed to create undo file {} (choose another path with --undo-file, or pass --overwrite to replace it): \
+         {source}",
+        path.display()
+    )]
     UndoCreate {
         path: PathBuf,
         source: std::io::Error,

@@ -4,7 +4,7 @@
 //!    [`super::before`]); a row that would change nothing is reported `unchanged` under `--skip-unchanged`;
 //! 2. AdminUpdateUserAttributes with the values to set, if any;
 //! 3. AdminDeleteUserAttributes with the attributes to delete (the `cognito-bulk:delete` column), if any;
-//! 4. with `--undo-file`, the undo row, written once the writes succeeded.
+//! 4. with `--undo-file`, the undo row, written once the writes succeeded (unless the row changed no value).
 //!
 //! Pacing: the executor paces each attempt. Without a read that pays for the attempt's first write; with a read
 //! the executor's limiter is the read limiter (`--read-rate`) and every write waits for [`CognitoBackend::writes`]
@@ -188,12 +188,14 @@ impl Backend for CognitoBackend {
             let id = self.delete_attributes(request).await?;
             request_id = request_id.or(id);
         }
+        // A row whose values were all there already changed nothing and needs no undo row.
         if let (
             Some(ReadFirst {
                 undo: Some(undo), ..
             }),
             Some(before),
         ) = (&self.read_first, &state.before)
+            && !before.unchanged(request)
         {
             undo.record(&before.undo(request)).map_err(|e| CallError {
                 disposition: Disposition::StopRun,
