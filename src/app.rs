@@ -8,7 +8,7 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 
 use crate::cli::{UpdateArgs, ValidateArgs};
-use crate::cognito::backend::CognitoBackend;
+use crate::cognito::backend::{CognitoBackend, ReadFirst};
 use crate::config::{self, CommonSettings, FileConfig, Settings};
 use crate::error::{ConfigError, RunError};
 use crate::exec::control::{Live, RunControl};
@@ -24,6 +24,7 @@ use crate::report::outcome::{RowOutcome, Status};
 use crate::report::progress::Progress;
 use crate::report::sink::{Sink, Thresholds};
 use crate::report::summary::RunSummary;
+use crate::report::undo::{UndoFile, undo_columns};
 use crate::report::writer::{OpenMode, ReportWriter};
 use crate::schema::PoolSchema;
 use crate::{exit_code, signals, target, telemetry};
@@ -141,9 +142,39 @@ pub async fn update(args: UpdateArgs) -> Result<i32, RunError> {
     } else {
         Some(ReportWriter::open(&common.report, open_mode)?)
     };
+    let undo = match &args.undo_file {
+        Some(path) if !args.dry_run => {
+            if path == &common.report || path == &common.input {
+                return Err(ConfigError::Usage(format!(
+                    "--undo-file {} is the input or the report: choose another path",
+                    path.display()
+                ))
+                .into());
+            }
+            let set_names = set.iter().map(|a| a.name.as_str());
+            let columns = undo_columns(
+                pre.attribute_columns.iter().map(String::as_str),
+                set_names,
+                pre.deleted.iter().map(String::as_str),
+            );
+            match UndoFile::open(path, columns, open_mode) {
+                Ok(undo) => Some(Arc::new(undo)),
+                Err(e) => {
+                    if writer.is_some() && open_mode != OpenMode::Append {
+                        let _ = std::fs::remove_file(&common.report);
+                    }
+                    return Err(e.into());
+                }
+            }
+        }
+        _ => None,
+    };
     let discard_report = |writer: Option<ReportWriter>| {
         if writer.is_some() && open_mode != OpenMode::Append {
             let _ = std::fs::remove_file(&common.report);
+            if let Some(undo) = &undo {
+                let _ = std::fs::remove_file(undo.path());
+            }
         }
     };
 
@@ -194,6 +225,15 @@ pub async fn update(args: UpdateArgs) -> Result<i32, RunError> {
             settings.concurrency
         );
         eprintln!("cognito-bulk: report: {}", common.report.display());
+        if settings.skip_unchanged || undo.is_some() {
+            eprintln!(
+                "cognito-bulk: reading each user first (AdminGetUser) at ≤ {}/s{}",
+                settings.read_rate,
+                undo.as_ref()
+                    .map(|u| format!("; undo file: {}", u.path().display()))
+                    .unwrap_or_default()
+            );
+        }
     }
     let Some(writer) = writer else {
         connected.close().await;
@@ -215,7 +255,16 @@ pub async fn update(args: UpdateArgs) -> Result<i32, RunError> {
     let started = Instant::now();
     let control = Arc::new(RunControl::default());
     let watcher = tokio::spawn(signals::watch(control.clone(), settings.shutdown_grace));
-    let pacer = Arc::new(Pacer::new(settings.rate));
+    // With a read before each write, the executor paces the reads and the backend paces the writes.
+    let writes = Arc::new(Pacer::new(settings.rate));
+    let read_first = (settings.skip_unchanged || undo.is_some()).then(|| ReadFirst {
+        skip_unchanged: settings.skip_unchanged,
+        undo: undo.clone(),
+    });
+    let pacer = match read_first {
+        Some(_) => Arc::new(Pacer::new(settings.read_rate)),
+        None => writes.clone(),
+    };
     let (row_tx, row_rx) = mpsc::channel::<RowJob>(settings.concurrency * 2);
     let (out_tx, out_rx) = mpsc::channel::<RowOutcome>(1024);
     let reader = {
@@ -243,8 +292,12 @@ pub async fn update(args: UpdateArgs) -> Result<i32, RunError> {
     };
     let dispatcher = Dispatcher {
         backend: Arc::new(CognitoBackend {
-            client: connected.client.clone(),
-            pool_id: common.target.pool_id.clone(),
+            read_first,
+            ..CognitoBackend::new(
+                connected.client.clone(),
+                common.target.pool_id.clone(),
+                writes,
+            )
         }),
         pacer: pacer.clone(),
         policy: RetryPolicy::new(settings.max_attempts, settings.max_row_time),
@@ -286,6 +339,15 @@ pub async fn update(args: UpdateArgs) -> Result<i32, RunError> {
     };
     if !summary.all_done() {
         summary.resume_command = Some(resume_command(&common.report));
+    }
+    if let Some(undo) = &undo {
+        summary.notes.push(format!(
+            "undo file: {} ({} rows this run); `cognito-bulk update {}` with the same pool options restores \
+             the previous values",
+            undo.path().display(),
+            undo.rows(),
+            shell_quote(&undo.path().display().to_string())
+        ));
     }
     print!("{}", summary.render());
     Ok(exit_code::for_summary(&summary))

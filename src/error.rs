@@ -94,6 +94,17 @@ pub enum ReportError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "failed to create undo file {} (choose another path with --undo-file, or pass --overwrite to replace it): \
+         {source}",
+        path.display()
+    )]
+    UndoCreate {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("failed to write undo file {}: {message}", path.display())]
+    UndoWrite { path: PathBuf, message: String },
 }
 
 /// Everything that ends a run without a per-row outcome for every row, plus refusals before the first call.
@@ -124,11 +135,15 @@ impl RunError {
     pub fn exit_code(&self) -> i32 {
         match self {
             RunError::Config(_) => exit_code::USAGE,
-            RunError::Report(ReportError::Create { .. } | ReportError::Exists { .. }) => {
-                exit_code::USAGE
-            }
+            RunError::Report(
+                ReportError::Create { .. }
+                | ReportError::Exists { .. }
+                | ReportError::UndoCreate { .. },
+            ) => exit_code::USAGE,
             RunError::Report(ReportError::Journal { .. }) => exit_code::INPUT,
-            RunError::Report(ReportError::Write { .. }) => exit_code::INTERNAL,
+            RunError::Report(ReportError::Write { .. } | ReportError::UndoWrite { .. }) => {
+                exit_code::INTERNAL
+            }
             RunError::Input(_) | RunError::InvalidRows { .. } => exit_code::INPUT,
             RunError::Refused(_) => exit_code::REFUSED,
             RunError::Target(_) => exit_code::STOPPED,

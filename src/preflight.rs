@@ -5,6 +5,8 @@
 //! [`RowPlanner`] decides what happens to each row; the pre-flight and the execution pass both use it, so they
 //! always agree.
 
+use std::collections::BTreeSet;
+
 use crate::error::InputError;
 use crate::input::duplicates::{CandidateFilter, DuplicateTracker};
 use crate::input::header::Header;
@@ -122,6 +124,10 @@ pub struct Preflight {
     /// Rows that change `phone_number` without `phone_number_verified=true` in the same row.
     pub sms_messages: u64,
     pub ignored_columns: Vec<String>,
+    /// The header's attribute columns, in order (the columns of an undo file).
+    pub attribute_columns: Vec<String>,
+    /// Every attribute name the delete column of a row to send lists (more columns of an undo file).
+    pub deleted: BTreeSet<String>,
 }
 
 /// Whether a request makes Cognito send a verification message: email or phone changes without the matching
@@ -189,6 +195,12 @@ pub fn scan_rows(
     let (mut planner, mut rows) = spec.open(duplicates.restart())?;
     let mut pre = Preflight {
         ignored_columns: planner.header.ignored.clone(),
+        attribute_columns: planner
+            .header
+            .attributes
+            .iter()
+            .map(|(_, name)| name.clone())
+            .collect(),
         ..Preflight::default()
     };
     let mut seen_lines = 0usize;
@@ -204,6 +216,7 @@ pub fn scan_rows(
                 let (email, sms) = verification_messages(&request);
                 pre.email_messages += u64::from(email);
                 pre.sms_messages += u64::from(sms);
+                pre.deleted.extend(request.delete);
             }
             RowPlan::Invalid(problem) => {
                 pre.invalid += 1;

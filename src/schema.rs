@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use crate::input::header::DELETE_COLUMN;
 use crate::input::row::{RowProblem, UpdateRequest};
 
 /// One schema attribute, with the name used in API calls (`custom:tier`, `dev:custom:x`).
@@ -99,6 +100,16 @@ impl PoolSchema {
                 ));
             }
         }
+        for name in &request.delete {
+            let col = Some(DELETE_COLUMN);
+            let problem = match self.attributes.get(name) {
+                None => "the pool's schema has no such attribute",
+                Some(s) if !s.mutable => "the pool's schema makes this attribute immutable",
+                Some(s) if s.required => "a required attribute cannot be deleted",
+                Some(_) => continue,
+            };
+            return Err(RowProblem::new(col, format!("`{name}`: {problem}")));
+        }
         Ok(())
     }
 
@@ -163,6 +174,7 @@ mod tests {
                 name: name.into(),
                 value: value.into(),
             }],
+            delete: vec![],
         };
         schema().check(&req)
     }

@@ -30,17 +30,28 @@ pub struct CallError {
     pub request_id: Option<String>,
 }
 
-/// A successful call.
+/// A successful attempt.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Applied {
     pub request_id: Option<String>,
+    /// The user already had the row's values, so nothing was written (reported `unchanged`).
+    pub unchanged: bool,
 }
 
 /// Sends one update. Implementations must not retry: the executor owns retries, so every attempt is rate-limited
 /// and counted.
+///
+/// One attempt may make more than one call (a read before the write, a delete after it); the executor paces the
+/// attempt and the backend paces any further calls it makes.
 pub trait Backend: Send + Sync + 'static {
+    /// What the backend remembers about a row from one attempt to the next (e.g. the values read before the first
+    /// write, which a retry must not read again: the failed attempt may have been applied). A fresh default for
+    /// every row; `()` when nothing is kept.
+    type RowState: Default + Send;
+
     fn update(
         &self,
         request: &UpdateRequest,
+        state: &mut Self::RowState,
     ) -> impl Future<Output = Result<Applied, CallError>> + Send;
 }

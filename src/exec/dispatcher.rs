@@ -202,13 +202,19 @@ impl<B: Backend> Worker<B> {
             o
         };
         let stopping = self.control.stopping();
+        let mut state = B::RowState::default();
         loop {
             let attempt = self.attempts.fetch_add(1, Ordering::Relaxed) + 1;
             Live::add(&self.control.live.attempts, 1);
-            let err = match self.backend.update(&job.request).await {
+            let err = match self.backend.update(&job.request, &mut state).await {
                 Ok(applied) => {
                     self.pacer.on_success();
-                    let mut o = job.outcome(Status::Updated);
+                    let status = if applied.unchanged {
+                        Status::Unchanged
+                    } else {
+                        Status::Updated
+                    };
+                    let mut o = job.outcome(status);
                     o.request_id = applied.request_id.unwrap_or_default();
                     return o;
                 }

@@ -1,4 +1,5 @@
-//! The header row: which column is the user key, which columns are attributes, which are ignored.
+//! The header row: which column is the user key, which columns are attributes, which are ignored, and the
+//! reserved [`DELETE_COLUMN`].
 
 use std::path::Path;
 
@@ -8,6 +9,14 @@ use crate::error::InputError;
 
 /// The key column names recognised without `--username-column`, in order of preference.
 pub const DEFAULT_KEY_COLUMNS: [&str; 2] = ["username", "cognito:username"];
+
+/// The reserved column naming attributes to delete from the user, `;`-separated (`locale;custom:tenant_id`).
+/// Undo files use it for attributes the user did not have before the run. Every other `cognito-bulk:` column
+/// name is reserved too and rejected.
+pub const DELETE_COLUMN: &str = "cognito-bulk:delete";
+
+/// The prefix of column names reserved for cognito-bulk itself.
+pub const RESERVED_PREFIX: &str = "cognito-bulk:";
 
 /// The parsed header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +29,8 @@ pub struct Header {
     pub attributes: Vec<(usize, String)>,
     /// Columns of the Cognito user-import CSV that are not attributes (e.g. `cognito:mfa_enabled`): not sent.
     pub ignored: Vec<String>,
+    /// Index of the [`DELETE_COLUMN`], if there is one.
+    pub delete: Option<usize>,
 }
 
 impl Header {
@@ -81,11 +92,22 @@ impl Header {
         };
         let mut attributes = Vec::new();
         let mut ignored = Vec::new();
+        let mut delete = None;
         for (i, name) in columns.iter().enumerate() {
             if i == key {
                 continue;
             }
-            if name.starts_with("cognito:") || DEFAULT_KEY_COLUMNS.contains(&name.as_str()) {
+            if name == DELETE_COLUMN {
+                delete = Some(i);
+            } else if name.starts_with(RESERVED_PREFIX) {
+                return Err(InputError::Header {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "unknown column `{name}`: the `{RESERVED_PREFIX}` prefix is reserved (the only such column \
+                         is `{DELETE_COLUMN}`)"
+                    ),
+                });
+            } else if name.starts_with("cognito:") || DEFAULT_KEY_COLUMNS.contains(&name.as_str()) {
                 ignored.push(name.clone());
             } else {
                 attributes.push((i, name.clone()));
@@ -102,7 +124,7 @@ impl Header {
                 ),
             });
         }
-        if attributes.is_empty() && set_names.is_empty() {
+        if attributes.is_empty() && set_names.is_empty() && delete.is_none() {
             return Err(InputError::Header {
                 path: path.to_path_buf(),
                 message: "no attribute columns (and no --set): nothing to update".into(),
@@ -113,6 +135,7 @@ impl Header {
             key,
             attributes,
             ignored,
+            delete,
         })
     }
 
@@ -172,6 +195,19 @@ mod tests {
         assert!(e.contains("nothing to update"), "{e}");
         let e = parse(&[""], None).unwrap_err().to_string();
         assert!(e.contains("empty"), "{e}");
+    }
+
+    #[test]
+    fn finds_the_delete_column_and_rejects_other_reserved_names() {
+        let h = parse(&["username", "given_name", "cognito-bulk:delete"], None).unwrap();
+        assert_eq!(h.delete, Some(2));
+        assert_eq!(h.attributes, vec![(1, "given_name".into())]);
+        let h = parse(&["username", "cognito-bulk:delete"], None).unwrap();
+        assert!(h.attributes.is_empty(), "a delete-only file is valid");
+        let e = parse(&["username", "cognito-bulk:remove"], None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`cognito-bulk:` prefix is reserved"), "{e}");
     }
 
     #[test]

@@ -43,20 +43,24 @@ impl std::fmt::Debug for Attribute {
     }
 }
 
-/// A checked row: what one AdminUpdateUserAttributes call sends.
+/// A checked row: what one AdminUpdateUserAttributes call sends, and the attributes one
+/// AdminDeleteUserAttributes call after it removes (the `cognito-bulk:delete` column).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpdateRequest {
     /// The user key as written: a username, a verified alias or a `sub`.
     pub username: String,
     pub attributes: Vec<Attribute>,
+    /// Attribute names to delete; never also in `attributes`.
+    pub delete: Vec<String>,
 }
 
 impl UpdateRequest {
-    /// The attribute names, `;`-separated, as written in the report.
+    /// The attribute names, `;`-separated, as written in the report; deleted ones are prefixed with `-`.
     pub fn attribute_names(&self) -> String {
         self.attributes
             .iter()
-            .map(|a| a.name.as_str())
+            .map(|a| a.name.clone())
+            .chain(self.delete.iter().map(|n| format!("-{n}")))
             .collect::<Vec<_>>()
             .join(";")
     }

@@ -1,5 +1,5 @@
 //! Row checks before sending, from AdminUpdateUserAttributes' own rules (cognito-facts.md §1.2, §2): the user key,
-//! attribute names, value lengths and formats. A row that fails never reaches Cognito and is reported `invalid`.
+//! attribute names, value lengths and formats, and the names in the delete column. A row that fails never reaches Cognito and is reported `invalid`.
 //!
 //! Pure functions, no I/O: checks against a pool's real schema live in [`crate::schema`].
 
@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use csv::StringRecord;
 use regex::Regex;
 
-use super::header::Header;
+use super::header::{DELETE_COLUMN, Header};
 use super::row::{Attribute, RowProblem, UpdateRequest};
 
 /// Standard attributes that AdminUpdateUserAttributes may set (`sub` is the only immutable one).
@@ -68,8 +68,8 @@ pub fn check_username(username: &str) -> Result<(), RowProblem> {
     Ok(())
 }
 
-/// Checks one attribute to send and returns the value as it will be sent (`TRUE` → `true` for booleans).
-pub fn check_attribute(name: &str, value: &str) -> Result<String, RowProblem> {
+/// Checks an attribute name: a standard attribute other than `sub`, or a `custom:` / `dev:custom:` one.
+pub fn check_attribute_name(name: &str) -> Result<(), RowProblem> {
     let col = Some(name);
     let name_chars = name.chars().count();
     if name_chars == 0 || name_chars > 32 || !ATTRIBUTE_NAME.is_match(name) {
@@ -100,6 +100,13 @@ pub fn check_attribute(name: &str, value: &str) -> Result<String, RowProblem> {
         }
         None => {}
     }
+    Ok(())
+}
+
+/// Checks one attribute to send and returns the value as it will be sent (`TRUE` → `true` for booleans).
+pub fn check_attribute(name: &str, value: &str) -> Result<String, RowProblem> {
+    let col = Some(name);
+    check_attribute_name(name)?;
     let chars = value.chars().count();
     if chars > MAX_VALUE_CHARS {
         return Err(RowProblem::new(
@@ -163,7 +170,11 @@ pub fn check_row(
         });
     }
     attributes.extend(set.iter().cloned());
-    if attributes.is_empty() {
+    let delete = match header.delete {
+        Some(index) => check_delete(record.get(index).unwrap_or_default(), &attributes)?,
+        None => vec![],
+    };
+    if attributes.is_empty() && delete.is_empty() {
         return Err(RowProblem::new(
             None,
             "every attribute cell is empty: nothing to update",
@@ -172,7 +183,30 @@ pub fn check_row(
     Ok(UpdateRequest {
         username: username.to_string(),
         attributes,
+        delete,
     })
+}
+
+/// Parses and checks a [`DELETE_COLUMN`] cell: `;`-separated attribute names (spaces around them and empty
+/// entries are ignored), each a valid attribute name, none twice, none also set by the same row.
+pub fn check_delete(cell: &str, set: &[Attribute]) -> Result<Vec<String>, RowProblem> {
+    let col = Some(DELETE_COLUMN);
+    let mut names: Vec<String> = Vec::new();
+    for name in cell.split(';').map(str::trim).filter(|n| !n.is_empty()) {
+        check_attribute_name(name)
+            .map_err(|p| RowProblem::new(col, format!("`{name}`: {}", p.reason)))?;
+        if names.iter().any(|n| n == name) {
+            return Err(RowProblem::new(col, format!("`{name}` is listed twice")));
+        }
+        if set.iter().any(|a| a.name == name) {
+            return Err(RowProblem::new(
+                col,
+                format!("`{name}` is both set and deleted by this row"),
+            ));
+        }
+        names.push(name.to_string());
+    }
+    Ok(names)
 }
 
 #[cfg(test)]
@@ -261,5 +295,58 @@ mod tests {
         assert!(err.reason.contains("nothing to update"));
         let err = check_row(&header, &StringRecord::from(vec!["", "a@b.co", ""]), &[]).unwrap_err();
         assert_eq!(err.column.as_deref(), Some("username"));
+    }
+
+    #[test]
+    fn delete_column_table() {
+        let given = [Attribute {
+            name: "given_name".into(),
+            value: "Ada".into(),
+        }];
+        assert_eq!(
+            check_delete(" locale ; custom:tenant_id;", &given).unwrap(),
+            vec!["locale".to_string(), "custom:tenant_id".to_string()]
+        );
+        assert!(check_delete("", &given).unwrap().is_empty());
+        let bad = [
+            ("sub", "can never be updated"),
+            ("emial", "not a standard attribute"),
+            ("custom:", "1–20 characters"),
+            ("locale;locale", "listed twice"),
+            ("given_name", "both set and deleted"),
+        ];
+        for (cell, reason) in bad {
+            let err = check_delete(cell, &given).expect_err(cell);
+            assert_eq!(err.column.as_deref(), Some(DELETE_COLUMN));
+            assert!(err.reason.contains(reason), "{cell}: {}", err.reason);
+        }
+    }
+
+    #[test]
+    fn a_row_may_only_delete() {
+        let header = Header::parse(
+            Path::new("x.csv"),
+            &StringRecord::from(vec!["username", "locale", DELETE_COLUMN]),
+            None,
+            &[],
+        )
+        .unwrap();
+        let req = check_row(&header, &StringRecord::from(vec!["al", "", "locale"]), &[]).unwrap();
+        assert!(req.attributes.is_empty());
+        assert_eq!(req.delete, vec!["locale".to_string()]);
+        assert_eq!(req.attribute_names(), "-locale");
+        let err = check_row(
+            &header,
+            &StringRecord::from(vec!["al", "fr", "locale"]),
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            err.reason.contains("both set and deleted"),
+            "{}",
+            err.reason
+        );
+        let err = check_row(&header, &StringRecord::from(vec!["al", "", ""]), &[]).unwrap_err();
+        assert!(err.reason.contains("nothing to update"));
     }
 }

@@ -1,10 +1,11 @@
 //! Everything the user sees about the run's results: the per-row report file ([`writer`]), reading an earlier
 //! report to resume it ([`journal`]), the sink task that owns the report, counters and progress ([`sink`],
-//! [`progress`]), and the final summary ([`summary`]).
+//! [`progress`]), the final summary ([`summary`]), and the undo file ([`undo`]).
 
 pub mod journal;
 pub mod outcome;
 pub mod progress;
 pub mod sink;
 pub mod summary;
+pub mod undo;
 pub mod writer;

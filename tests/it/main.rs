@@ -1,4 +1,5 @@
 //! One integration-test binary; themed modules below.
 
 mod emulator;
+mod safety;
 mod update;

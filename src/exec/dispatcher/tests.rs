@@ -33,7 +33,9 @@ impl Scripted {
 }
 
 impl Backend for Scripted {
-    async fn update(&self, request: &UpdateRequest) -> Result<Applied, CallError> {
+    type RowState = ();
+
+    async fn update(&self, request: &UpdateRequest, _: &mut ()) -> Result<Applied, CallError> {
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_in_flight.fetch_max(now, Ordering::SeqCst);
         *self
@@ -52,6 +54,7 @@ impl Backend for Scripted {
             .and_then(VecDeque::pop_front);
         next.unwrap_or(Ok(Applied {
             request_id: Some(format!("req-{}", request.username)),
+            ..Applied::default()
         }))
     }
 }
@@ -77,6 +80,7 @@ fn job(i: u64) -> RowJob {
                 name: "custom:tier".into(),
                 value: "gold".into(),
             }],
+            delete: vec![],
         },
     }
 }
