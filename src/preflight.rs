@@ -79,20 +79,15 @@ impl RowPlanner<'_> {
             };
             if carry {
                 // Keep the duplicate tracker in step with a full pass.
-                let _ = self.duplicates.check(&username, line);
+                let _ = self.repeats(record, line);
                 return Ok((id, username, RowPlan::Carry(entry.status)));
             }
         }
+        let repeated = self.repeats(record, line);
         let plan = match check_row(&self.header, record, self.set) {
-            Err(problem) => {
-                let _ = self.duplicates.check(&username, line);
-                RowPlan::Invalid(problem)
-            }
-            Ok(request) => match self.duplicates.check(&username, line) {
-                Some(first) => RowPlan::Invalid(RowProblem::new(
-                    Some(self.header.key_name()),
-                    format!("the same user as line {first}: one row per user"),
-                )),
+            Err(problem) => RowPlan::Invalid(problem),
+            Ok(request) => match repeated {
+                Some(problem) => RowPlan::Invalid(problem),
                 None => match self.schema.map(|s| s.check(&request)) {
                     Some(Err(problem)) => RowPlan::Invalid(problem),
                     _ => RowPlan::Send(request),
@@ -101,6 +96,81 @@ impl RowPlanner<'_> {
         };
         Ok((id, username, plan))
     }
+
+    /// Records the row's keys and reports the first repeat: the same user as an earlier row, or the same email or
+    /// phone number where it is (or may be) an alias. Verifying one address on two users silently moves the
+    /// alias to the last one (or fails, where it is the username), so such rows are flagged. Offline, the pool's
+    /// alias settings are unknown and every repeat is flagged.
+    fn repeats(&mut self, record: &csv::StringRecord, line: u64) -> Option<RowProblem> {
+        let mut problem = None;
+        for key in row_keys(&self.header, record) {
+            let Some(first) = self.duplicates.check(&key.key, line) else {
+                continue;
+            };
+            if problem.is_some() || !key.applies(self.schema) {
+                continue;
+            }
+            problem = Some(match key.column {
+                None => RowProblem::new(
+                    Some(self.header.key_name()),
+                    format!("the same user as line {first}: one row per user"),
+                ),
+                Some(attr) => RowProblem::new(
+                    Some(attr),
+                    format!(
+                        "the same {attr} as line {first}: an alias can belong to one user only"
+                    ),
+                ),
+            });
+        }
+        problem
+    }
+}
+
+/// A key that must not repeat across rows.
+struct RowKey {
+    key: String,
+    /// `None` for the user key, else the alias attribute.
+    column: Option<&'static str>,
+}
+
+impl RowKey {
+    fn applies(&self, schema: Option<&PoolSchema>) -> bool {
+        match (self.column, schema) {
+            (None, _) | (Some(_), None) => true,
+            (Some(attr), Some(s)) => s
+                .alias_attributes
+                .iter()
+                .chain(&s.username_attributes)
+                .any(|a| a == attr),
+        }
+    }
+}
+
+/// The keys of a row: the user key, and its email (case-insensitive) and phone number if set.
+fn row_keys(header: &Header, record: &csv::StringRecord) -> Vec<RowKey> {
+    let mut keys = vec![RowKey {
+        key: format!("u\0{}", record.get(header.key).unwrap_or_default()),
+        column: None,
+    }];
+    for (index, name) in &header.attributes {
+        let value = record.get(*index).unwrap_or_default();
+        if value.is_empty() {
+            continue;
+        }
+        match name.as_str() {
+            "email" => keys.push(RowKey {
+                key: format!("e\0{}", value.to_lowercase()),
+                column: Some("email"),
+            }),
+            "phone_number" => keys.push(RowKey {
+                key: format!("p\0{value}"),
+                column: Some("phone_number"),
+            }),
+            _ => {}
+        }
+    }
+    keys
 }
 
 /// A row problem found by the pre-flight.
@@ -182,7 +252,9 @@ pub fn scan_keys(spec: &PassSpec<'_>) -> Result<DuplicateTracker, InputError> {
     let (header, mut rows) = spec.input.rows(spec.username_column, &spec.set_names())?;
     let mut filter = CandidateFilter::default();
     while let Some((_, record)) = rows.next_record()? {
-        filter.observe(record.get(header.key).unwrap_or_default());
+        for key in row_keys(&header, record) {
+            filter.observe(&key.key);
+        }
     }
     Ok(filter.into_tracker())
 }

@@ -2,6 +2,8 @@
 
 #[path = "update/cli_and_config.rs"]
 mod cli_and_config;
+#[path = "update/emulator_subcommand.rs"]
+mod emulator_subcommand;
 #[path = "update/errors_and_exit_codes.rs"]
 mod errors_and_exit_codes;
 #[path = "update/happy_path.rs"]
@@ -12,3 +14,5 @@ mod resilience;
 mod stop_and_resume;
 #[path = "update/support.rs"]
 mod support;
+#[path = "update/validate_and_dry_run.rs"]
+mod validate_and_dry_run;
