@@ -3,7 +3,7 @@
 //!
 //! Attribute values and credentials are never logged anywhere in the program; attribute names are.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 
 use indicatif::ProgressBar;
@@ -26,7 +26,8 @@ pub fn init(format: LogFormat, quiet: bool) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(StderrAroundBar)
-        .with_target(false);
+        .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal());
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
