@@ -295,3 +295,48 @@ async fn abort_reports_rows_in_flight_as_interrupted() {
     );
     assert!(r.outcomes.iter().all(|o| o.status != Status::Updated));
 }
+
+#[tokio::test(start_paused = true)]
+async fn expired_credentials_are_retried_without_using_up_attempts() {
+    let expired = (0..4)
+        .map(|_| err(Disposition::CredentialsExpired, "ExpiredTokenException"))
+        .collect();
+    let backend = Arc::new(Scripted::default().answer("u0", expired));
+    let r = run(backend.clone(), 1, 1, Arc::default()).await;
+    assert_eq!(
+        (r.outcomes[0].status, r.outcomes[0].attempts),
+        (Status::Updated, 5),
+        "4 expired answers, then success"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_row_fails_when_its_time_budget_runs_out_under_throttling() {
+    let throttles = (0..200)
+        .map(|_| err(Disposition::Throttled, "TooManyRequestsException"))
+        .collect();
+    let backend = Arc::new(Scripted::default().answer("u0", throttles));
+    let (row_tx, row_rx) = mpsc::channel(1);
+    let (out_tx, mut out_rx) = mpsc::channel(4);
+    let dispatcher = Dispatcher {
+        backend,
+        pacer: Arc::new(Pacer::adaptive_only(1000.0)),
+        policy: RetryPolicy::new(3, Duration::from_secs(30)).without_jitter(),
+        concurrency: 1,
+        control: Arc::default(),
+    };
+    row_tx.send(job(0)).await.unwrap();
+    drop(row_tx);
+    dispatcher.run(row_rx, out_tx).await;
+    let o = out_rx.recv().await.unwrap();
+    assert_eq!(
+        (o.status, o.error_code.as_str()),
+        (Status::Failed, "TooManyRequestsException")
+    );
+    assert!(o.message.contains("--max-row-time"), "{}", o.message);
+    assert!(
+        o.attempts > 3,
+        "throttles alone don't use up --max-attempts: {}",
+        o.attempts
+    );
+}

@@ -149,3 +149,57 @@ async fn resume_refuses_a_changed_input_and_retry_failed_runs_only_failed_rows()
     assert_eq!(r[&3]["status"], "failed");
     assert_eq!(r[&2]["status"], "updated");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_signal_stops_at_once_and_reports_rows_in_flight_as_interrupted() {
+    use cognito_bulk::emulator::{EmulatorConfig, Faults};
+    // Every update takes 30 s: the first signal waits for them, the second does not.
+    let faults = Faults {
+        seed: 1,
+        latency: Duration::from_secs(30),
+        ..Faults::default()
+    };
+    let env = TestEnv::with(
+        EmulatorConfig::default()
+            .without_quotas()
+            .with_faults(faults),
+    )
+    .await;
+    let mut cmd = env.update(&repo("sample-data/migration.csv"), &["--concurrency", "3"]);
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    wait_until("three updates in flight", Duration::from_secs(30), || {
+        env.requests("AdminUpdateUserAttributes") == 3
+    })
+    .await;
+    let pid = child.id().unwrap();
+    signal(pid, "-INT");
+    let report = env.path("report.csv");
+    wait_until(
+        "not_attempted rows recorded",
+        Duration::from_secs(30),
+        || report_rows(&report) >= 197,
+    )
+    .await;
+    signal(pid, "-INT");
+    let out = child.wait_with_output().await.unwrap();
+    assert_eq!(code(&out), 130, "{}", text(&out));
+    let r = by_line(&env.report(), 2..=ROWS + 1);
+    let interrupted: Vec<_> = r
+        .values()
+        .filter(|r| r["error_code"] == "Interrupted")
+        .collect();
+    assert_eq!(interrupted.len(), 3, "the rows in flight");
+    assert!(
+        interrupted
+            .iter()
+            .all(|r| r["status"] == "failed" && r["attempts"] == "1")
+    );
+    assert_eq!(
+        r.values()
+            .filter(|r| r["status"] == "not_attempted")
+            .count(),
+        197
+    );
+}
