@@ -106,17 +106,7 @@ async fn injected_faults_still_end_with_every_row_updated_once_in_the_report() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hung_connection_is_cut_by_the_attempt_timeout() {
-    let faults = Faults {
-        seed: 1,
-        latency: Duration::from_secs(30),
-        ..Faults::default()
-    };
-    let env = TestEnv::with(
-        EmulatorConfig::default()
-            .without_quotas()
-            .with_faults(faults),
-    )
-    .await;
+    let env = TestEnv::slow(Duration::from_secs(30)).await;
     let path = env.write("one.csv", "username,custom:tier\nuser0001,pro\n");
     let out = run(env.update(
         &path,

@@ -152,19 +152,8 @@ async fn resume_refuses_a_changed_input_and_retry_failed_runs_only_failed_rows()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_signal_stops_at_once_and_reports_rows_in_flight_as_interrupted() {
-    use cognito_bulk::emulator::{EmulatorConfig, Faults};
     // Every update takes 30 s: the first signal waits for them, the second does not.
-    let faults = Faults {
-        seed: 1,
-        latency: Duration::from_secs(30),
-        ..Faults::default()
-    };
-    let env = TestEnv::with(
-        EmulatorConfig::default()
-            .without_quotas()
-            .with_faults(faults),
-    )
-    .await;
+    let env = TestEnv::slow(Duration::from_secs(30)).await;
     let mut cmd = env.update(&repo("sample-data/migration.csv"), &["--concurrency", "3"]);
     cmd.stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
-use cognito_bulk::emulator::{EmulatorConfig, RunningEmulator, start};
+use cognito_bulk::emulator::{EmulatorConfig, Faults, RunningEmulator, start};
 use tokio::process::Command;
 
 pub const POOL: &str = "local_SamplePool1";
@@ -27,6 +27,22 @@ impl TestEnv {
     /// The sample pool, quotas off.
     pub async fn new() -> Self {
         Self::with(EmulatorConfig::default().without_quotas()).await
+    }
+
+    /// The sample pool, quotas off, every update delayed by `latency` (a hung connection, for timeouts and
+    /// signals).
+    pub async fn slow(latency: Duration) -> Self {
+        let faults = Faults {
+            seed: 1,
+            latency,
+            ..Faults::default()
+        };
+        Self::with(
+            EmulatorConfig::default()
+                .without_quotas()
+                .with_faults(faults),
+        )
+        .await
     }
 
     pub async fn with(config: EmulatorConfig) -> Self {
