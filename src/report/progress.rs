@@ -54,7 +54,7 @@ impl Progress {
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         bar.set_style(
             ProgressStyle::with_template(
-                "{bar:30.cyan/blue} {pos}/{len} rows · {per_sec} · ETA {eta} · {msg}",
+                "{bar:30.cyan/blue} {pos}/{len} rows · ETA {eta} · {msg}",
             )
             .expect("valid template")
             .progress_chars("=> "),
