@@ -313,4 +313,34 @@ mod tests {
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
     }
+
+    /// The defaults written in `--help` are the built-in config's values.
+    #[test]
+    fn help_defaults_match_the_built_in_config() {
+        let built_in: toml::Table = toml::from_str(crate::config::BUILT_IN).unwrap();
+        let update = Cli::command().find_subcommand("update").unwrap().clone();
+        let mut checked = 0;
+        for arg in update.get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            let key = long.replace('-', "_");
+            let Some(value) = built_in.get(&key) else {
+                continue;
+            };
+            let shown = match value {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Float(f) => f.to_string(),
+                other => other.to_string(),
+            };
+            let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+            if matches!(value, toml::Value::Boolean(false)) {
+                continue; // switches: off unless given
+            }
+            assert!(
+                help.contains(&format!("[default: {shown}]")),
+                "--{long}: help says `{help}`, config.toml says {shown}"
+            );
+            checked += 1;
+        }
+        assert!(checked >= 10, "{checked}");
+    }
 }

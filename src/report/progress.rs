@@ -53,11 +53,9 @@ impl Progress {
         }
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         bar.set_style(
-            ProgressStyle::with_template(
-                "{bar:30.cyan/blue} {pos}/{len} rows · ETA {eta} · {msg}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
+            ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} rows · ETA {eta} · {msg}")
+                .expect("valid template")
+                .progress_chars("=> "),
         );
         telemetry::set_progress_bar(Some(bar.clone()));
         Progress::Bar(bar)
