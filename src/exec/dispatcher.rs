@@ -96,8 +96,10 @@ impl<B: Backend> Dispatcher<B> {
             let (task_job, sink) = (job.clone(), outcomes.clone());
             let handle = tasks.spawn(async move {
                 let outcome = worker.process(task_job).await;
-                drop(permit);
+                // The permit is held until the outcome is handed to the sink, so rows finished but not yet in
+                // the report count as in flight: a crash loses at most `concurrency` of them.
                 let _ = sink.send(outcome).await;
+                drop(permit);
             });
             in_flight.insert(
                 handle.id(),
