@@ -332,6 +332,7 @@ pub async fn update(args: UpdateArgs) -> Result<i32, RunError> {
         attempts: Live::get(&control.live.attempts),
         throttled: Live::get(&control.live.throttled),
         report: common.report.clone(),
+        target: common.target.describe(),
         stop: control.reason(),
         signal: control.signal(),
         resume_command: None,

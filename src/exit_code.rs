@@ -57,6 +57,7 @@ mod tests {
             attempts: 0,
             throttled: 0,
             report: "r.csv".into(),
+            target: "local emulator".into(),
             stop: None,
             signal: None,
             resume_command: None,

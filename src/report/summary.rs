@@ -18,6 +18,8 @@ pub struct RunSummary {
     pub attempts: u64,
     pub throttled: u64,
     pub report: PathBuf,
+    /// Where the job went (as in the start banner, which `--quiet` hides).
+    pub target: String,
     pub stop: Option<StopReason>,
     pub signal: Option<Signal>,
     /// The command that continues this run, when there is something left to do.
@@ -54,6 +56,7 @@ impl RunSummary {
             secs,
             counts.join(", ")
         );
+        let _ = writeln!(s, "  target: {}", self.target);
         let rate = if secs > 0.0 {
             self.attempts as f64 / secs
         } else {

@@ -54,7 +54,12 @@ async fn migration_updates_every_user_once_and_reports_every_line() {
     }
     let summary = String::from_utf8_lossy(&out.stdout);
     assert!(
-        summary.contains("200 rows") && summary.contains("200 updated"),
+        summary.contains("200 rows")
+            && summary.contains("200 updated")
+            && summary.contains(&format!(
+                "target: endpoint {} (pool {POOL})",
+                env.emu.endpoint_url()
+            )),
         "{summary}"
     );
 }
