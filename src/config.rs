@@ -14,6 +14,8 @@ use serde::Deserialize;
 
 use crate::cli::{CommonArgs, LogFormat, UpdateArgs};
 use crate::error::ConfigError;
+use crate::input::row::Attribute;
+use crate::input::validate::check_attribute;
 
 /// The shipped `config.toml`: the commented template of every key and the built-in defaults.
 pub const BUILT_IN: &str = include_str!("../config.toml");
@@ -217,7 +219,8 @@ pub struct CommonSettings {
     pub input: PathBuf,
     pub target: TargetSettings,
     pub username_column: Option<String>,
-    pub set: Vec<(String, String)>,
+    /// `--set` attributes, checked like any cell.
+    pub set: Vec<Attribute>,
     pub report: PathBuf,
     pub log_format: LogFormat,
     pub quiet: bool,
@@ -364,7 +367,17 @@ fn default_report(input: &Path) -> PathBuf {
 
 impl CommonSettings {
     pub fn resolve(input: &Path, cfg: &FileConfig) -> Result<Self, ConfigError> {
-        let set = cfg.set.clone().unwrap_or_default().into_iter().collect();
+        let set = cfg
+            .set
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(name, value)| {
+                let value = check_attribute(&name, &value)
+                    .map_err(|p| ConfigError::invalid("set", format!("`{name}`: {}", p.reason)))?;
+                Ok(Attribute { name, value })
+            })
+            .collect::<Result<_, ConfigError>>()?;
         Ok(CommonSettings {
             input: input.to_path_buf(),
             target: resolve_target(cfg)?,

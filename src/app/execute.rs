@@ -1,0 +1,186 @@
+//! The execution phase of `update`: the reader (the same row planner as the pre-flight), the dispatcher and its
+//! row workers, the sink that owns the report, and the signal watcher, wired together with bounded channels.
+//! Returns the run's summary once every row has an outcome (or the run was aborted).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use aws_sdk_cognitoidentityprovider::Client;
+use tokio::sync::mpsc;
+
+use super::messages::{resume_command, shell_quote};
+use crate::cognito::backend::{CognitoBackend, ReadFirst};
+use crate::config::Settings;
+use crate::error::RunError;
+use crate::exec::control::{Live, RunControl};
+use crate::exec::dispatcher::{Dispatcher, RowJob};
+use crate::exec::pacer::Pacer;
+use crate::exec::retry::RetryPolicy;
+use crate::input::duplicates::DuplicateTracker;
+use crate::input::reader::CsvInput;
+use crate::preflight::{PassSpec, ResumeMode, RowPlan};
+use crate::report::journal::{self, Journal};
+use crate::report::outcome::{RowOutcome, Status};
+use crate::report::progress::Progress;
+use crate::report::sink::{Sink, Thresholds};
+use crate::report::summary::RunSummary;
+use crate::report::undo::UndoFile;
+use crate::report::writer::ReportWriter;
+use crate::schema::PoolSchema;
+use crate::signals;
+
+/// Everything the execution phase needs, decided before it.
+pub(crate) struct Execution<'a> {
+    pub settings: &'a Settings,
+    pub mode: ResumeMode,
+    pub input: Arc<CsvInput>,
+    pub journal: Option<Arc<Journal>>,
+    pub schema: Option<Arc<PoolSchema>>,
+    pub duplicates: DuplicateTracker,
+    /// Input rows, from the pre-flight.
+    pub total: u64,
+    pub client: Client,
+}
+
+impl Execution<'_> {
+    pub async fn run(
+        self,
+        report: ReportWriter,
+        undo: Option<Arc<UndoFile>>,
+    ) -> Result<RunSummary, RunError> {
+        let settings = self.settings;
+        let common = &settings.common;
+        let started = Instant::now();
+        let control = Arc::new(RunControl::default());
+        let watcher = tokio::spawn(signals::watch(control.clone(), settings.shutdown_grace));
+        // With a read before each write, the executor paces the reads and the backend paces the writes.
+        let writes = Arc::new(Pacer::new(settings.rate));
+        let read_first = (settings.skip_unchanged || undo.is_some()).then(|| ReadFirst {
+            skip_unchanged: settings.skip_unchanged,
+            undo: undo.clone(),
+        });
+        let pacer = match read_first {
+            Some(_) => Arc::new(Pacer::new(settings.read_rate)),
+            None => writes.clone(),
+        };
+        let (row_tx, row_rx) = mpsc::channel::<RowJob>(settings.concurrency * 2);
+        let (out_tx, out_rx) = mpsc::channel::<RowOutcome>(1024);
+        let reader = {
+            let (input, journal, schema, control, out_tx) = (
+                self.input.clone(),
+                self.journal.clone(),
+                self.schema.clone(),
+                control.clone(),
+                out_tx.clone(),
+            );
+            let (set, username_column, mode) = (
+                common.set.clone(),
+                common.username_column.clone(),
+                self.mode,
+            );
+            let duplicates = self.duplicates.restart();
+            tokio::task::spawn_blocking(move || {
+                let spec = PassSpec {
+                    input: &input,
+                    username_column: username_column.as_deref(),
+                    set: &set,
+                    journal: journal.as_deref(),
+                    mode,
+                    schema: schema.as_deref(),
+                };
+                feed_rows(&spec, duplicates, &row_tx, &out_tx, &control)
+            })
+        };
+        let dispatcher = Dispatcher {
+            backend: Arc::new(CognitoBackend {
+                read_first,
+                ..CognitoBackend::new(self.client.clone(), common.target.pool_id.clone(), writes)
+            }),
+            pacer: pacer.clone(),
+            policy: RetryPolicy::new(settings.max_attempts, settings.max_row_time),
+            concurrency: settings.concurrency,
+            control: control.clone(),
+        };
+        let sink = Sink {
+            writer: report,
+            thresholds: Thresholds {
+                max_failures: settings.max_failures,
+                max_failure_ratio: settings.max_failure_ratio,
+                max_consecutive_failures: settings.max_consecutive_failures,
+            },
+            control: control.clone(),
+            pacer: Some(pacer.clone()),
+            progress: Progress::new(self.total, common.quiet),
+            total: self.total,
+        };
+        let (_, tally, read) =
+            tokio::join!(dispatcher.run(row_rx, out_tx), sink.run(out_rx), reader);
+        watcher.abort();
+        let tally = tally?;
+        read.map_err(|e| RunError::Internal(format!("the reader failed: {e}")))??;
+        if self.mode != ResumeMode::Fresh {
+            journal::compact(&common.report)?;
+        }
+
+        let mut summary = RunSummary {
+            tally,
+            total: self.total,
+            elapsed: started.elapsed(),
+            attempts: Live::get(&control.live.attempts),
+            throttled: Live::get(&control.live.throttled),
+            report: common.report.clone(),
+            target: common.target.describe(),
+            stop: control.reason(),
+            signal: control.signal(),
+            resume_command: None,
+            notes: vec![],
+        };
+        if !summary.all_done() {
+            summary.resume_command = Some(resume_command(&common.report));
+        }
+        if let Some(undo) = &undo {
+            summary.notes.push(format!(
+                "undo file: {} ({} rows this run); `cognito-bulk update {}` with the same pool options restores \
+                 the previous values",
+                undo.path().display(),
+                undo.rows(),
+                shell_quote(&undo.path().display().to_string())
+            ));
+        }
+        Ok(summary)
+    }
+}
+
+/// The execution pass: plans every row again (exactly as the pre-flight did) and sends it on.
+fn feed_rows(
+    spec: &PassSpec<'_>,
+    duplicates: DuplicateTracker,
+    rows_out: &mpsc::Sender<RowJob>,
+    outcomes: &mpsc::Sender<RowOutcome>,
+    control: &RunControl,
+) -> Result<(), RunError> {
+    let (mut planner, mut rows) = spec.open(duplicates)?;
+    while let Some((line, record)) = rows.next_record()? {
+        if control.aborting().is_cancelled() {
+            break;
+        }
+        let (id, username, plan) = planner.plan(line, record)?;
+        let sent = match plan {
+            RowPlan::Send(request) => rows_out.blocking_send(RowJob { id, request }).is_ok(),
+            RowPlan::Invalid(problem) => {
+                let outcome = RowOutcome::new(id, &username, Status::Invalid)
+                    .with_error("", problem.to_string());
+                outcomes.blocking_send(outcome).is_ok()
+            }
+            RowPlan::Carry(status) => {
+                let mut outcome = RowOutcome::new(id, &username, status);
+                outcome.fresh = false;
+                outcomes.blocking_send(outcome).is_ok()
+            }
+        };
+        if !sent {
+            break;
+        }
+    }
+    Ok(())
+}

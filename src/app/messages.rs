@@ -1,0 +1,103 @@
+//! What the jobs tell the user besides the report: the problems the pre-flight found, the verification-message
+//! warning, and the exact command that continues an interrupted run.
+
+use std::path::Path;
+
+use crate::preflight::Preflight;
+use crate::schema::PoolSchema;
+
+pub(crate) fn print_problems(input: &Path, pre: &Preflight) {
+    for p in &pre.problems {
+        eprintln!(
+            "{}:{}: {} (user key `{}`)",
+            input.display(),
+            p.line,
+            p.problem,
+            p.username
+        );
+    }
+    let unlisted = pre.invalid.saturating_sub(pre.problems.len() as u64);
+    if unlisted > 0 {
+        eprintln!("... and {unlisted} more invalid rows");
+    }
+}
+
+pub(crate) fn verification_warning(pre: &Preflight, schema: Option<&PoolSchema>) -> Option<String> {
+    let total = pre.email_messages + pre.sms_messages;
+    if total == 0 {
+        return None;
+    }
+    let mut msg = format!(
+        "{} rows change `email` and {} rows change `phone_number` without setting `email_verified=true` / \
+         `phone_number_verified=true` in the same row: Cognito un-verifies each of these users and sends each a \
+         verification message ({total} messages)",
+        pre.email_messages, pre.sms_messages
+    );
+    if let Some(schema) = schema {
+        if !schema.keep_original_until_verified.is_empty() {
+            msg.push_str(&format!(
+                "; this pool keeps the old {} active until the user verifies the new value",
+                schema.keep_original_until_verified.join(" and ")
+            ));
+        }
+        if pre.email_messages > 0 && schema.uses_default_email_sender() {
+            msg.push_str(
+                "; the pool sends email with Cognito's default sender, which allows 50 emails a day per account: \
+                 the run would exhaust it and then fail",
+            );
+        }
+    }
+    msg.push_str(
+        ". Add `--set email_verified=true` (or the column) if the new values are already verified, or pass \
+         --allow-verification-messages to send them",
+    );
+    Some(msg)
+}
+
+/// The exact command that continues this run: the same arguments plus `--resume` and `--report`.
+pub(crate) fn resume_command(report: &Path) -> String {
+    let mut args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--overwrite")
+        .collect();
+    let has = |args: &[String], flag: &str| {
+        args.iter()
+            .any(|a| a == flag || a.starts_with(&format!("{flag}=")))
+    };
+    if !has(&args, "--report") {
+        args.insert(1, report.display().to_string());
+        args.insert(1, "--report".into());
+    }
+    if !has(&args, "--resume") && !has(&args, "--retry-failed") {
+        args.insert(1, "--resume".into());
+    }
+    std::iter::once("cognito-bulk".to_string())
+        .chain(args.iter().map(|a| shell_quote(a)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub(crate) fn shell_quote(arg: &str) -> String {
+    if !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c))
+    {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_quoting_keeps_simple_words_and_quotes_the_rest() {
+        assert_eq!(shell_quote("sample-data/x.csv"), "sample-data/x.csv");
+        assert_eq!(shell_quote("email_verified=true"), "email_verified=true");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+    }
+}

@@ -1,0 +1,13 @@
+//! The jobs as readable outlines: [`update`] (pre-flight, safety checks, report, execution, summary) and
+//! [`validate`] (the same checks, nothing written). Each returns the process exit code or a [`RunError`].
+//!
+//! [`RunError`]: crate::error::RunError
+
+mod execute;
+mod messages;
+mod outputs;
+mod update;
+mod validate;
+
+pub use update::update;
+pub use validate::validate;

@@ -1,0 +1,83 @@
+//! The files a run writes besides its summary: the report (which is also the journal of `--resume`) and the
+//! optional undo file. Both are created before the first call, so a path that can't be written stops the job
+//! before anything is sent; a run refused after that removes the files it created.
+
+use std::sync::Arc;
+
+use crate::cli::UpdateArgs;
+use crate::config::Settings;
+use crate::error::{ConfigError, RunError};
+use crate::preflight::{Preflight, ResumeMode};
+use crate::report::undo::{UndoFile, undo_columns};
+use crate::report::writer::{OpenMode, ReportWriter};
+
+pub(crate) struct Outputs {
+    /// `None` on a dry run.
+    pub report: Option<ReportWriter>,
+    pub undo: Option<Arc<UndoFile>>,
+    mode: OpenMode,
+}
+
+impl Outputs {
+    pub fn open(
+        settings: &Settings,
+        args: &UpdateArgs,
+        mode: ResumeMode,
+        pre: &Preflight,
+    ) -> Result<Self, RunError> {
+        let common = &settings.common;
+        let mode = match (mode, args.overwrite) {
+            (ResumeMode::Fresh, false) => OpenMode::CreateNew,
+            (ResumeMode::Fresh, true) => OpenMode::Overwrite,
+            _ => OpenMode::Append,
+        };
+        if args.dry_run {
+            return Ok(Outputs {
+                report: None,
+                undo: None,
+                mode,
+            });
+        }
+        let mut outputs = Outputs {
+            report: Some(ReportWriter::open(&common.report, mode)?),
+            undo: None,
+            mode,
+        };
+        if let Some(path) = &args.undo_file {
+            if path == &common.report || path == &common.input {
+                outputs.discard();
+                return Err(ConfigError::Usage(format!(
+                    "--undo-file {} is the input or the report: choose another path",
+                    path.display()
+                ))
+                .into());
+            }
+            let columns = undo_columns(
+                pre.attribute_columns.iter().map(String::as_str),
+                common.set.iter().map(|a| a.name.as_str()),
+                pre.deleted.iter().map(String::as_str),
+            );
+            match UndoFile::open(path, columns, mode) {
+                Ok(undo) => outputs.undo = Some(Arc::new(undo)),
+                Err(e) => {
+                    outputs.discard();
+                    return Err(e.into());
+                }
+            }
+        }
+        Ok(outputs)
+    }
+
+    /// Removes the files this run created (nothing was sent); files of an earlier run being resumed are kept.
+    pub fn discard(self) {
+        if self.mode == OpenMode::Append {
+            return;
+        }
+        if let Some(report) = self.report {
+            let _ = std::fs::remove_file(report.path());
+        }
+        if let Some(undo) = self.undo {
+            let _ = std::fs::remove_file(undo.path());
+        }
+    }
+}

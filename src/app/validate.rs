@@ -1,0 +1,95 @@
+//! `cognito-bulk validate`: every check of `update` (and the pool's schema when a pool is reachable), a list of
+//! problems and optionally a problems report; nothing is written to the pool.
+
+use std::path::Path;
+
+use super::messages::{print_problems, verification_warning};
+use crate::cli::ValidateArgs;
+use crate::config::{self, CommonSettings, FileConfig};
+use crate::error::{ReportError, RunError};
+use crate::input::duplicates::DuplicateTracker;
+use crate::input::reader::CsvInput;
+use crate::preflight::{self, PassSpec, ResumeMode, RowPlan};
+use crate::{exit_code, target, telemetry};
+
+/// `cognito-bulk validate`.
+pub async fn validate(args: ValidateArgs) -> Result<i32, RunError> {
+    let cfg = config::layered(
+        args.common.config.as_deref(),
+        FileConfig::from_common(&args.common)?,
+    )?;
+    let report_named = cfg.report.is_some();
+    let common = CommonSettings::resolve(&args.common.csv, &cfg)?;
+    telemetry::init(common.log_format, common.quiet);
+    let input = CsvInput::open(&common.input)?;
+    let mut spec = PassSpec {
+        input: &input,
+        username_column: common.username_column.as_deref(),
+        set: &common.set,
+        journal: None,
+        mode: ResumeMode::Fresh,
+        schema: None,
+    };
+    let duplicates = preflight::scan_keys(&spec)?;
+    let mut schema = None;
+    if !args.offline {
+        let connected = target::connect(&common.target, std::time::Duration::from_secs(10)).await?;
+        schema = target::describe_pool(&connected.client, &common.target).await?;
+        connected.close().await;
+    }
+    spec.schema = schema.as_ref();
+    let pre = preflight::scan_rows(&spec, &duplicates)?;
+    print_problems(&common.input, &pre);
+    if report_named {
+        write_problems(&common.report, &spec, &duplicates)?;
+    }
+    let checked = if schema.is_some() {
+        "offline and against the pool's schema"
+    } else {
+        "offline"
+    };
+    println!(
+        "validate: {} rows checked {checked}: {} valid, {} invalid",
+        pre.total, pre.to_send, pre.invalid
+    );
+    if let Some(warning) = verification_warning(&pre, schema.as_ref()) {
+        println!("warning: {warning}");
+    }
+    Ok(if pre.invalid == 0 {
+        exit_code::SUCCESS
+    } else {
+        exit_code::INPUT
+    })
+}
+
+/// The validation report: every invalid row with its line, column and reason.
+fn write_problems(
+    path: &Path,
+    spec: &PassSpec<'_>,
+    duplicates: &DuplicateTracker,
+) -> Result<(), RunError> {
+    let create = |source| ReportError::Create {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut out = csv::Writer::from_path(path).map_err(|e| create(std::io::Error::other(e)))?;
+    let io = |e: csv::Error| ReportError::Write {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e),
+    };
+    out.write_record(["line", "username", "column", "reason"])
+        .map_err(io)?;
+    let (mut planner, mut rows) = spec.open(duplicates.restart())?;
+    while let Some((line, record)) = rows.next_record()? {
+        if let (_, username, RowPlan::Invalid(problem)) = planner.plan(line, record)? {
+            let column = problem.column.clone().unwrap_or_default();
+            out.write_record([line.to_string(), username, column, problem.reason])
+                .map_err(io)?;
+        }
+    }
+    out.flush().map_err(|source| ReportError::Write {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(())
+}
