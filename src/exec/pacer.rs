@@ -1,6 +1,6 @@
-//! The rate limiter every attempt passes: a `governor` token bucket at the configured ceiling (a hard bound,
-//! burst of one, so no 1-second window ever holds more than `--rate` requests) followed by the
-//! [`AdaptiveRate`] schedule under it.
+//! The rate limiter every attempt passes: the [`AdaptiveRate`] schedule, then a `governor` token bucket at the
+//! configured ceiling as the hard bound (no 1-second window holds more than `--rate` requests plus the few
+//! milliseconds of catch-up the schedule allows; see [`quota`]).
 //!
 //! governor sleeps on its own clock, which paused tokio time does not drive, so tests of the executor build a
 //! pacer without it ([`Pacer::adaptive_only`]); the governor quota is tested here with real time.
@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
-use super::adaptive::AdaptiveRate;
+use super::adaptive::{AdaptiveRate, CATCH_UP};
 
 #[derive(Debug)]
 pub struct Pacer {
@@ -18,12 +18,14 @@ pub struct Pacer {
     adaptive: AdaptiveRate,
 }
 
-/// governor's quota for `rate` requests per second, evenly spaced (burst of one).
+/// governor's quota for `rate` requests per second, evenly spaced, with room for the adaptive schedule's
+/// [`CATCH_UP`] (one request, or a few at rates above 200/s): in any second, at most `rate` requests plus that.
 pub fn quota(rate: f64) -> Quota {
     let period = Duration::from_secs_f64(1.0 / rate).max(Duration::from_nanos(1));
+    let burst = 1 + (rate * CATCH_UP.as_secs_f64()).floor() as u32;
     Quota::with_period(period)
         .expect("period is non-zero")
-        .allow_burst(NonZeroU32::MIN)
+        .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
 }
 
 impl Pacer {
@@ -45,10 +47,10 @@ impl Pacer {
 
     /// Waits until one more request may be sent.
     pub async fn acquire(&self) {
+        self.adaptive.acquire().await;
         if let Some(limiter) = &self.ceiling {
             limiter.until_ready().await;
         }
-        self.adaptive.acquire().await;
     }
 
     pub fn on_throttle(&self) {
@@ -70,10 +72,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quota_has_no_burst_above_the_rate() {
+    fn quota_allows_only_the_catch_up_as_burst() {
         let q = quota(25.0);
         assert_eq!(q.burst_size().get(), 1);
         assert_eq!(q.replenish_interval(), Duration::from_millis(40));
+        assert_eq!(
+            quota(1000.0).burst_size().get(),
+            6,
+            "5 ms at 1000/s, plus one"
+        );
     }
 
     #[test]
