@@ -155,14 +155,15 @@ async fn failure_thresholds_stop_a_scheduled_run_early() {
     let path = env.write("ghosts.csv", csv);
     let out = run(env.update(&path, &["--concurrency", "1", "--max-failures", "3"])).await;
     assert_eq!(code(&out), 5, "{}", text(&out));
+    // The sink sees a failure after its row finished: with one row in flight, at most one more row starts.
     let r = by_line(&env.report(), 2..=41);
-    assert_eq!(r.values().filter(|r| r["status"] == "failed").count(), 3);
-    assert_eq!(
-        r.values()
-            .filter(|r| r["status"] == "not_attempted")
-            .count(),
-        37
-    );
+    let failed = r.values().filter(|r| r["status"] == "failed").count();
+    assert!((3..=4).contains(&failed), "{failed}");
+    let not_attempted = r
+        .values()
+        .filter(|r| r["status"] == "not_attempted")
+        .count();
+    assert_eq!(not_attempted, 40 - failed);
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("--max-failures 3"),
         "{}",
@@ -177,7 +178,8 @@ async fn failure_thresholds_stop_a_scheduled_run_early() {
     .await;
     assert_eq!(code(&out), 5, "{}", text(&out));
     let r = by_line(&env.report(), 2..=41);
-    assert_eq!(r.values().filter(|r| r["status"] == "failed").count(), 5);
+    let failed = r.values().filter(|r| r["status"] == "failed").count();
+    assert!((5..=6).contains(&failed), "{failed}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
