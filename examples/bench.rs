@@ -278,12 +278,6 @@ impl Ctx {
         c.current_dir(&self.work);
         c
     }
-
-    fn log(&self, name: &str) -> Res<(File, File)> {
-        let out = File::create(self.work.join(format!("{name}.out")))?;
-        let err = File::create(self.work.join(format!("{name}.err")))?;
-        Ok((out, err))
-    }
 }
 
 fn user(i: usize) -> String {
@@ -383,16 +377,6 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
-        unsafe {
-            libc::kill(self.child.id() as i32, libc::SIGTERM);
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -444,8 +428,15 @@ fn dechunk(mut b: &[u8]) -> Res<Vec<u8>> {
     }
 }
 
+/// Clock ticks per second of /proc/PID/stat (`getconf CLK_TCK`; 100 on Linux).
 fn clock_ticks() -> f64 {
-    (unsafe { libc::sysconf(libc::_SC_CLK_TCK) }) as f64
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
 }
 
 /// utime + stime of a live process, from /proc/PID/stat.
@@ -476,9 +467,36 @@ struct Measured {
     emulator_cpu: f64,
 }
 
-/// Runs `cmd` to completion, measuring its wall time and rusage (its own plus its waited-for descendants'),
-/// and, with an emulator, sampling the emulator's counters every [`POLL`].
-fn run_measured(mut cmd: Command, emu: Option<&Emulator>, poll: bool) -> Res<Measured> {
+/// Runs `cmd` to completion under GNU time (`/usr/bin/time`), for its CPU seconds and peak RSS (its own plus
+/// those of the descendants it waited for; peak RSS is the largest single process), its stdout and stderr in
+/// `<work>/<name>.out|.err`; with an emulator and `poll`, samples the emulator's counters every [`POLL`].
+fn run_measured(
+    ctx: &Ctx,
+    name: &str,
+    cmd: Command,
+    emu: Option<&Emulator>,
+    poll: bool,
+) -> Res<Measured> {
+    let time_file = ctx.work.join(format!("{name}.time"));
+    let _ = fs::remove_file(&time_file);
+    let mut wrapped = Command::new("/usr/bin/time");
+    wrapped
+        .args(["-f", "%U %S %M", "-o"])
+        .arg(&time_file)
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .stdin(Stdio::null())
+        .stdout(File::create(ctx.work.join(format!("{name}.out")))?)
+        .stderr(File::create(ctx.work.join(format!("{name}.err")))?);
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => wrapped.env(k, v),
+            None => wrapped.env_remove(k),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        wrapped.current_dir(dir);
+    }
     let emu_cpu0 = emu.map(|e| e.cpu_seconds()).unwrap_or(0.0);
     let mut samples = Vec::new();
     if let (Some(e), true) = (emu, poll) {
@@ -490,17 +508,14 @@ fn run_measured(mut cmd: Command, emu: Option<&Emulator>, poll: bool) -> Res<Mea
         });
     }
     let start = Instant::now();
-    let child = cmd.stdin(Stdio::null()).spawn()?;
-    let pid = child.id() as libc::pid_t;
+    let mut child = wrapped.spawn()?;
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        let mut status = 0;
-        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
-        let _ = tx.send((Instant::now(), r, status, ru));
+        let status = child.wait();
+        let _ = tx.send((Instant::now(), status));
     });
     let mut next = start + POLL;
-    let (end, r, status, ru) = loop {
+    let (end, status) = loop {
         let wait = next.saturating_duration_since(Instant::now());
         match rx.recv_timeout(wait) {
             Ok(v) => break v,
@@ -521,13 +536,10 @@ fn run_measured(mut cmd: Command, emu: Option<&Emulator>, poll: bool) -> Res<Mea
                     next = now + POLL;
                 }
             }
-            Err(mpsc::RecvTimeoutError::Disconnected) => return Err("wait4 thread died".into()),
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Err("wait thread died".into()),
         }
     };
-    drop(child);
-    if r != pid {
-        return Err("wait4 failed".into());
-    }
+    let status = status?;
     let wall = end.duration_since(start).as_secs_f64();
     if let (Some(e), true) = (emu, poll) {
         let (requests, throttled) = e.counters()?;
@@ -537,21 +549,25 @@ fn run_measured(mut cmd: Command, emu: Option<&Emulator>, poll: bool) -> Res<Mea
             throttled,
         });
     }
-    let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
-    let code = if libc::WIFEXITED(status) {
-        Some(libc::WEXITSTATUS(status))
-    } else {
-        None
+    // GNU time writes "Command exited with non-zero status N" first when N != 0; the figures are the last line.
+    let text = fs::read_to_string(&time_file)?;
+    let f: Vec<f64> = text
+        .lines()
+        .last()
+        .unwrap_or("")
+        .split_whitespace()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let [user, sys, rss_kb] = f[..] else {
+        return Err(format!("unexpected /usr/bin/time output: {text:?}").into());
     };
-    let user = secs(ru.ru_utime);
-    let sys = secs(ru.ru_stime);
     Ok(Measured {
         wall,
         cpu: user + sys,
         user,
         sys,
-        max_rss_mb: ru.ru_maxrss as f64 / 1024.0,
-        code,
+        max_rss_mb: rss_kb / 1024.0,
+        code: status.code(),
         samples,
         emulator_cpu: emu.map(|e| e.cpu_seconds()).unwrap_or(0.0) - emu_cpu0,
     })
@@ -695,10 +711,8 @@ fn rate(ctx: &mut Ctx) -> Res<()> {
         let csv = ctx.csv(rows)?;
         let emu = Emulator::start(ctx, &seed, &["--no-quotas"])?;
         let report = ctx.work.join(format!("rate-{r}.report.csv"));
-        let (out, err) = ctx.log(&format!("rate-{r}"))?;
-        let mut cmd = ctx.update_cmd(&emu, &csv, &report, r, 16);
-        cmd.stdout(out).stderr(err);
-        let m = run_measured(cmd, Some(&emu), true)?;
+        let cmd = ctx.update_cmd(&emu, &csv, &report, r, 16);
+        let m = run_measured(ctx, &format!("rate-{r}"), cmd, Some(&emu), true)?;
         let rep = read_report(&report, rows)?;
         let (first, _) = active_span(&m.samples).ok_or("no traffic seen")?;
         let start = first + 1.0;
@@ -752,10 +766,8 @@ fn contention(ctx: &mut Ctx) -> Res<()> {
         let csv = ctx.csv(rows)?;
         let emu = Emulator::start(ctx, &seed, &["--user-update-rps", "25"])?;
         let report = ctx.work.join("contention-100.report.csv");
-        let (out, err) = ctx.log("contention-100")?;
-        let mut cmd = ctx.update_cmd(&emu, &csv, &report, 100.0, 16);
-        cmd.stdout(out).stderr(err);
-        let m = run_measured(cmd, Some(&emu), true)?;
+        let cmd = ctx.update_cmd(&emu, &csv, &report, 100.0, 16);
+        let m = run_measured(ctx, "contention-100", cmd, Some(&emu), true)?;
         let rep = read_report(&report, rows)?;
         let setting = format!("--rate 100 vs quota 25/s, {rows} rows");
         let failed = rows - rep.count("updated");
@@ -819,10 +831,8 @@ fn contention(ctx: &mut Ctx) -> Res<()> {
         let csv = ctx.csv(rows)?;
         let emu = Emulator::start(ctx, &seed, &["--user-update-rps", "25"])?;
         let report = ctx.work.join("contention-20.report.csv");
-        let (out, err) = ctx.log("contention-20")?;
-        let mut cmd = ctx.update_cmd(&emu, &csv, &report, r, 16);
-        cmd.stdout(out).stderr(err);
-        let m = run_measured(cmd, Some(&emu), true)?;
+        let cmd = ctx.update_cmd(&emu, &csv, &report, r, 16);
+        let m = run_measured(ctx, "contention-20", cmd, Some(&emu), true)?;
         let rep = read_report(&report, rows)?;
         let setting = format!("--rate 20 vs quota 25/s, {rows} rows");
         let (first, _) = active_span(&m.samples).ok_or("no traffic seen")?;
@@ -851,10 +861,8 @@ fn overhead(ctx: &mut Ctx) -> Res<()> {
     let csv = ctx.csv(rows)?;
     let emu = Emulator::start(ctx, &seed, &["--no-quotas"])?;
     let report = ctx.work.join("overhead.report.csv");
-    let (out, err) = ctx.log("overhead")?;
-    let mut cmd = ctx.update_cmd(&emu, &csv, &report, 100_000.0, 64);
-    cmd.stdout(out).stderr(err);
-    let m = run_measured(cmd, Some(&emu), false)?;
+    let cmd = ctx.update_cmd(&emu, &csv, &report, 100_000.0, 64);
+    let m = run_measured(ctx, "overhead", cmd, Some(&emu), false)?;
     let rep = read_report(&report, rows)?;
     let setting = format!("{rows} rows, --rate 100000 --concurrency 64, quotas off");
     let rps = rep.count("updated") as f64 / m.wall;
@@ -896,18 +904,15 @@ fn memory(ctx: &mut Ctx, full: bool) -> Res<()> {
         let mut rss = Vec::new();
         for n in [small, large] {
             let csv = ctx.csv(n)?;
-            let (out, err) = ctx.log(&format!("validate-{n}"))?;
             let mut cmd = Command::new(&ctx.bin);
             cmd.args(["validate", "--offline", "--user-pool-id", POOL, "--quiet"])
                 .arg("--report")
                 .arg(ctx.work.join(format!("validate-{n}.report.csv")))
                 .arg(&csv)
-                .current_dir(&ctx.work)
-                .stdout(out)
-                .stderr(err);
+                .current_dir(&ctx.work);
             let _ = fs::remove_file(ctx.work.join(format!("validate-{n}.report.csv")));
             aws_env(&mut cmd);
-            let m = run_measured(cmd, None, false)?;
+            let m = run_measured(ctx, &format!("validate-{n}"), cmd, None, false)?;
             ctx.check(
                 "memory",
                 &format!("validate --offline, {n} rows"),
@@ -936,10 +941,8 @@ fn memory(ctx: &mut Ctx, full: bool) -> Res<()> {
         let csv = ctx.csv(n)?;
         let emu = Emulator::start(ctx, &seed, &["--no-quotas"])?;
         let report = ctx.work.join(format!("update-{n}.report.csv"));
-        let (out, err) = ctx.log(&format!("update-{n}"))?;
-        let mut cmd = ctx.update_cmd(&emu, &csv, &report, 100_000.0, 64);
-        cmd.stdout(out).stderr(err);
-        let m = run_measured(cmd, Some(&emu), false)?;
+        let cmd = ctx.update_cmd(&emu, &csv, &report, 100_000.0, 64);
+        let m = run_measured(ctx, &format!("update-{n}"), cmd, Some(&emu), false)?;
         let rep = read_report(&report, n)?;
         ctx.check(
             "memory",
@@ -1007,10 +1010,8 @@ fn faults(ctx: &mut Ctx) -> Res<()> {
     ];
     let emu = Emulator::start(ctx, &seed, &flags)?;
     let report = ctx.work.join("faults.report.csv");
-    let (out, err) = ctx.log("faults")?;
-    let mut cmd = ctx.update_cmd(&emu, &csv, &report, 1000.0, 64);
-    cmd.stdout(out).stderr(err);
-    let m = run_measured(cmd, Some(&emu), false)?;
+    let cmd = ctx.update_cmd(&emu, &csv, &report, 1000.0, 64);
+    let m = run_measured(ctx, "faults", cmd, Some(&emu), false)?;
     let rep = read_report(&report, rows)?;
     let stats = emu.stats()?;
     let setting = format!(
@@ -1161,10 +1162,8 @@ fn alternative(
     let seed = ctx.seed(rows)?;
     let emu = Emulator::start(ctx, &seed, &["--user-update-rps", "25"])?;
     let name = format!("alt-{}", tool.split_whitespace().next().unwrap_or("x"));
-    let (out, err) = ctx.log(&name)?;
-    let mut cmd = make(ctx, &emu);
-    cmd.stdout(out).stderr(err);
-    let m = run_measured(cmd, Some(&emu), true)?;
+    let cmd = make(ctx, &emu);
+    let m = run_measured(ctx, &name, cmd, Some(&emu), true)?;
     let stats = emu.stats()?;
     let applied = stats
         .get("applied_total")
