@@ -27,7 +27,14 @@ use std::time::{Duration, Instant};
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 const POOL: &str = "local_BenchPool1";
-const POLL: Duration = Duration::from_millis(100);
+/// Stats polling interval; `BENCH_POLL_MS` overrides it.
+fn poll_interval() -> Duration {
+    let ms = std::env::var("BENCH_POLL_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    Duration::from_millis(ms)
+}
 
 const SUITE: &[&str] = &[
     "emulator",
@@ -469,7 +476,7 @@ struct Measured {
 
 /// Runs `cmd` to completion under GNU time (`/usr/bin/time`), for its CPU seconds and peak RSS (its own plus
 /// those of the descendants it waited for; peak RSS is the largest single process), its stdout and stderr in
-/// `<work>/<name>.out|.err`; with an emulator and `poll`, samples the emulator's counters every [`POLL`].
+/// `<work>/<name>.out|.err`; with an emulator and `poll`, samples the emulator's counters every [`poll_interval`].
 fn run_measured(
     ctx: &Ctx,
     name: &str,
@@ -514,7 +521,8 @@ fn run_measured(
         let status = child.wait();
         let _ = tx.send((Instant::now(), status));
     });
-    let mut next = start + POLL;
+    let poll_every = poll_interval();
+    let mut next = start + poll_every;
     let (end, status) = loop {
         let wait = next.saturating_duration_since(Instant::now());
         match rx.recv_timeout(wait) {
@@ -530,10 +538,10 @@ fn run_measured(
                         throttled,
                     });
                 }
-                next += POLL;
+                next += poll_every;
                 let now = Instant::now();
                 if next < now {
-                    next = now + POLL;
+                    next = now + poll_every;
                 }
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => return Err("wait thread died".into()),
@@ -705,7 +713,14 @@ fn busiest_second(samples: &[Sample]) -> (u64, f64) {
 fn rate(ctx: &mut Ctx) -> Res<()> {
     // (rate, measured window in seconds). 60 s windows for 100/s and 1000/s; 30 s for the slow rates, to keep the
     // suite under 10 minutes.
+    // `BENCH_RATES=100,1000` runs only those rates.
+    let only: Option<Vec<f64>> = std::env::var("BENCH_RATES")
+        .ok()
+        .map(|v| v.split(',').filter_map(|r| r.trim().parse().ok()).collect());
     for &(r, window) in &[(10.0, 30.0), (25.0, 30.0), (100.0, 60.0), (1000.0, 60.0)] {
+        if only.as_ref().is_some_and(|o| !o.contains(&r)) {
+            continue;
+        }
         let rows = (r * (window + 3.0)) as usize;
         let seed = ctx.seed(rows)?;
         let csv = ctx.csv(rows)?;
