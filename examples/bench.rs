@@ -463,6 +463,18 @@ fn proc_cpu_seconds(pid: u32) -> f64 {
 // ---------------------------------------------------------------------------------------------------------------
 // Running a measured child
 
+/// An exit status for the table: the code, or `signal` when the process was killed.
+struct Exit(Option<i32>);
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(c) => write!(f, "{c}"),
+            None => write!(f, "signal"),
+        }
+    }
+}
+
 struct Measured {
     wall: f64,
     cpu: f64,
@@ -762,7 +774,7 @@ fn rate(ctx: &mut Ctx) -> Res<()> {
             ctx.push(
                 "rate tracking",
                 &setting,
-                &format!("exit {:?}, {}", m.code, rep.statuses()),
+                &format!("exit {}, {}", Exit(m.code), rep.statuses()),
                 "every row updated",
                 Verdict::Fail,
             );
@@ -789,7 +801,7 @@ fn contention(ctx: &mut Ctx) -> Res<()> {
         ctx.check(
             "contention",
             &setting,
-            &format!("rows failed: {failed} (exit {:?})", m.code),
+            &format!("rows failed: {failed} (exit {})", Exit(m.code)),
             "0",
             failed == 0 && m.code == Some(0),
         );
@@ -885,10 +897,10 @@ fn overhead(ctx: &mut Ctx) -> Res<()> {
         "client overhead",
         &setting,
         &format!(
-            "{rps:.0} rows/s ({:.1} s wall; {} updated, exit {:?})",
+            "{rps:.0} rows/s ({:.1} s wall; {} updated, exit {})",
             m.wall,
             rep.count("updated"),
-            m.code
+            Exit(m.code)
         ),
         "≥ 5,000 rows/s",
         rps >= 5000.0 && m.code == Some(0),
@@ -932,8 +944,11 @@ fn memory(ctx: &mut Ctx, full: bool) -> Res<()> {
                 "memory",
                 &format!("validate --offline, {n} rows"),
                 &format!(
-                    "peak RSS {:.1} MB; {:.2} s wall, {:.2} s CPU (exit {:?})",
-                    m.max_rss_mb, m.wall, m.cpu, m.code
+                    "peak RSS {:.1} MB; {:.2} s wall, {:.2} s CPU (exit {})",
+                    m.max_rss_mb,
+                    m.wall,
+                    m.cpu,
+                    Exit(m.code)
                 ),
                 "≤ 64 MB",
                 m.max_rss_mb <= 64.0 && m.code == Some(0),
@@ -963,12 +978,12 @@ fn memory(ctx: &mut Ctx, full: bool) -> Res<()> {
             "memory",
             &format!("update, {n} rows, quotas off"),
             &format!(
-                "peak RSS {:.1} MB; {:.1} s wall ({:.0} rows/s), {} updated (exit {:?})",
+                "peak RSS {:.1} MB; {:.1} s wall ({:.0} rows/s), {} updated (exit {})",
                 m.max_rss_mb,
                 m.wall,
                 rep.count("updated") as f64 / m.wall,
                 rep.count("updated"),
-                m.code
+                Exit(m.code)
             ),
             "≤ 64 MB",
             m.max_rss_mb <= 64.0 && m.code == Some(0),
@@ -1036,11 +1051,11 @@ fn faults(ctx: &mut Ctx) -> Res<()> {
         "faults",
         &setting,
         &format!(
-            "rows lost {}, reported twice {}; {} (exit {:?}, {:.1} s)",
+            "rows lost {}, reported twice {}; {} (exit {}, {:.1} s)",
             rep.missing,
             rep.twice,
             rep.statuses(),
-            m.code,
+            Exit(m.code),
             m.wall
         ),
         "0 lost, 0 twice",
@@ -1196,14 +1211,14 @@ fn alternative(
         "alternatives",
         &format!("{tool}, {rows} rows, quota 25/s"),
         &format!(
-            "{:.1} rows/s ({:.1} s wall); rows failed: {failed}; CPU {:.2} s ({:.1} s per 10,000 rows); {} requests, {} throttled; {applied} applied; exit {:?}",
+            "{:.1} rows/s ({:.1} s wall); rows failed: {failed}; CPU {:.2} s ({:.1} s per 10,000 rows); {} requests, {} throttled; {applied} applied; exit {}",
             updated_users as f64 / m.wall,
             m.wall,
             m.cpu,
             m.cpu / (rows as f64 / 10_000.0),
             last.requests - first.requests,
             last.throttled - first.throttled,
-            m.code
+            Exit(m.code)
         ),
         "-",
         Verdict::Info,
