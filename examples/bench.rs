@@ -1226,7 +1226,7 @@ fn alternative(
     Ok(())
 }
 
-/// The emulator's own throughput with wrk (as in src/emulator/README.md), if wrk is installed.
+/// The emulator's own throughput with wrk (as in examples/emulator_bench.rs), if wrk is installed.
 fn emulator_throughput(ctx: &mut Ctx) -> Res<()> {
     if Command::new("wrk").arg("--version").output().is_err() {
         ctx.push(
