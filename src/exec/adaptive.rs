@@ -24,7 +24,7 @@ pub const C: f64 = 0.1;
 /// Throttles closer together than this count as one signal.
 pub const COOLDOWN: Duration = Duration::from_secs(1);
 /// How far behind the schedule a slot may start (see the module doc).
-pub const CATCH_UP: Duration = Duration::from_millis(5);
+pub const CATCH_UP: Duration = Duration::from_millis(2);
 
 /// Successes per 100 ms bucket over the last second.
 #[derive(Debug)]
@@ -174,13 +174,13 @@ mod tests {
         r.acquire().await;
         tokio::time::advance(Duration::from_millis(20)).await; // the caller was slow
         let start = Instant::now();
-        for _ in 0..6 {
+        for _ in 0..3 {
             r.acquire().await;
         }
         assert_eq!(
             Instant::now(),
             start,
-            "5 ms of slots (and the one due now) are available at once"
+            "2 ms of slots (and the one due now) are available at once"
         );
         r.acquire().await;
         assert!(Instant::now() > start, "but no more");
