@@ -146,10 +146,12 @@ impl Ctx {
             .ok_or("cannot locate the target directory")?
             .to_path_buf();
         let target_dir = release.parent().unwrap_or(&release).to_path_buf();
-        // `cargo run --example` builds the library, not the binary: make sure the binary is current.
+        // `cargo run --example` builds the library, not the binary: make sure the binary is current. Building it
+        // together with this example keeps the example's feature set (dev-dependencies included), so the
+        // dependencies are not rebuilt for the binary every time.
         if let Ok(cargo) = std::env::var("CARGO") {
             let status = Command::new(cargo)
-                .args(["build", "--release", "--bin", "cognito-bulk"])
+                .args(["build", "--release", "--bin", "cognito-bulk", "--example", "bench"])
                 .current_dir(&root)
                 .status()?;
             if !status.success() {
