@@ -151,7 +151,14 @@ impl Ctx {
         // dependencies are not rebuilt for the binary every time.
         if let Ok(cargo) = std::env::var("CARGO") {
             let status = Command::new(cargo)
-                .args(["build", "--release", "--bin", "cognito-bulk", "--example", "bench"])
+                .args([
+                    "build",
+                    "--release",
+                    "--bin",
+                    "cognito-bulk",
+                    "--example",
+                    "bench",
+                ])
                 .current_dir(&root)
                 .status()?;
             if !status.success() {
