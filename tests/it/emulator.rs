@@ -13,4 +13,4 @@ mod protocol;
 #[path = "emulator/quotas.rs"]
 mod quotas;
 #[path = "emulator/support.rs"]
-mod support;
+pub(crate) mod support;

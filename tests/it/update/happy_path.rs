@@ -68,7 +68,7 @@ async fn migration_updates_every_user_once_and_reports_every_line() {
 async fn verify_emails_with_set_marks_each_user_verified_and_sends_no_message() {
     let env = TestEnv::new().await;
     // Make users 201..=210 unverified first, through the real SDK.
-    let client = sdk_client(&env);
+    let client = crate::emulator::support::client(&env.emu);
     for i in 201..=210 {
         let attr = cip::types::AttributeType::builder()
             .name("email_verified")
@@ -135,17 +135,4 @@ async fn import_csv_header_stdin_bom_and_crlf_are_accepted() {
         env.attribute("user0002", "name").as_deref(),
         Some("Smith, Bo")
     );
-}
-
-pub fn sdk_client(env: &TestEnv) -> cip::Client {
-    let conf = cip::Config::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(cip::config::Credentials::new(
-            "AKIDTEST", "secret", None, None, "test",
-        ))
-        .endpoint_url(env.emu.endpoint_url())
-        .retry_config(aws_config::retry::RetryConfig::disabled())
-        .build();
-    cip::Client::from_conf(conf)
 }
