@@ -4,6 +4,8 @@
 mod errors;
 #[path = "emulator/faults.rs"]
 mod faults;
+#[path = "emulator/latency.rs"]
+mod latency;
 #[path = "emulator/operations.rs"]
 mod operations;
 #[path = "emulator/persistence.rs"]
