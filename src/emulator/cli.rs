@@ -130,6 +130,11 @@ pub struct EmulatorArgs {
     #[arg(long, value_name = "USERNAME=Exception[:message]")]
     pub fail_user: Vec<ScriptedError>,
 
+    /// Make ListUsers answer InvalidParameterException to a filter on `sub` (as some Cognito look-alikes do),
+    /// to test a client's fallback from partitioned listing to one stream.
+    #[arg(long)]
+    pub refuse_sub_filter: bool,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
@@ -165,6 +170,7 @@ impl EmulatorArgs {
             config = config.without_quotas();
         }
         config.op_latency.extend(self.op_latency.iter().cloned());
+        config.refuse_sub_filter = self.refuse_sub_filter;
         if let Some(seed) = &self.seed {
             config = config.with_seed(seed);
         }

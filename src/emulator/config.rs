@@ -36,6 +36,8 @@ pub struct EmulatorConfig {
     pub region: String,
     /// Latency added per operation (`*` = every operation not named); later settings win.
     pub op_latency: Vec<OpLatency>,
+    /// `ListUsers` refuses a filter on `sub` with `InvalidParameterException` (as some Cognito look-alikes do).
+    pub refuse_sub_filter: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -51,6 +53,7 @@ impl Default for EmulatorConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             region: "local".to_string(),
             op_latency: Vec::new(),
+            refuse_sub_filter: false,
         }
     }
 }
@@ -138,6 +141,12 @@ impl EmulatorConfig {
             operation: op.to_string(),
             latency,
         });
+        self
+    }
+
+    /// `ListUsers` answers `InvalidParameterException` to a filter on `sub` (to test a client's fallback).
+    pub fn with_refused_sub_filter(mut self) -> Self {
+        self.refuse_sub_filter = true;
         self
     }
 }

@@ -39,6 +39,7 @@ pub(crate) struct Shared {
     max_body_bytes: usize,
     region: String,
     latencies: Latencies,
+    refuse_sub_filter: bool,
 }
 
 impl Shared {
@@ -178,6 +179,7 @@ async fn handle(
         faults: &shared.faults,
         counters: &shared.counters,
         region: &shared.region,
+        refuse_sub_filter: shared.refuse_sub_filter,
     };
     let result = ops::execute(&mut state, request, &ctx);
     if let Err(e) = &result
@@ -240,6 +242,7 @@ pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorEr
         max_body_bytes: config.max_body_bytes,
         region: config.region.clone(),
         latencies: Latencies::new(&config.op_latency),
+        refuse_sub_filter: config.refuse_sub_filter,
     });
     let cancel = CancellationToken::new();
     let app = router(shared.clone()).into_make_service_with_connect_info::<Connection>();

@@ -6,10 +6,14 @@ mod errors;
 mod faults;
 #[path = "emulator/latency.rs"]
 mod latency;
+#[path = "emulator/list_partitions.rs"]
+mod list_partitions;
 #[path = "emulator/operations.rs"]
 mod operations;
 #[path = "emulator/persistence.rs"]
 mod persistence;
+#[path = "emulator/pool_size.rs"]
+mod pool_size;
 #[path = "emulator/protocol.rs"]
 mod protocol;
 #[path = "emulator/quotas.rs"]
