@@ -49,6 +49,15 @@ impl Shared {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn reset_stats(&self) {
+        let mut state = self.lock();
+        self.counters.reset();
+        state.user_stats.clear();
+        for pool in state.pools.values_mut() {
+            pool.mau.clear();
+        }
+    }
+
     fn stats(&self) -> Stats {
         let state = self.lock();
         self.counters.snapshot(&state.user_stats)
@@ -82,9 +91,7 @@ async fn stats(AxumState(shared): AxumState<Arc<Shared>>) -> Response {
 }
 
 async fn reset_stats(AxumState(shared): AxumState<Arc<Shared>>) -> Response {
-    let mut state = shared.lock();
-    shared.counters.reset();
-    state.user_stats.clear();
+    shared.reset_stats();
     StatusCode::NO_CONTENT.into_response()
 }
 
@@ -282,9 +289,7 @@ impl RunningEmulator {
 
     /// Zeroes all counters, as `POST /_emulator/reset-stats`.
     pub fn reset_stats(&self) {
-        let mut state = self.shared.lock();
-        self.shared.counters.reset();
-        state.user_stats.clear();
+        self.shared.reset_stats();
     }
 
     /// A user's current record, found as `AdminGetUser` finds it (username, verified alias or sub).

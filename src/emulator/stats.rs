@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+use super::mau::{BILLED, MauCounters};
 use super::protocol::Operation;
 
 /// A snapshot of the emulator's counters.
@@ -33,6 +34,19 @@ pub struct Stats {
     pub applied_updates_by_pool: BTreeMap<String, BTreeMap<String, u64>>,
     /// Sum of `applied_updates`.
     pub applied_total: u64,
+    /// Monthly active users: distinct (pool, user) pairs touched by billed operations.
+    #[serde(default)]
+    pub mau: MauStats,
+}
+
+/// Monthly active users since start or the last reset (see the `mau` module for what counts as touched).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+pub struct MauStats {
+    /// Distinct (pool, user) pairs touched by any billed operation.
+    pub total: u64,
+    /// Distinct (pool, user) pairs touched per billed operation (`AdminUpdateUserAttributes`,
+    /// `AdminDeleteUserAttributes`, `AdminGetUser`; always all three).
+    pub by_operation: BTreeMap<String, u64>,
 }
 
 /// Injected fault counts.
@@ -71,6 +85,7 @@ pub(crate) struct Counters {
     pub(crate) dropped_after_apply: AtomicU64,
     pub(crate) scripted_errors: AtomicU64,
     pub(crate) delayed: AtomicU64,
+    pub(crate) mau: MauCounters,
 }
 
 impl Counters {
@@ -108,6 +123,7 @@ impl Counters {
         ] {
             c.store(0, Ordering::Relaxed);
         }
+        self.mau.reset();
     }
 
     /// Builds the snapshot from these counters and the per-user counters.
@@ -139,6 +155,14 @@ impl Counters {
                 dropped_after_apply: self.dropped_after_apply.load(Ordering::Relaxed),
                 scripted_errors: self.scripted_errors.load(Ordering::Relaxed),
                 delayed: self.delayed.load(Ordering::Relaxed),
+            },
+            mau: MauStats {
+                total: self.mau.total.load(Ordering::Relaxed),
+                by_operation: BILLED
+                    .iter()
+                    .zip(&self.mau.by_operation)
+                    .map(|(op, n)| (op.name().to_string(), n.load(Ordering::Relaxed)))
+                    .collect(),
             },
             ..Stats::default()
         };

@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rand::Rng;
 
 use super::attributes::{self, Purpose, parse_bool};
+use super::mau::MauBits;
 use super::model::{AliasKind, Pool, PoolSettings, SchemaAttribute, User};
 use super::protocol::ApiError;
 use super::quota::Quotas;
@@ -118,6 +119,7 @@ impl Pool {
             by_username: HashMap::new(),
             by_sub: BTreeMap::new(),
             aliases: HashMap::new(),
+            mau: MauBits::default(),
         })
     }
 
