@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, State as AxumState};
+use axum::extract::{ConnectInfo, RawQuery, State as AxumState};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -58,9 +58,14 @@ impl Shared {
         }
     }
 
-    fn stats(&self) -> Stats {
-        let state = self.lock();
-        self.counters.snapshot(&state.user_stats)
+    /// The counters; with `detail`, also the per-user maps (built under the state lock).
+    fn stats(&self, detail: bool) -> Stats {
+        if detail {
+            let state = self.lock();
+            self.counters.snapshot(Some(&state.user_stats))
+        } else {
+            self.counters.snapshot(None)
+        }
     }
 }
 
@@ -86,8 +91,12 @@ fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-async fn stats(AxumState(shared): AxumState<Arc<Shared>>) -> Response {
-    axum::Json(shared.stats()).into_response()
+/// `GET /_emulator/stats[?detail=users]`.
+async fn stats(AxumState(shared): AxumState<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {
+    let detail = query
+        .as_deref()
+        .is_some_and(|q| q.split('&').any(|pair| pair == "detail=users"));
+    axum::Json(shared.stats(detail)).into_response()
 }
 
 async fn reset_stats(AxumState(shared): AxumState<Arc<Shared>>) -> Response {
@@ -282,9 +291,9 @@ impl RunningEmulator {
         format!("http://{}", self.addr)
     }
 
-    /// The same data as `GET /_emulator/stats`.
+    /// The same data as `GET /_emulator/stats?detail=users` (the per-user maps included).
     pub fn stats(&self) -> Stats {
-        self.shared.stats()
+        self.shared.stats(true)
     }
 
     /// Zeroes all counters, as `POST /_emulator/reset-stats`.

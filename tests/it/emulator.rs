@@ -20,5 +20,7 @@ mod pool_size;
 mod protocol;
 #[path = "emulator/quotas.rs"]
 mod quotas;
+#[path = "emulator/stats_detail.rs"]
+mod stats_detail;
 #[path = "emulator/support.rs"]
 pub(crate) mod support;

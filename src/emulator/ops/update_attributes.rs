@@ -64,9 +64,8 @@ impl AdminUpdateUserAttributes {
             &result,
         );
         let (username, messages) = result?;
-        let counters = state.counters(&self.pool_id, &username);
-        counters.applied += 1;
-        counters.messages += messages;
+        ctx.counters
+            .applied(state.counters(&self.pool_id, &username), messages);
         Ok(empty())
     }
 
