@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+use super::live::LiveStats;
 use super::mau::{BILLED, MauCounters};
 use super::protocol::Operation;
 
@@ -46,6 +47,9 @@ pub struct Stats {
     /// Monthly active users: distinct (pool, user) pairs touched by billed operations.
     #[serde(default)]
     pub mau: MauStats,
+    /// The synthetic live caller's attempts and throttles (all zero without `--live-traffic`).
+    #[serde(default)]
+    pub live: LiveStats,
 }
 
 /// Monthly active users since start or the last reset (see the `mau` module for what counts as touched).

@@ -8,6 +8,8 @@ mod faults;
 mod latency;
 #[path = "emulator/list_partitions.rs"]
 mod list_partitions;
+#[path = "emulator/live_traffic.rs"]
+mod live_traffic;
 #[path = "emulator/mau.rs"]
 mod mau;
 #[path = "emulator/operations.rs"]
