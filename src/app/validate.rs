@@ -21,7 +21,7 @@ pub async fn validate(args: ValidateArgs) -> Result<i32, RunError> {
     let report_named = cfg.report.is_some();
     let common = CommonSettings::resolve(&args.common.csv, &cfg)?;
     telemetry::init(common.log_format, common.quiet);
-    let input = CsvInput::open(&common.input)?;
+    let input = CsvInput::open(&common.input)?.with_multiline_values(common.allow_multiline_values);
     let mut spec = PassSpec {
         input: &input,
         username_column: common.username_column.as_deref(),
