@@ -131,6 +131,11 @@ pub struct EmulatorArgs {
     /// Region part of the ids of pools created with CreateUserPool (`<region>_<random>`).
     #[arg(long, default_value = "local")]
     pub region: String,
+
+    /// DescribeUserPool lists only the custom attributes in SchemaAttributes, as moto does (to test clients
+    /// against that shape; the pools still accept every standard attribute).
+    #[arg(long)]
+    pub moto_schema: bool,
 }
 
 impl EmulatorArgs {
@@ -157,6 +162,9 @@ impl EmulatorArgs {
             .with_region(self.region.clone());
         if self.no_quotas {
             config = config.without_quotas();
+        }
+        if self.moto_schema {
+            config = config.with_moto_schema();
         }
         if let Some(seed) = &self.seed {
             config = config.with_seed(seed);

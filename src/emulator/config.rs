@@ -33,6 +33,8 @@ pub struct EmulatorConfig {
     pub max_body_bytes: usize,
     /// Region part of the pool ids the emulator creates (`<region>_<random>`).
     pub region: String,
+    /// DescribeUserPool lists only the custom attributes in `SchemaAttributes`, as moto does.
+    pub moto_schema: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -47,6 +49,7 @@ impl Default for EmulatorConfig {
             clock: Clock::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             region: "local".to_string(),
+            moto_schema: false,
         }
     }
 }
@@ -117,6 +120,13 @@ impl EmulatorConfig {
     /// Sets the largest accepted request body.
     pub fn with_max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Makes DescribeUserPool list only the custom attributes in `SchemaAttributes`, as moto does (the pool
+    /// still has, and accepts, every standard attribute).
+    pub fn with_moto_schema(mut self) -> Self {
+        self.moto_schema = true;
         self
     }
 

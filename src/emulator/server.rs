@@ -37,6 +37,7 @@ pub(crate) struct Shared {
     per_user_write_rate: Option<f64>,
     max_body_bytes: usize,
     region: String,
+    moto_schema: bool,
 }
 
 impl Shared {
@@ -169,6 +170,7 @@ async fn handle(
         faults: &shared.faults,
         counters: &shared.counters,
         region: &shared.region,
+        moto_schema: shared.moto_schema,
     };
     let result = ops::execute(&mut state, request, &ctx);
     if let Err(e) = &result
@@ -227,6 +229,7 @@ pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorEr
         per_user_write_rate: config.per_user_write_rate,
         max_body_bytes: config.max_body_bytes,
         region: config.region.clone(),
+        moto_schema: config.moto_schema,
     });
     let cancel = CancellationToken::new();
     let app = router(shared.clone()).into_make_service_with_connect_info::<Connection>();

@@ -20,6 +20,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) faults: &'a FaultSequence,
     pub(crate) counters: &'a Counters,
     pub(crate) region: &'a str,
+    /// DescribeUserPool lists only custom attributes (see `EmulatorConfig::with_moto_schema`).
+    pub(crate) moto_schema: bool,
 }
 
 /// A parsed request.
@@ -68,7 +70,7 @@ pub(crate) fn execute(
 ) -> Result<Vec<u8>, ApiError> {
     match request {
         Request::CreateUserPool(r) => r.execute(state, ctx),
-        Request::DescribeUserPool(r) => r.execute(state),
+        Request::DescribeUserPool(r) => r.execute(state, ctx),
         Request::ListUserPools(r) => r.execute(state),
         Request::DeleteUserPool(r) => r.execute(state),
         Request::AdminCreateUser(r) => r.execute(state, ctx),
