@@ -117,9 +117,14 @@ pub enum ReportError {
         lock: PathBuf,
         holder: Option<u32>,
     },
-    #[error("failed to lock {} (one run per report): {source}", path.display())]
+    #[error(
+        "failed to lock {} with lock file {} (one run per report; choose another path): {source}",
+        path.display(),
+        lock.display()
+    )]
     Lock {
         path: PathBuf,
+        lock: PathBuf,
         source: std::io::Error,
     },
 }

@@ -38,7 +38,8 @@ pub fn lock_path(path: &Path) -> PathBuf {
 pub fn lock(path: &Path) -> Result<OutputLock, ReportError> {
     let lock_path = lock_path(path);
     let io = |source| ReportError::Lock {
-        path: lock_path.clone(),
+        path: path.to_path_buf(),
+        lock: lock_path.clone(),
         source,
     };
     // A holder that ends removes the sidecar while it still holds the lock; a run that opened the old sidecar just

@@ -215,6 +215,18 @@ async fn a_second_run_on_the_same_report_is_refused_in_every_mode() {
             text(&out)
         );
     }
+    // `validate --report` writes its problems report over the file: refused too.
+    let mut validate = env.command();
+    validate
+        .args(["validate", "--offline", "--report", "report.csv"])
+        .arg(&csv);
+    let out = run(validate).await;
+    assert_eq!(code(&out), 2, "validate: {}", text(&out));
+    assert!(
+        stderr(&out).contains("in use by another cognito-bulk run"),
+        "{}",
+        text(&out)
+    );
     assert!(
         first.try_wait().unwrap().is_none(),
         "the first run was still running while the others were refused"
