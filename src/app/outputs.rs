@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::cli::UpdateArgs;
 use crate::config::Settings;
-use crate::error::{ConfigError, RunError};
+use crate::error::{ConfigError, ReportError, RunError};
 use crate::preflight::{Preflight, ResumeMode};
 use crate::report::lock::{self, OutputLock};
 use crate::report::undo::{UndoFile, undo_columns};
@@ -26,9 +26,16 @@ pub(crate) fn lock_outputs(
         return Ok(vec![]);
     }
     let report = &settings.common.report;
-    let mut locks = vec![lock::lock(report)?];
+    // A lock file that can't be created means the file itself can't be: say so as its creation error.
+    let mut locks = vec![lock::lock(report).map_err(|e| match e {
+        ReportError::Lock { path, source, .. } => ReportError::Create { path, source },
+        other => other,
+    })?];
     if let Some(undo) = args.undo_file.as_ref().filter(|u| *u != report) {
-        locks.push(lock::lock(undo)?);
+        locks.push(lock::lock(undo).map_err(|e| match e {
+            ReportError::Lock { path, source, .. } => ReportError::UndoCreate { path, source },
+            other => other,
+        })?);
     }
     Ok(locks)
 }

@@ -17,6 +17,10 @@ pub fn check_text(
 ) -> Result<(), RowProblem> {
     let mut field_line = line;
     for (index, value) in record.iter().enumerate() {
+        // Fast path: no C0 control (line breaks included), no DEL, no lead byte of U+0080–U+00BF (C1 controls).
+        if !value.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2) {
+            continue;
+        }
         let column = header.columns.get(index).map(String::as_str);
         if let Some((position, c)) = value
             .chars()
@@ -82,6 +86,15 @@ mod tests {
         let err = check(&["a\u{1b}l", "x", "gold"], true).unwrap_err();
         assert_eq!(err.column.as_deref(), Some("username"));
         assert!(err.reason.contains("U+001B"), "{}", err.reason);
+        let err = check(&["al", "x", "go\u{85}ld"], true).unwrap_err();
+        assert!(
+            err.reason.contains("U+0085 at character 3"),
+            "{}",
+            err.reason
+        );
+        let err = check(&["al", "x\u{7f}", "gold"], true).unwrap_err();
+        assert!(err.reason.contains("U+007F"), "{}", err.reason);
+        assert!(check(&["al", "Ünïcödé ¡", "gold"], false).is_ok());
     }
 
     #[test]

@@ -109,10 +109,11 @@ async fn allow_multiline_values_sends_multi_line_values() {
         Some("1 Main St\nSpringfield")
     );
     let report = env.report();
-    let lines: Vec<(&str, &str)> = report
+    let mut lines: Vec<(&str, &str)> = report
         .iter()
         .map(|r| (r["line"].as_str(), r["status"].as_str()))
         .collect();
+    lines.sort();
     assert_eq!(
         lines,
         [("2", "updated"), ("4", "updated")],
