@@ -119,6 +119,16 @@ async fn allow_multiline_values_sends_multi_line_values() {
         [("2", "updated"), ("4", "updated")],
         "the next row starts on line 4"
     );
+    // Rows keep their identity (start line + content) across runs: resuming finds both done.
+    let sent = env.requests("AdminUpdateUserAttributes");
+    let out = run(env.update(&csv, &["--allow-multiline-values", "--resume"])).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(
+        env.requests("AdminUpdateUserAttributes"),
+        sent,
+        "nothing sent again"
+    );
+    assert_eq!(env.report().len(), 2);
 
     let mut validate = env.command();
     validate
