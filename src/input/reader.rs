@@ -109,15 +109,25 @@ impl CsvInput {
             .headers()
             .map_err(|e| csv_error(&self.display, e, 0))?
             .clone();
-        let header = Header::parse(&self.display, &header_record, username_column, set_names)?;
-        let rows = Rows {
+        let header_start = header_record.position().map(|p| (p.byte(), p.line()));
+        let mut rows = Rows {
             reader,
             path: self.display.clone(),
             file: self.file.clone(),
             record: StringRecord::new(),
             line_offset: self.line_offset,
-            last_start: None,
+            last_start: header_start,
         };
+        if header_record.iter().any(|c| c.contains(['\n', '\r'])) {
+            // A header that spans lines is a quote opened in the header: closed later, or never.
+            rows.check_last_record()?;
+            return Err(InputError::Header {
+                path: self.display.clone(),
+                message: "a column name spans lines: a stray `\"` in the header swallowed the lines after it"
+                    .into(),
+            });
+        }
+        let header = Header::parse(&self.display, &header_record, username_column, set_names)?;
         Ok((header, rows))
     }
 }
@@ -302,6 +312,21 @@ mod tests {
             rows[1],
             (4, vec!["user-2".to_string(), "\"Cy\"".to_string()])
         );
+    }
+
+    #[test]
+    fn a_stray_quote_in_the_header_is_a_file_error() {
+        let err = all(b"username,\"given_name\nuser-1,Al\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(":1: this line opens a quoted value that is never closed"),
+            "{err}"
+        );
+        let err = all(b"username,\"given\nname\"\nuser-1,Al\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(":1: a column name spans lines"), "{err}");
     }
 
     #[test]
