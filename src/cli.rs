@@ -140,6 +140,11 @@ pub struct CommonArgs {
     /// No banner, progress bar or status lines; errors and the final summary only [env: COGNITO_BULK_QUIET]
     #[arg(long, env = "COGNITO_BULK_QUIET", hide_env = true)]
     pub quiet: bool,
+
+    /// Accept quoted values that span lines. Without it such a row is invalid: it is usually a stray `"` that
+    /// merged the lines after it into one value [env: COGNITO_BULK_ALLOW_MULTILINE_VALUES]
+    #[arg(long, env = "COGNITO_BULK_ALLOW_MULTILINE_VALUES", hide_env = true)]
+    pub allow_multiline_values: bool,
 }
 
 #[derive(Debug, Args, Clone, Default)]

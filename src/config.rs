@@ -47,6 +47,7 @@ pub struct FileConfig {
     pub allow_verification_messages: Option<bool>,
     pub skip_unchanged: Option<bool>,
     pub read_rate: Option<f64>,
+    pub allow_multiline_values: Option<bool>,
 }
 
 macro_rules! overlay {
@@ -102,6 +103,7 @@ impl FileConfig {
             allow_verification_messages,
             skip_unchanged,
             read_rate,
+            allow_multiline_values,
         );
         self
     }
@@ -130,6 +132,7 @@ impl FileConfig {
             report: args.report.clone(),
             log_format: args.log_format,
             quiet: args.quiet.then_some(true),
+            allow_multiline_values: args.allow_multiline_values.then_some(true),
             ..FileConfig::default()
         })
     }
@@ -224,6 +227,8 @@ pub struct CommonSettings {
     pub report: PathBuf,
     pub log_format: LogFormat,
     pub quiet: bool,
+    /// Quoted values may span lines (otherwise such rows are invalid).
+    pub allow_multiline_values: bool,
 }
 
 /// Everything `update` needs, resolved and checked.
@@ -386,6 +391,7 @@ impl CommonSettings {
             report: cfg.report.clone().unwrap_or_else(|| default_report(input)),
             log_format: cfg.log_format.unwrap_or(LogFormat::Text),
             quiet: cfg.quiet.unwrap_or(false),
+            allow_multiline_values: cfg.allow_multiline_values.unwrap_or(false),
         })
     }
 }

@@ -105,6 +105,35 @@ pub enum ReportError {
     },
     #[error("failed to write undo file {}: {message}", path.display())]
     UndoWrite { path: PathBuf, message: String },
+    #[error(
+        "{} is in use by another cognito-bulk run ({}): one run per report; wait for that run to end or stop it, \
+         or choose another path (lock file {})",
+        path.display(),
+        holder_text(*holder),
+        lock.display()
+    )]
+    Locked {
+        path: PathBuf,
+        lock: PathBuf,
+        holder: Option<u32>,
+    },
+    #[error(
+        "failed to lock {} with lock file {} (one run per report; choose another path): {source}",
+        path.display(),
+        lock.display()
+    )]
+    Lock {
+        path: PathBuf,
+        lock: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn holder_text(holder: Option<u32>) -> String {
+    match holder {
+        Some(pid) => format!("pid {pid}"),
+        None => "pid not recorded yet".into(),
+    }
 }
 
 /// Everything that ends a run without a per-row outcome for every row, plus refusals before the first call.
@@ -138,7 +167,9 @@ impl RunError {
             RunError::Report(
                 ReportError::Create { .. }
                 | ReportError::Exists { .. }
-                | ReportError::UndoCreate { .. },
+                | ReportError::UndoCreate { .. }
+                | ReportError::Locked { .. }
+                | ReportError::Lock { .. },
             ) => exit_code::USAGE,
             RunError::Report(ReportError::Journal { .. }) => exit_code::INPUT,
             RunError::Report(ReportError::Write { .. } | ReportError::UndoWrite { .. }) => {
@@ -163,6 +194,15 @@ mod tests {
         let cases: Vec<(RunError, i32)> = vec![
             (ConfigError::invalid("rate", "x").into(), 2),
             (ReportError::Exists { path: p() }.into(), 2),
+            (
+                ReportError::Locked {
+                    path: p(),
+                    lock: p(),
+                    holder: Some(1),
+                }
+                .into(),
+                2,
+            ),
             (InputError::NoHeader { path: p() }.into(), 3),
             (
                 RunError::InvalidRows {

@@ -7,7 +7,8 @@
 pub const SUCCESS: i32 = 0;
 /// An unexpected internal error (a bug): please report it.
 pub const INTERNAL: i32 = 1;
-/// A usage or configuration error: a flag, a config key, an environment variable, or the report path.
+/// A usage or configuration error: a flag, a config key, an environment variable, or the report path (including a
+/// report or undo file in use by another run).
 /// clap uses the same code for malformed command lines.
 pub const USAGE: i32 = 2;
 /// The input file can't be used: unreadable, no header, no key column, bad UTF-8, a row with the wrong number

@@ -12,6 +12,7 @@ use crate::input::duplicates::{CandidateFilter, DuplicateTracker};
 use crate::input::header::Header;
 use crate::input::reader::CsvInput;
 use crate::input::row::{Attribute, RowId, RowProblem, UpdateRequest};
+use crate::input::text::check_text;
 use crate::input::validate::check_row;
 use crate::report::journal::Journal;
 use crate::report::outcome::Status;
@@ -84,7 +85,14 @@ impl RowPlanner<'_> {
             }
         }
         let repeated = self.repeats(record, line);
-        let plan = match check_row(&self.header, record, self.set) {
+        let checked = check_text(
+            &self.header,
+            record,
+            line,
+            self.input.allows_multiline_values(),
+        )
+        .and_then(|()| check_row(&self.header, record, self.set));
+        let plan = match checked {
             Err(problem) => RowPlan::Invalid(problem),
             Ok(request) => match repeated {
                 Some(problem) => RowPlan::Invalid(problem),

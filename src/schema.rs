@@ -1,6 +1,9 @@
 //! A user pool's schema and settings, read once with DescribeUserPool, and the row checks that need it: the
 //! attribute exists and is mutable, its data type, string length and number range, and a required attribute is
 //! not emptied. Also the pool settings the verification-message guard explains.
+//!
+//! Standard attributes are part of every pool: a DescribeUserPool answer that does not list them (moto lists only
+//! custom attributes) still gets them, with Cognito's default rules ([`standard_attribute`]).
 
 use std::collections::HashMap;
 
@@ -31,7 +34,56 @@ pub struct PoolSchema {
     pub case_sensitive: bool,
 }
 
+/// A standard attribute's rules in Cognito's default schema (cognito-facts.md §2.2), `None` for any other name.
+pub fn standard_attribute(name: &str) -> Option<SchemaAttribute> {
+    let string = |min, max| SchemaAttribute {
+        data_type: "String".into(),
+        mutable: true,
+        required: false,
+        min_length: Some(min),
+        max_length: Some(max),
+        ..Default::default()
+    };
+    Some(match name {
+        "sub" => SchemaAttribute {
+            mutable: false,
+            required: true,
+            ..string(1, 2048)
+        },
+        "birthdate" => string(10, 10),
+        "email_verified" | "phone_number_verified" => SchemaAttribute {
+            data_type: "Boolean".into(),
+            mutable: true,
+            ..Default::default()
+        },
+        "updated_at" => SchemaAttribute {
+            data_type: "Number".into(),
+            mutable: true,
+            min_value: Some(0.0),
+            ..Default::default()
+        },
+        _ if crate::input::validate::STANDARD_ATTRIBUTES.contains(&name) => string(0, 2048),
+        _ => return None,
+    })
+}
+
 impl PoolSchema {
+    /// Adds every standard attribute the pool's answer did not list, with its default rules; listed ones are
+    /// kept as the pool describes them.
+    pub fn with_standard_attributes(mut self) -> Self {
+        let names = crate::input::validate::STANDARD_ATTRIBUTES
+            .iter()
+            .chain(&["sub"]);
+        for name in names {
+            if !self.attributes.contains_key(*name)
+                && let Some(rules) = standard_attribute(name)
+            {
+                self.attributes.insert((*name).to_string(), rules);
+            }
+        }
+        self
+    }
+
     /// Checks a request against the schema.
     pub fn check(&self, request: &UpdateRequest) -> Result<(), RowProblem> {
         for attr in &request.attributes {
@@ -177,6 +229,52 @@ mod tests {
             delete: vec![],
         };
         schema().check(&req)
+    }
+
+    #[test]
+    fn standard_attributes_are_known_even_when_the_pool_lists_only_custom_ones() {
+        let moto = PoolSchema {
+            attributes: schema()
+                .attributes
+                .into_iter()
+                .filter(|(n, _)| n.starts_with("custom:"))
+                .collect(),
+            ..Default::default()
+        }
+        .with_standard_attributes();
+        let check = |name: &str, value: &str| {
+            moto.check(&UpdateRequest {
+                username: "u".into(),
+                attributes: vec![Attribute {
+                    name: name.into(),
+                    value: value.into(),
+                }],
+                delete: vec![],
+            })
+        };
+        for (name, value) in [
+            ("email", "a@example.com"),
+            ("given_name", "Ada"),
+            ("email_verified", "true"),
+            ("updated_at", "1700000000"),
+            ("birthdate", "1990-01-31"),
+            ("custom:tier", "gold"),
+        ] {
+            assert!(check(name, value).is_ok(), "{name}");
+        }
+        for (name, value, reason) in [
+            ("sub", "x", "immutable"),
+            ("email_verified", "yes", "Boolean"),
+            ("updated_at", "-1", "range"),
+            ("birthdate", "1990-1-31", "length"),
+            ("custom:nope", "x", "no such attribute"),
+        ] {
+            let err = check(name, value).expect_err(name);
+            assert!(err.reason.contains(reason), "{name}: {}", err.reason);
+        }
+        // A pool's own description of a standard attribute wins.
+        let listed = schema().with_standard_attributes();
+        assert!(listed.attributes["email"].required);
     }
 
     #[test]

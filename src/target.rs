@@ -35,8 +35,19 @@ pub async fn connect(
     let emulator = match &target.endpoint {
         Endpoint::Emulator { seed } => {
             if !seed.is_file() {
+                let cwd = std::env::current_dir()
+                    .map(|d| format!(" (relative to the current directory {})", d.display()))
+                    .unwrap_or_default();
+                let relative = if seed.is_relative() {
+                    cwd
+                } else {
+                    String::new()
+                };
                 return Err(RunError::Emulator(format!(
-                    "seed file {} not found: set emulator_seed (--emulator-seed), or name a real pool with \
+                    "seed file {}{relative} not found. A `local_*` pool runs on the built-in emulator, seeded by \
+                     default from the repository's sample-data/seed.json: run from the repository, pass \
+                     --emulator-seed PATH (or COGNITO_BULK_EMULATOR_SEED, config key emulator_seed) naming a seed \
+                     file, point --endpoint-url at a running `cognito-bulk emulator`, or name a real pool with \
                      --user-pool-id",
                     seed.display()
                 )));

@@ -1,15 +1,44 @@
 //! The files a run writes besides its summary: the report (which is also the journal of `--resume`) and the
 //! optional undo file. Both are created before the first call, so a path that can't be written stops the job
 //! before anything is sent; a run refused after that removes the files it created.
+//!
+//! Both are locked ([`lock_outputs`]) before the earlier report is read, truncated or appended to, and stay locked
+//! for the whole run: a second run naming either file is refused at once. A dry run writes nothing and locks
+//! nothing.
 
 use std::sync::Arc;
 
 use crate::cli::UpdateArgs;
 use crate::config::Settings;
-use crate::error::{ConfigError, RunError};
+use crate::error::{ConfigError, ReportError, RunError};
 use crate::preflight::{Preflight, ResumeMode};
+use crate::report::lock::{self, OutputLock};
 use crate::report::undo::{UndoFile, undo_columns};
 use crate::report::writer::{OpenMode, ReportWriter};
+
+/// Locks the report and the undo file of a run that writes them (not a dry run); hold the result until the run
+/// ends.
+pub(crate) fn lock_outputs(
+    settings: &Settings,
+    args: &UpdateArgs,
+) -> Result<Vec<OutputLock>, RunError> {
+    if args.dry_run {
+        return Ok(vec![]);
+    }
+    let report = &settings.common.report;
+    // A lock file that can't be created means the file itself can't be: say so as its creation error.
+    let mut locks = vec![lock::lock(report).map_err(|e| match e {
+        ReportError::Lock { path, source, .. } => ReportError::Create { path, source },
+        other => other,
+    })?];
+    if let Some(undo) = args.undo_file.as_ref().filter(|u| *u != report) {
+        locks.push(lock::lock(undo).map_err(|e| match e {
+            ReportError::Lock { path, source, .. } => ReportError::UndoCreate { path, source },
+            other => other,
+        })?);
+    }
+    Ok(locks)
+}
 
 pub(crate) struct Outputs {
     /// `None` on a dry run.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::execute::Execution;
 use super::messages::{print_problems, verification_warning};
-use super::outputs::Outputs;
+use super::outputs::{Outputs, lock_outputs};
 use crate::cli::UpdateArgs;
 use crate::config::{self, FileConfig, Settings};
 use crate::error::{ConfigError, RunError};
@@ -38,8 +38,13 @@ pub async fn update(args: UpdateArgs) -> Result<i32, RunError> {
         .into());
     }
 
+    // One run per report: held until this function returns, taken before the report is read or truncated.
+    let _locks = lock_outputs(&settings, &args)?;
+
     // Pre-flight, offline.
-    let input = Arc::new(CsvInput::open(&common.input)?);
+    let input = Arc::new(
+        CsvInput::open(&common.input)?.with_multiline_values(common.allow_multiline_values),
+    );
     let journal = match mode {
         ResumeMode::Fresh => None,
         _ => Some(Arc::new(Journal::load(&common.report)?)),

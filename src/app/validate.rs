@@ -21,7 +21,12 @@ pub async fn validate(args: ValidateArgs) -> Result<i32, RunError> {
     let report_named = cfg.report.is_some();
     let common = CommonSettings::resolve(&args.common.csv, &cfg)?;
     telemetry::init(common.log_format, common.quiet);
-    let input = CsvInput::open(&common.input)?;
+    // The problems report is written over: never while a run (or another validate) is using that file.
+    let _lock = match report_named {
+        true => Some(crate::report::lock::lock(&common.report)?),
+        false => None,
+    };
+    let input = CsvInput::open(&common.input)?.with_multiline_values(common.allow_multiline_values);
     let mut spec = PassSpec {
         input: &input,
         username_column: common.username_column.as_deref(),

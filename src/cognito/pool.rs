@@ -1,4 +1,5 @@
-//! Reading the pool: DescribeUserPool into a [`PoolSchema`], before the first write.
+//! Reading the pool: DescribeUserPool into a [`PoolSchema`], before the first write. Standard attributes the
+//! answer does not list are added with their default rules ([`PoolSchema::with_standard_attributes`]).
 
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::types::SchemaAttributeType;
@@ -91,5 +92,6 @@ pub async fn describe(client: &Client, pool_id: &str) -> Result<PoolSchema, Call
             .username_configuration()
             .map(|c| c.case_sensitive())
             .unwrap_or(true),
-    })
+    }
+    .with_standard_attributes())
 }

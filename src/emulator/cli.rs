@@ -149,6 +149,11 @@ pub struct EmulatorArgs {
     /// Region part of the ids of pools created with CreateUserPool (`<region>_<random>`).
     #[arg(long, default_value = "local")]
     pub region: String,
+
+    /// DescribeUserPool lists only the custom attributes in SchemaAttributes, as moto does (to test clients
+    /// against that shape; the pools still accept every standard attribute).
+    #[arg(long)]
+    pub moto_schema: bool,
 }
 
 impl EmulatorArgs {
@@ -179,6 +184,9 @@ impl EmulatorArgs {
         config.op_latency.extend(self.op_latency.iter().cloned());
         config.refuse_sub_filter = self.refuse_sub_filter;
         config.live_traffic = self.live_traffic.clone();
+        if self.moto_schema {
+            config = config.with_moto_schema();
+        }
         if let Some(seed) = &self.seed {
             config = config.with_seed(seed);
         }

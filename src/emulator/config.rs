@@ -41,6 +41,8 @@ pub struct EmulatorConfig {
     pub refuse_sub_filter: bool,
     /// A synthetic live caller consuming the UserUpdate bucket (the application's own traffic).
     pub live_traffic: Option<LivePattern>,
+    /// DescribeUserPool lists only the custom attributes in `SchemaAttributes`, as moto does.
+    pub moto_schema: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -58,6 +60,7 @@ impl Default for EmulatorConfig {
             op_latency: Vec::new(),
             refuse_sub_filter: false,
             live_traffic: None,
+            moto_schema: false,
         }
     }
 }
@@ -128,6 +131,13 @@ impl EmulatorConfig {
     /// Sets the largest accepted request body.
     pub fn with_max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Makes DescribeUserPool list only the custom attributes in `SchemaAttributes`, as moto does (the pool
+    /// still has, and accepts, every standard attribute).
+    pub fn with_moto_schema(mut self) -> Self {
+        self.moto_schema = true;
         self
     }
 

@@ -44,6 +44,7 @@ pub(crate) struct Shared {
     refuse_sub_filter: bool,
     /// Whether a live caller is configured.
     live: bool,
+    moto_schema: bool,
 }
 
 impl Shared {
@@ -217,6 +218,7 @@ async fn handle(
         counters: &shared.counters,
         region: &shared.region,
         refuse_sub_filter: shared.refuse_sub_filter,
+        moto_schema: shared.moto_schema,
     };
     let result = ops::execute(&mut state, request, &ctx);
     if let Err(e) = &result
@@ -299,6 +301,7 @@ pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorEr
         latencies: Latencies::new(&config.op_latency),
         refuse_sub_filter: config.refuse_sub_filter,
         live: config.live_traffic.is_some(),
+        moto_schema: config.moto_schema,
     });
     let cancel = CancellationToken::new();
     if shared.live && matches!(config.clock, Clock::Tokio) {

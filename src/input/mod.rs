@@ -1,8 +1,11 @@
-//! The input CSV: streaming it ([`reader`]), its header ([`header`]), the checks every row passes before it may
-//! be sent ([`validate`]) and duplicate detection in flat memory ([`duplicates`]).
+//! The input CSV: streaming it ([`reader`]) with a check for quotes left open at the end ([`quotes`]), its header
+//! ([`header`]), the checks every row passes before it may be sent ([`text`] for control characters and values
+//! spanning lines, [`validate`] for the API's rules) and duplicate detection in flat memory ([`duplicates`]).
 
 pub mod duplicates;
 pub mod header;
+pub mod quotes;
 pub mod reader;
 pub mod row;
+pub mod text;
 pub mod validate;

@@ -22,6 +22,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) region: &'a str,
     /// `ListUsers` answers `InvalidParameterException` to a filter on `sub` (`--refuse-sub-filter`).
     pub(crate) refuse_sub_filter: bool,
+    /// DescribeUserPool lists only custom attributes (see `EmulatorConfig::with_moto_schema`).
+    pub(crate) moto_schema: bool,
 }
 
 /// A parsed request.
@@ -70,7 +72,7 @@ pub(crate) fn execute(
 ) -> Result<Vec<u8>, ApiError> {
     match request {
         Request::CreateUserPool(r) => r.execute(state, ctx),
-        Request::DescribeUserPool(r) => r.execute(state),
+        Request::DescribeUserPool(r) => r.execute(state, ctx),
         Request::ListUserPools(r) => r.execute(state),
         Request::DeleteUserPool(r) => r.execute(state),
         Request::AdminCreateUser(r) => r.execute(state, ctx),

@@ -97,9 +97,20 @@ impl DescribeUserPool {
         })
     }
 
-    pub(crate) fn execute(self, state: &mut State) -> Result<Vec<u8>, ApiError> {
+    pub(crate) fn execute(self, state: &mut State, ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
         let pool = state.pool(&self.id)?;
-        to_body(&json!({ "UserPool": user_pool_type(pool) }))
+        let mut out = user_pool_type(pool);
+        if ctx.moto_schema {
+            // moto lists only the custom attributes.
+            out["SchemaAttributes"] = json!(
+                pool.schema
+                    .iter()
+                    .filter(|a| a.name.starts_with("custom:") || a.name.starts_with("dev:"))
+                    .map(schema::describe)
+                    .collect::<Vec<_>>()
+            );
+        }
+        to_body(&json!({ "UserPool": out }))
     }
 }
 
