@@ -249,7 +249,7 @@ pub struct Settings {
     pub list_rate: f64,
 }
 
-fn required<T>(value: Option<T>, key: &str) -> Result<T, ConfigError> {
+pub(crate) fn required<T>(value: Option<T>, key: &str) -> Result<T, ConfigError> {
     value.ok_or_else(|| {
         ConfigError::invalid(
             key,
@@ -258,7 +258,7 @@ fn required<T>(value: Option<T>, key: &str) -> Result<T, ConfigError> {
     })
 }
 
-fn duration(value: Option<String>, key: &str) -> Result<Duration, ConfigError> {
+pub(crate) fn duration(value: Option<String>, key: &str) -> Result<Duration, ConfigError> {
     let text = required(value, key)?;
     humantime::parse_duration(&text).map_err(|e| {
         ConfigError::invalid(
@@ -268,7 +268,7 @@ fn duration(value: Option<String>, key: &str) -> Result<Duration, ConfigError> {
     })
 }
 
-fn positive_rate(value: Option<f64>, key: &str) -> Result<f64, ConfigError> {
+pub(crate) fn positive_rate(value: Option<f64>, key: &str) -> Result<f64, ConfigError> {
     let rate = required(value, key)?;
     if !(rate.is_finite() && rate > 0.0 && rate <= 100_000.0) {
         return Err(ConfigError::invalid(
@@ -295,7 +295,7 @@ pub fn pool_region(pool_id: &str) -> Option<&str> {
 /// The region prefix that marks a pool of the built-in emulator.
 pub const LOCAL_REGION: &str = "local";
 
-fn resolve_target(cfg: &FileConfig) -> Result<TargetSettings, ConfigError> {
+pub(crate) fn resolve_target(cfg: &FileConfig) -> Result<TargetSettings, ConfigError> {
     let pool_id = required(cfg.user_pool_id.clone(), "user_pool_id")?;
     let Some(pool_region) = pool_region(&pool_id) else {
         return Err(ConfigError::invalid(
