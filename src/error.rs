@@ -237,7 +237,7 @@ mod tests {
             (ExportError::Exists { path: p() }.into(), 2),
             (
                 crate::cognito::list_users::ListError::Filter {
-                    filter: "f".into(),
+                    attribute: "f".into(),
                     code: "InvalidParameterException".into(),
                     message: "x".into(),
                 }

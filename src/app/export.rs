@@ -9,7 +9,9 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::cli::ExportArgs;
-use crate::cognito::list_users::{ListProgress, ListSpec, ListStats, list_users_with_progress};
+use crate::cognito::list_users::{
+    ListProgress, ListSpec, ListStats, filter_attribute, list_users_with_progress,
+};
 use crate::error::{ExportError, RunError};
 use crate::exec::control::RunControl;
 use crate::exec::retry::RetryPolicy;
@@ -69,17 +71,17 @@ async fn run(
     let consuming = consume(settings, rx, &mut spool, &live, &control);
     let (listed, consumed) = tokio::join!(listing, consuming);
     let elapsed = started.elapsed();
+    // A spool that can't be written stops the listing: its error is the one to report.
+    consumed.map_err(spool_error)?;
     let listed = match listed {
         Err(_) if control.signal().is_some() => return Ok(stopped(&control, &live)),
         Err(e) => return Err(e.into()),
         Ok(stats) => stats,
     };
-    consumed.map_err(spool_error)?;
     let written = spool.users();
     let moved = spool.moved().clone();
-    write_output(settings, spool).await?;
-    if control.signal().is_some() {
-        // Ctrl-C after the last page but before the rename: nothing was left behind either way.
+    if !write_output(settings, spool, control.clone()).await? {
+        // Ctrl-C while the CSV was being written: the temporary file is gone, nothing was renamed.
         return Ok(stopped(&control, &live));
     }
     for (name, n) in moved {
@@ -135,13 +137,19 @@ async fn consume(
     result
 }
 
-async fn write_output(settings: &ExportSettings, spool: Spool) -> Result<(), RunError> {
+/// Pass 2: the CSV, written aside and renamed (or to standard output). False when a signal arrived before the
+/// rename (nothing is left behind then).
+async fn write_output(
+    settings: &ExportSettings,
+    spool: Spool,
+    control: Arc<RunControl>,
+) -> Result<bool, RunError> {
     let destination = settings.output.clone();
     let overwrite = settings.overwrite;
     tokio::task::spawn_blocking(move || match destination {
         Destination::Stdout => spool
             .write_csv(std::io::stdout().lock())
-            .map(|_| ())
+            .map(|_| true)
             .map_err(|source| ExportError::Write {
                 path: "standard output".into(),
                 source,
@@ -154,7 +162,10 @@ async fn write_output(settings: &ExportSettings, spool: Spool) -> Result<(), Run
                     path: path.clone(),
                     source,
                 })?;
-            pending.commit(overwrite)
+            if control.is_stopping() {
+                return Ok(false);
+            }
+            pending.commit(overwrite).map(|()| true)
         }
     })
     .await
@@ -163,18 +174,21 @@ async fn write_output(settings: &ExportSettings, spool: Spool) -> Result<(), Run
 }
 
 fn stopped(control: &RunControl, live: &ListProgress) -> i32 {
-    let signal = control.signal().expect("stopped by a signal");
+    let why = control
+        .reason()
+        .map_or_else(|| "stopped".to_string(), |r| r.to_string());
     eprintln!(
-        "cognito-bulk: export interrupted by {} after {} users listed: no output file was written",
-        signal.name(),
+        "cognito-bulk: export {why} after {} users listed: no output file was written",
         live.users()
     );
-    exit_code::for_signal(signal)
+    control
+        .signal()
+        .map_or(exit_code::STOPPED, exit_code::for_signal)
 }
 
 fn banner(settings: &ExportSettings) {
     let selection = match &settings.filter {
-        Some(f) => format!(" · filter {f} (one stream)"),
+        Some(f) => format!(" · --filter on {} (one stream)", filter_attribute(f)),
         None => String::new(),
     };
     let wheres = if settings.conditions.is_empty() {
