@@ -5,8 +5,8 @@
 //! cargo run --release --example bench -- contention     # one scenario (several may be named)
 //! ```
 //!
-//! Scenarios: `rate`, `contention`, `overhead`, `memory`, `faults`, `alternatives`, `emulator` (all of these make
-//! up `all`), plus `memory-full` (the 1,000,000-row `update`, several minutes; not in `all`).
+//! Scenarios: `rate`, `contention`, `overhead`, `memory`, `faults`, `alternatives`, `emulator`, `export` (all of
+//! these make up `all`), plus `memory-full` (the 1,000,000-row `update`, several minutes; not in `all`).
 //!
 //! Each scenario starts `cognito-bulk emulator --port 0` as a separate process with a generated seed (pool
 //! `local_BenchPool1`), generates the input CSV, runs `cognito-bulk update` (or `validate`) as a child and measures
@@ -36,8 +36,12 @@ fn poll_interval() -> Duration {
     Duration::from_millis(ms)
 }
 
+#[path = "bench/export.rs"]
+mod export_scenario;
+
 const SUITE: &[&str] = &[
     "emulator",
+    "export",
     "overhead",
     "memory",
     "faults",
@@ -86,6 +90,7 @@ fn main() {
             "faults" => faults(&mut ctx),
             "alternatives" => alternatives(&mut ctx),
             "emulator" => emulator_throughput(&mut ctx),
+            "export" => export_scenario::export(&mut ctx),
             _ => unreachable!(),
         };
         if let Err(e) = r {

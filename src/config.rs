@@ -48,6 +48,7 @@ pub struct FileConfig {
     pub skip_unchanged: Option<bool>,
     pub read_rate: Option<f64>,
     pub allow_multiline_values: Option<bool>,
+    pub list_rate: Option<f64>,
 }
 
 macro_rules! overlay {
@@ -104,6 +105,7 @@ impl FileConfig {
             skip_unchanged,
             read_rate,
             allow_multiline_values,
+            list_rate,
         );
         self
     }
@@ -248,9 +250,11 @@ pub struct Settings {
     pub allow_verification_messages: bool,
     pub skip_unchanged: bool,
     pub read_rate: f64,
+    /// ListUsers pages per second (UserList quota: 30/s), for `export` and the snapshot of `--skip-unchanged`.
+    pub list_rate: f64,
 }
 
-fn required<T>(value: Option<T>, key: &str) -> Result<T, ConfigError> {
+pub(crate) fn required<T>(value: Option<T>, key: &str) -> Result<T, ConfigError> {
     value.ok_or_else(|| {
         ConfigError::invalid(
             key,
@@ -259,7 +263,7 @@ fn required<T>(value: Option<T>, key: &str) -> Result<T, ConfigError> {
     })
 }
 
-fn duration(value: Option<String>, key: &str) -> Result<Duration, ConfigError> {
+pub(crate) fn duration(value: Option<String>, key: &str) -> Result<Duration, ConfigError> {
     let text = required(value, key)?;
     humantime::parse_duration(&text).map_err(|e| {
         ConfigError::invalid(
@@ -269,7 +273,7 @@ fn duration(value: Option<String>, key: &str) -> Result<Duration, ConfigError> {
     })
 }
 
-fn positive_rate(value: Option<f64>, key: &str) -> Result<f64, ConfigError> {
+pub(crate) fn positive_rate(value: Option<f64>, key: &str) -> Result<f64, ConfigError> {
     let rate = required(value, key)?;
     if !(rate.is_finite() && rate > 0.0 && rate <= 100_000.0) {
         return Err(ConfigError::invalid(
@@ -296,7 +300,7 @@ pub fn pool_region(pool_id: &str) -> Option<&str> {
 /// The region prefix that marks a pool of the built-in emulator.
 pub const LOCAL_REGION: &str = "local";
 
-fn resolve_target(cfg: &FileConfig) -> Result<TargetSettings, ConfigError> {
+pub(crate) fn resolve_target(cfg: &FileConfig) -> Result<TargetSettings, ConfigError> {
     let pool_id = required(cfg.user_pool_id.clone(), "user_pool_id")?;
     let Some(pool_region) = pool_region(&pool_id) else {
         return Err(ConfigError::invalid(
@@ -441,6 +445,7 @@ impl Settings {
             allow_verification_messages: cfg.allow_verification_messages.unwrap_or(false),
             skip_unchanged: cfg.skip_unchanged.unwrap_or(false),
             read_rate: positive_rate(cfg.read_rate, "read_rate")?,
+            list_rate: positive_rate(cfg.list_rate, "list_rate")?,
         })
     }
 }

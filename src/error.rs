@@ -136,6 +136,26 @@ fn holder_text(holder: Option<u32>) -> String {
     }
 }
 
+/// A problem with `export`'s output file.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(
+        "output {} already exists: pass --overwrite to replace it, or --output to choose another path",
+        path.display()
+    )]
+    Exists { path: PathBuf },
+    #[error("failed to create output {} (choose another path with --output): {source}", path.display())]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("failed to write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
 /// Everything that ends a run without a per-row outcome for every row, plus refusals before the first call.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -145,6 +165,10 @@ pub enum RunError {
     Input(#[from] InputError),
     #[error(transparent)]
     Report(#[from] ReportError),
+    #[error(transparent)]
+    List(#[from] crate::cognito::list_users::ListError),
+    #[error(transparent)]
+    Export(#[from] ExportError),
     #[error(
         "refused to start: {invalid} of {total} rows are invalid (listed above); fix them, or pass --skip-invalid to send only the valid rows"
     )]
@@ -180,7 +204,26 @@ impl RunError {
             RunError::Target(_) => exit_code::STOPPED,
             RunError::Emulator(_) => exit_code::USAGE,
             RunError::Internal(_) => exit_code::INTERNAL,
+            RunError::List(e) => list_exit_code(e),
+            RunError::Export(ExportError::Exists { .. } | ExportError::Create { .. }) => {
+                exit_code::USAGE
+            }
+            RunError::Export(ExportError::Write { .. }) => exit_code::INTERNAL,
         }
+    }
+}
+
+/// A listing that did not finish: a bad `--filter` is a usage error; a stopped listing is a stop (a signal's own
+/// code is chosen by the caller, which knows the signal); the pool, permissions or a page that kept failing stop
+/// the run as `update` does.
+fn list_exit_code(e: &crate::cognito::list_users::ListError) -> i32 {
+    use crate::cognito::list_users::ListError;
+    match e {
+        ListError::Filter { .. } => exit_code::USAGE,
+        ListError::Fatal { .. }
+        | ListError::Page { .. }
+        | ListError::Stopped
+        | ListError::ReceiverClosed => exit_code::STOPPED,
     }
 }
 
@@ -222,6 +265,25 @@ mod tests {
             (RunError::Refused("x".into()), 6),
             (RunError::Target("x".into()), 5),
             (RunError::Internal("x".into()), 1),
+            (
+                crate::cognito::list_users::ListError::Fatal {
+                    pool_id: "p".into(),
+                    code: "ResourceNotFoundException".into(),
+                    message: "x".into(),
+                }
+                .into(),
+                5,
+            ),
+            (ExportError::Exists { path: p() }.into(), 2),
+            (
+                crate::cognito::list_users::ListError::Filter {
+                    attribute: "f".into(),
+                    code: "InvalidParameterException".into(),
+                    message: "x".into(),
+                }
+                .into(),
+                2,
+            ),
         ];
         for (err, code) in cases {
             assert_eq!(err.exit_code(), code, "{err}");

@@ -4,10 +4,12 @@
 //! [`RunError`]: crate::error::RunError
 
 mod execute;
+mod export;
 mod messages;
 mod outputs;
 mod update;
 mod validate;
 
+pub use export::export;
 pub use update::update;
 pub use validate::validate;
