@@ -154,6 +154,9 @@ pub enum ExportError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// `--output` is locked by another run, or its lock file could not be created.
+    #[error(transparent)]
+    Lock(#[from] ReportError),
 }
 
 /// Everything that ends a run without a per-row outcome for every row, plus refusals before the first call.
@@ -205,9 +208,9 @@ impl RunError {
             RunError::Emulator(_) => exit_code::USAGE,
             RunError::Internal(_) => exit_code::INTERNAL,
             RunError::List(e) => list_exit_code(e),
-            RunError::Export(ExportError::Exists { .. } | ExportError::Create { .. }) => {
-                exit_code::USAGE
-            }
+            RunError::Export(
+                ExportError::Exists { .. } | ExportError::Create { .. } | ExportError::Lock(_),
+            ) => exit_code::USAGE,
             RunError::Export(ExportError::Write { .. }) => exit_code::INTERNAL,
         }
     }

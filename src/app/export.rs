@@ -15,7 +15,7 @@ use crate::cognito::list_users::{
 use crate::error::{ExportError, RunError};
 use crate::exec::control::RunControl;
 use crate::exec::retry::RetryPolicy;
-use crate::export::output::{Destination, Pending};
+use crate::export::output::{Destination, Pending, lock_output};
 use crate::export::progress::{ExportProgress, ExportView, TICK};
 use crate::export::select::selected;
 use crate::export::settings::ExportSettings;
@@ -26,6 +26,11 @@ use crate::{exit_code, signals, target, telemetry};
 pub async fn export(args: ExportArgs) -> Result<i32, RunError> {
     let settings = ExportSettings::resolve(&args)?;
     telemetry::init(settings.log_format, settings.quiet);
+    // One run per output file: the lock first, so that a run refused because another one holds the file says so.
+    let _lock = match &settings.output {
+        Destination::File(path) => Some(lock_output(path)?),
+        Destination::Stdout => None,
+    };
     settings.output.check(settings.overwrite)?;
     let connected = target::connect(&settings.target, settings.attempt_timeout).await?;
     let result = run(&settings, &connected.client).await;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use tempfile::NamedTempFile;
 
 use crate::error::ExportError;
+use crate::report::lock::{self, OutputLock};
 
 /// Where the CSV goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,10 +56,10 @@ pub fn default_path(pool_id: &str) -> PathBuf {
     PathBuf::from(format!("{pool_id}-{stamp}.users.csv"))
 }
 
-/// The lock on `--output` (issue 11) is taken here, before the file is written: a second export (or an `update`
-/// reading it) must not use the same path at the same time. Not taken yet.
-pub fn lock_output(_path: &Path) -> Result<(), ExportError> {
-    Ok(())
+/// Locks `--output` for the whole run (the same lock as the report's, see [`crate::report::lock`]), taken before the
+/// first call: a second export naming the same path refuses at once, naming the process that holds it.
+pub fn lock_output(path: &Path) -> Result<OutputLock, ExportError> {
+    Ok(lock::lock(path)?)
 }
 
 /// An output file being written beside its final path.
@@ -69,7 +70,6 @@ pub struct Pending {
 
 impl Pending {
     pub fn create(path: &Path) -> Result<Self, ExportError> {
-        lock_output(path)?;
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),

@@ -426,3 +426,57 @@ async fn throttled_pages_are_retried_and_every_user_is_written_once() {
         "every page answered once: throttled pages were asked again, nothing else"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_export_to_the_same_output_is_refused_while_the_first_runs() {
+    let env = TestEnv::new().await;
+    let slow = |extra: &[&str]| {
+        let mut cmd = env.command();
+        cmd.args([
+            "export",
+            "--endpoint-url",
+            &env.emu.endpoint_url(),
+            "--user-pool-id",
+            POOL,
+            "--list-rate",
+            "4",
+            "--output",
+            "users.csv",
+            "--quiet",
+        ])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        cmd
+    };
+    let first = slow(&[]).spawn().unwrap();
+    let holder = first.id().unwrap();
+    wait_until(
+        "the first export is listing",
+        Duration::from_secs(60),
+        || env.requests("ListUsers") >= 2,
+    )
+    .await;
+    let pools_before = env.requests("DescribeUserPool");
+    for extra in [&[][..], &["--overwrite"][..]] {
+        let out = run(slow(extra)).await;
+        assert_eq!(code(&out), 2, "{extra:?}: {}", text(&out));
+        assert!(
+            text(&out).contains(&holder.to_string()),
+            "names the holder: {}",
+            text(&out)
+        );
+    }
+    assert_eq!(
+        env.requests("DescribeUserPool"),
+        pools_before,
+        "the refused runs sent nothing"
+    );
+    let out = first.wait_with_output().await.unwrap();
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(distinct(&read_csv(&env.path("users.csv"))), 1000);
+    assert!(
+        !env.path("users.csv.lock").exists(),
+        "the lock file goes with the run"
+    );
+}
