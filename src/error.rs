@@ -107,6 +107,19 @@ pub enum ReportError {
     UndoWrite { path: PathBuf, message: String },
 }
 
+/// A problem with the pool snapshot of `--skip-unchanged`.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("--snapshot {}:{line}: {message}", path.display())]
+    File {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+    #[error("failed to list the pool for --skip-unchanged: {0}")]
+    List(String),
+}
+
 /// Everything that ends a run without a per-row outcome for every row, plus refusals before the first call.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -116,6 +129,8 @@ pub enum RunError {
     Input(#[from] InputError),
     #[error(transparent)]
     Report(#[from] ReportError),
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
     #[error(
         "refused to start: {invalid} of {total} rows are invalid (listed above); fix them, or pass --skip-invalid to send only the valid rows"
     )]
@@ -145,6 +160,8 @@ impl RunError {
                 exit_code::INTERNAL
             }
             RunError::Input(_) | RunError::InvalidRows { .. } => exit_code::INPUT,
+            RunError::Snapshot(SnapshotError::File { .. }) => exit_code::INPUT,
+            RunError::Snapshot(SnapshotError::List(_)) => exit_code::STOPPED,
             RunError::Refused(_) => exit_code::REFUSED,
             RunError::Target(_) => exit_code::STOPPED,
             RunError::Emulator(_) => exit_code::USAGE,
