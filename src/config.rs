@@ -47,6 +47,7 @@ pub struct FileConfig {
     pub allow_verification_messages: Option<bool>,
     pub skip_unchanged: Option<bool>,
     pub read_rate: Option<f64>,
+    pub list_rate: Option<f64>,
 }
 
 macro_rules! overlay {
@@ -102,6 +103,7 @@ impl FileConfig {
             allow_verification_messages,
             skip_unchanged,
             read_rate,
+            list_rate,
         );
         self
     }
@@ -243,6 +245,8 @@ pub struct Settings {
     pub allow_verification_messages: bool,
     pub skip_unchanged: bool,
     pub read_rate: f64,
+    /// ListUsers pages per second (UserList quota: 30/s), for `export` and the snapshot of `--skip-unchanged`.
+    pub list_rate: f64,
 }
 
 fn required<T>(value: Option<T>, key: &str) -> Result<T, ConfigError> {
@@ -435,6 +439,7 @@ impl Settings {
             allow_verification_messages: cfg.allow_verification_messages.unwrap_or(false),
             skip_unchanged: cfg.skip_unchanged.unwrap_or(false),
             read_rate: positive_rate(cfg.read_rate, "read_rate")?,
+            list_rate: positive_rate(cfg.list_rate, "list_rate")?,
         })
     }
 }

@@ -116,8 +116,6 @@ pub enum SnapshotError {
         line: u64,
         message: String,
     },
-    #[error("failed to list the pool for --skip-unchanged: {0}")]
-    List(String),
 }
 
 /// Everything that ends a run without a per-row outcome for every row, plus refusals before the first call.
@@ -131,6 +129,8 @@ pub enum RunError {
     Report(#[from] ReportError),
     #[error(transparent)]
     Snapshot(#[from] SnapshotError),
+    #[error(transparent)]
+    List(#[from] crate::cognito::list_users::ListError),
     #[error(
         "refused to start: {invalid} of {total} rows are invalid (listed above); fix them, or pass --skip-invalid to send only the valid rows"
     )]
@@ -161,12 +161,26 @@ impl RunError {
             }
             RunError::Input(_) | RunError::InvalidRows { .. } => exit_code::INPUT,
             RunError::Snapshot(SnapshotError::File { .. }) => exit_code::INPUT,
-            RunError::Snapshot(SnapshotError::List(_)) => exit_code::STOPPED,
             RunError::Refused(_) => exit_code::REFUSED,
             RunError::Target(_) => exit_code::STOPPED,
             RunError::Emulator(_) => exit_code::USAGE,
             RunError::Internal(_) => exit_code::INTERNAL,
+            RunError::List(e) => list_exit_code(e),
         }
+    }
+}
+
+/// A listing that did not finish: a bad `--filter` is a usage error; a stopped listing is a stop (a signal's own
+/// code is chosen by the caller, which knows the signal); the pool, permissions or a page that kept failing stop
+/// the run as `update` does.
+fn list_exit_code(e: &crate::cognito::list_users::ListError) -> i32 {
+    use crate::cognito::list_users::ListError;
+    match e {
+        ListError::Filter { .. } => exit_code::USAGE,
+        ListError::Fatal { .. }
+        | ListError::Page { .. }
+        | ListError::Stopped
+        | ListError::ReceiverClosed => exit_code::STOPPED,
     }
 }
 
@@ -199,6 +213,24 @@ mod tests {
             (RunError::Refused("x".into()), 6),
             (RunError::Target("x".into()), 5),
             (RunError::Internal("x".into()), 1),
+            (
+                crate::cognito::list_users::ListError::Fatal {
+                    pool_id: "p".into(),
+                    code: "ResourceNotFoundException".into(),
+                    message: "x".into(),
+                }
+                .into(),
+                5,
+            ),
+            (
+                crate::cognito::list_users::ListError::Filter {
+                    filter: "f".into(),
+                    code: "InvalidParameterException".into(),
+                    message: "x".into(),
+                }
+                .into(),
+                2,
+            ),
         ];
         for (err, code) in cases {
             assert_eq!(err.exit_code(), code, "{err}");

@@ -6,4 +6,5 @@ pub mod backend;
 pub mod before;
 pub mod classify;
 pub mod client;
+pub mod list_users;
 pub mod pool;
