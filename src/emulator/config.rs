@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::clock::Clock;
 use super::faults::{Faults, ScriptedError};
+use super::latency::OpLatency;
 use super::quota::{Category, DEFAULT_PER_USER_WRITE_RATE};
 
 /// Largest request body accepted by default (1 MiB).
@@ -33,6 +34,10 @@ pub struct EmulatorConfig {
     pub max_body_bytes: usize,
     /// Region part of the pool ids the emulator creates (`<region>_<random>`).
     pub region: String,
+    /// Latency added per operation (`*` = every operation not named); later settings win.
+    pub op_latency: Vec<OpLatency>,
+    /// `ListUsers` refuses a filter on `sub` with `InvalidParameterException` (as some Cognito look-alikes do).
+    pub refuse_sub_filter: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -47,6 +52,8 @@ impl Default for EmulatorConfig {
             clock: Clock::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             region: "local".to_string(),
+            op_latency: Vec::new(),
+            refuse_sub_filter: false,
         }
     }
 }
@@ -123,6 +130,23 @@ impl EmulatorConfig {
     /// Sets the region used in created pool ids.
     pub fn with_region(mut self, region: impl Into<String>) -> Self {
         self.region = region.into();
+        self
+    }
+
+    /// Adds `latency` to every request of `op` (an operation name such as `ListUsers`, or `*` for every
+    /// operation not named). An unknown name makes [`super::start`] fail with
+    /// [`super::EmulatorError::UnknownOperation`].
+    pub fn with_op_latency(mut self, op: &str, latency: Duration) -> Self {
+        self.op_latency.push(OpLatency {
+            operation: op.to_string(),
+            latency,
+        });
+        self
+    }
+
+    /// `ListUsers` answers `InvalidParameterException` to a filter on `sub` (to test a client's fallback).
+    pub fn with_refused_sub_filter(mut self) -> Self {
+        self.refuse_sub_filter = true;
         self
     }
 }

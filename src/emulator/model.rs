@@ -220,8 +220,8 @@ pub(crate) struct Pool {
     pub(crate) next_seq: u64,
     /// Normalised username -> seq.
     pub(crate) by_username: HashMap<String, u64>,
-    /// sub -> seq.
-    pub(crate) by_sub: HashMap<String, u64>,
+    /// sub -> seq, ordered so that a `sub ^= "prefix"` filter reads only the matching range.
+    pub(crate) by_sub: BTreeMap<String, u64>,
     /// Active sign-in aliases (normalised value) -> seq.
     pub(crate) aliases: HashMap<(AliasKind, String), u64>,
 }

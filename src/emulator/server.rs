@@ -18,6 +18,7 @@ use super::clock::RunningClock;
 use super::config::EmulatorConfig;
 use super::error::EmulatorError;
 use super::faults::{FaultDecision, FaultSequence};
+use super::latency::{self, Latencies};
 use super::listener::{Connection, KillableListener};
 use super::ops::{self, Ctx};
 use super::persist;
@@ -37,6 +38,8 @@ pub(crate) struct Shared {
     per_user_write_rate: Option<f64>,
     max_body_bytes: usize,
     region: String,
+    latencies: Latencies,
+    refuse_sub_filter: bool,
 }
 
 impl Shared {
@@ -131,7 +134,14 @@ async fn handle(
             ))
         })?;
     let faulty = op == Operation::AdminUpdateUserAttributes;
-    if faulty && let Some(delay) = shared.faults.latency() {
+    let fault_delay = if faulty {
+        shared.faults.latency()
+    } else {
+        None
+    };
+    // Slept before the state lock is taken: a slow operation never holds up the others.
+    let delay = fault_delay.unwrap_or_default() + shared.latencies.of(op);
+    if !delay.is_zero() {
         Counters::bump(&shared.counters.delayed);
         tokio::time::sleep(delay).await;
     }
@@ -169,6 +179,7 @@ async fn handle(
         faults: &shared.faults,
         counters: &shared.counters,
         region: &shared.region,
+        refuse_sub_filter: shared.refuse_sub_filter,
     };
     let result = ops::execute(&mut state, request, &ctx);
     if let Err(e) = &result
@@ -199,6 +210,9 @@ pub struct RunningEmulator {
 
 /// Binds, loads the seed or state file, and serves in a background tokio task.
 pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorError> {
+    for setting in &config.op_latency {
+        latency::check_operation(&setting.operation).map_err(EmulatorError::UnknownOperation)?;
+    }
     let clock = RunningClock::start(config.clock.clone());
     let mut state = State::new(Quotas::new(&config.quotas, clock.now_secs()));
     match (&config.state_file, &config.seed) {
@@ -227,6 +241,8 @@ pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorEr
         per_user_write_rate: config.per_user_write_rate,
         max_body_bytes: config.max_body_bytes,
         region: config.region.clone(),
+        latencies: Latencies::new(&config.op_latency),
+        refuse_sub_filter: config.refuse_sub_filter,
     });
     let cancel = CancellationToken::new();
     let app = router(shared.clone()).into_make_service_with_connect_info::<Connection>();

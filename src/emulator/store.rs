@@ -116,7 +116,7 @@ impl Pool {
             users: BTreeMap::new(),
             next_seq: 0,
             by_username: HashMap::new(),
-            by_sub: HashMap::new(),
+            by_sub: BTreeMap::new(),
             aliases: HashMap::new(),
         })
     }

@@ -4,10 +4,16 @@
 mod errors;
 #[path = "emulator/faults.rs"]
 mod faults;
+#[path = "emulator/latency.rs"]
+mod latency;
+#[path = "emulator/list_partitions.rs"]
+mod list_partitions;
 #[path = "emulator/operations.rs"]
 mod operations;
 #[path = "emulator/persistence.rs"]
 mod persistence;
+#[path = "emulator/pool_size.rs"]
+mod pool_size;
 #[path = "emulator/protocol.rs"]
 mod protocol;
 #[path = "emulator/quotas.rs"]
