@@ -48,6 +48,8 @@ pub struct FileConfig {
     pub skip_unchanged: Option<bool>,
     pub read_rate: Option<f64>,
     pub list_rate: Option<f64>,
+    pub compare_with: Option<crate::snapshot::CompareWith>,
+    pub snapshot: Option<PathBuf>,
 }
 
 macro_rules! overlay {
@@ -104,6 +106,8 @@ impl FileConfig {
             skip_unchanged,
             read_rate,
             list_rate,
+            compare_with,
+            snapshot,
         );
         self
     }
@@ -136,8 +140,20 @@ impl FileConfig {
         })
     }
 
+    /// The layer of the flags that choose how `--skip-unchanged` compares.
+    pub fn from_compare(args: &crate::cli::CompareArgs) -> Self {
+        FileConfig {
+            list_rate: args.list_rate,
+            compare_with: args.compare_with,
+            snapshot: args.snapshot.clone(),
+            ..FileConfig::default()
+        }
+    }
+
     /// The command-line and environment layer of `update`.
     pub fn from_update(args: &UpdateArgs) -> Result<Self, ConfigError> {
+        let base =
+            Self::from_common(&args.common)?.overlaid_with(Self::from_compare(&args.compare));
         Ok(FileConfig {
             rate: args.rate,
             concurrency: args.concurrency,
@@ -152,7 +168,7 @@ impl FileConfig {
             allow_verification_messages: args.allow_verification_messages.then_some(true),
             skip_unchanged: args.skip_unchanged.then_some(true),
             read_rate: args.read_rate,
-            ..Self::from_common(&args.common)?
+            ..base
         })
     }
 }
@@ -247,6 +263,10 @@ pub struct Settings {
     pub read_rate: f64,
     /// ListUsers pages per second (UserList quota: 30/s), for `export` and the snapshot of `--skip-unchanged`.
     pub list_rate: f64,
+    /// How `--skip-unchanged` compares: auto, a pool snapshot, or per-user reads.
+    pub compare_with: crate::snapshot::CompareWith,
+    /// `--snapshot FILE`: an earlier export to compare with instead of listing the pool.
+    pub snapshot: Option<PathBuf>,
 }
 
 fn required<T>(value: Option<T>, key: &str) -> Result<T, ConfigError> {
@@ -268,7 +288,7 @@ fn duration(value: Option<String>, key: &str) -> Result<Duration, ConfigError> {
     })
 }
 
-fn positive_rate(value: Option<f64>, key: &str) -> Result<f64, ConfigError> {
+pub(crate) fn positive_rate(value: Option<f64>, key: &str) -> Result<f64, ConfigError> {
     let rate = required(value, key)?;
     if !(rate.is_finite() && rate > 0.0 && rate <= 100_000.0) {
         return Err(ConfigError::invalid(
@@ -440,6 +460,8 @@ impl Settings {
             skip_unchanged: cfg.skip_unchanged.unwrap_or(false),
             read_rate: positive_rate(cfg.read_rate, "read_rate")?,
             list_rate: positive_rate(cfg.list_rate, "list_rate")?,
+            compare_with: cfg.compare_with.unwrap_or_default(),
+            snapshot: cfg.snapshot,
         })
     }
 }

@@ -5,6 +5,7 @@
 pub mod choice;
 pub mod file;
 pub mod index;
+pub mod live;
 pub mod shape;
 
 pub use choice::CompareWith;
