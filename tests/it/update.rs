@@ -10,6 +10,8 @@ mod errors_and_exit_codes;
 mod happy_path;
 #[path = "update/resilience.rs"]
 mod resilience;
+#[path = "update/skip_unchanged_snapshot.rs"]
+mod skip_unchanged_snapshot;
 #[path = "update/stop_and_resume.rs"]
 mod stop_and_resume;
 #[path = "update/support.rs"]
