@@ -6,7 +6,8 @@
 //! ```
 //!
 //! Scenarios: `rate`, `contention`, `overhead`, `memory`, `faults`, `alternatives`, `emulator` (all of these make
-//! up `all`), plus `memory-full` (the 1,000,000-row `update`, several minutes; not in `all`).
+//! up `all`), plus `memory-full` (the 1,000,000-row `update`, several minutes; not in `all`). `nightly` (in `all`)
+//! and `snapshot-memory` (not in `all`) are described in `bench/nightly.rs`.
 //!
 //! Each scenario starts `cognito-bulk emulator --port 0` as a separate process with a generated seed (pool
 //! `local_BenchPool1`), generates the input CSV, runs `cognito-bulk update` (or `validate`) as a child and measures
@@ -23,6 +24,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+#[path = "bench/nightly.rs"]
+mod nightly;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -44,8 +48,9 @@ const SUITE: &[&str] = &[
     "contention",
     "alternatives",
     "rate",
+    "nightly",
 ];
-const EXTRA: &[&str] = &["memory-full"];
+const EXTRA: &[&str] = &["memory-full", "snapshot-memory"];
 
 fn main() {
     let mut names: Vec<String> = std::env::args().skip(1).collect();
@@ -86,6 +91,8 @@ fn main() {
             "faults" => faults(&mut ctx),
             "alternatives" => alternatives(&mut ctx),
             "emulator" => emulator_throughput(&mut ctx),
+            "nightly" => nightly::nightly(&mut ctx),
+            "snapshot-memory" => nightly::snapshot_memory(&mut ctx),
             _ => unreachable!(),
         };
         if let Err(e) = r {
