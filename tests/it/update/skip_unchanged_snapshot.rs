@@ -379,3 +379,36 @@ async fn resume_after_ctrl_c_takes_the_snapshot_again_and_completes_exactly_once
     }
     assert_eq!(env.requests("AdminGetUser"), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_an_undo_file_only_rows_to_write_are_read() {
+    let env = TestEnv::new().await;
+    let csv = env.write(
+        "in.csv",
+        "username,given_name\nuser0001,Alan\nuser0002,Changed\nuser0003,Linus\nuser0004,Other\n",
+    );
+    let out = run(env.update(
+        &csv,
+        &[
+            "--skip-unchanged",
+            "--compare-with",
+            "snapshot",
+            "--undo-file",
+            "undo.csv",
+        ],
+    ))
+    .await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(
+        env.requests("AdminGetUser"),
+        2,
+        "user0002 and user0004 only"
+    );
+    let undo = read_csv(&env.path("undo.csv"));
+    let mut restored: Vec<(&str, &str)> = undo
+        .iter()
+        .map(|r| (r["username"].as_str(), r["given_name"].as_str()))
+        .collect();
+    restored.sort();
+    assert_eq!(restored, [("user0002", "Grace"), ("user0004", "Barbara")]);
+}
