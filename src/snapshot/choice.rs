@@ -5,16 +5,17 @@
 
 use std::time::Duration;
 
-/// `--compare-with` (config `compare_with`).
+/// `--compare-with` (config `compare_with`). The values are described in the flag's help (doc comments on the
+/// variants would switch clap's whole `--help` to another layout).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CompareWith {
-    /// The cheaper of the two, by estimated time.
+    // The cheaper of the two, by estimated time.
     #[default]
     Auto,
-    /// A snapshot of the whole pool (ListUsers), or the `--snapshot` file.
+    // A snapshot of the whole pool (ListUsers), or the `--snapshot` file.
     Snapshot,
-    /// AdminGetUser for each row, right before its write.
+    // AdminGetUser for each row, right before its write.
     Reads,
 }
 
