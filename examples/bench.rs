@@ -5,9 +5,9 @@
 //! cargo run --release --example bench -- contention     # one scenario (several may be named)
 //! ```
 //!
-//! Scenarios: `rate`, `contention`, `overhead`, `memory`, `faults`, `alternatives`, `emulator` (all of these make
-//! up `all`), plus `memory-full` (the 1,000,000-row `update`, several minutes; not in `all`). `nightly` (in `all`)
-//! and `snapshot-memory` (not in `all`) are described in `bench/nightly.rs`.
+//! Scenarios: `rate`, `contention`, `overhead`, `memory`, `faults`, `alternatives`, `emulator`, `export` (all of
+//! these make up `all`), plus `memory-full` (the 1,000,000-row `update`, several minutes; not in `all`). `nightly`
+//! (in `all`) and `snapshot-memory` (not in `all`) are described in `bench/nightly.rs`.
 //!
 //! Each scenario starts `cognito-bulk emulator --port 0` as a separate process with a generated seed (pool
 //! `local_BenchPool1`), generates the input CSV, runs `cognito-bulk update` (or `validate`) as a child and measures
@@ -40,8 +40,12 @@ fn poll_interval() -> Duration {
     Duration::from_millis(ms)
 }
 
+#[path = "bench/export.rs"]
+mod export_scenario;
+
 const SUITE: &[&str] = &[
     "emulator",
+    "export",
     "overhead",
     "memory",
     "faults",
@@ -93,6 +97,7 @@ fn main() {
             "emulator" => emulator_throughput(&mut ctx),
             "nightly" => nightly::nightly(&mut ctx),
             "snapshot-memory" => nightly::snapshot_memory(&mut ctx),
+            "export" => export_scenario::export(&mut ctx),
             _ => unreachable!(),
         };
         if let Err(e) = r {
@@ -374,9 +379,11 @@ impl Emulator {
         http_get(&self.host_port, path)
     }
 
-    /// The full `GET /_emulator/stats` document.
+    /// The full `GET /_emulator/stats?detail=users` document (with the per-user maps).
     fn stats(&self) -> Res<serde_json::Value> {
-        Ok(serde_json::from_str(&self.get("/_emulator/stats")?)?)
+        Ok(serde_json::from_str(
+            &self.get("/_emulator/stats?detail=users")?,
+        )?)
     }
 
     /// The request and throttle counters only (the per-user maps are left unparsed).

@@ -36,6 +36,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Run the local Cognito-compatible emulator (for trying the tool and testing your own Cognito code).
     Emulator(EmulatorArgs),
+    /// Write a pool's users (or some of them) to a CSV file in `update`'s input format, read with ListUsers.
+    Export(ExportArgs),
 }
 
 /// Where the job goes and how the input is read; shared by `update` and `validate`.
@@ -293,15 +295,9 @@ pub struct UpdateArgs {
 /// How `--skip-unchanged` compares rows with the pool (shared by `update` and `validate`).
 #[derive(Debug, Args, Clone, Default)]
 pub struct CompareArgs {
-    /// Ceiling on ListUsers pages per second (60 users each) when the pool is listed (UserList quota: 30/s)
-    /// [default: 20] [env: COGNITO_BULK_LIST_RATE]
-    #[arg(
-        long,
-        value_name = "PER_SECOND",
-        env = "COGNITO_BULK_LIST_RATE",
-        hide_env = true
-    )]
-    pub list_rate: Option<f64>,
+    /// `--list-rate`, for the pool snapshot.
+    #[command(flatten)]
+    pub list: ListRateArgs,
 
     /// How --skip-unchanged compares: `snapshot` lists the whole pool first (ListUsers: no monthly active
     /// users billed), `reads` reads each user before its write (AdminGetUser), `auto` picks the faster by the
@@ -341,6 +337,128 @@ pub struct ValidateArgs {
 
     #[command(flatten)]
     pub compare: CompareArgs,
+}
+
+/// How fast the pool is read with ListUsers; shared by every command that lists a pool.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ListRateArgs {
+    /// Ceiling on ListUsers pages per second (60 users a page), retries included. Cognito's UserList quota (30/s)
+    /// is shared with your other callers; the job also slows down by itself when throttled [default: 20]
+    /// [env: COGNITO_BULK_LIST_RATE]
+    #[arg(
+        long,
+        value_name = "PAGES_PER_SECOND",
+        env = "COGNITO_BULK_LIST_RATE",
+        hide_env = true
+    )]
+    pub list_rate: Option<f64>,
+}
+
+/// Where `export` reads from; the same target options as `update`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct TargetArgs {
+    /// Config file (TOML; keys as in the shipped config.toml). [env: COGNITO_BULK_CONFIG]
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "COGNITO_BULK_CONFIG",
+        hide_env = true
+    )]
+    pub config: Option<PathBuf>,
+
+    /// User pool id. A real id (`us-east-1_AbC123`) reads from AWS; a `local_*` id runs on the built-in emulator.
+    /// [default: local_SamplePool1] [env: COGNITO_BULK_USER_POOL_ID]
+    #[arg(
+        long,
+        value_name = "ID",
+        env = "COGNITO_BULK_USER_POOL_ID",
+        hide_env = true
+    )]
+    pub user_pool_id: Option<String>,
+
+    /// AWS Region [default: the Region in the pool id] [env: COGNITO_BULK_REGION]
+    #[arg(
+        long,
+        value_name = "REGION",
+        env = "COGNITO_BULK_REGION",
+        hide_env = true
+    )]
+    pub region: Option<String>,
+
+    /// AWS shared-config profile for credentials [default: the standard credential chain]
+    /// [env: COGNITO_BULK_PROFILE]
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "COGNITO_BULK_PROFILE",
+        hide_env = true
+    )]
+    pub profile: Option<String>,
+
+    /// Read from this Cognito-compatible endpoint instead of AWS or the built-in emulator
+    /// [env: COGNITO_BULK_ENDPOINT_URL]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "COGNITO_BULK_ENDPOINT_URL",
+        hide_env = true
+    )]
+    pub endpoint_url: Option<String>,
+
+    /// Seed file (pools and users) for the built-in emulator used with `local_*` pool ids
+    /// [default: sample-data/seed.json] [env: COGNITO_BULK_EMULATOR_SEED]
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "COGNITO_BULK_EMULATOR_SEED",
+        hide_env = true
+    )]
+    pub emulator_seed: Option<PathBuf>,
+
+    /// Log format on standard error [default: text] [env: COGNITO_BULK_LOG_FORMAT]
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        env = "COGNITO_BULK_LOG_FORMAT",
+        hide_env = true
+    )]
+    pub log_format: Option<LogFormat>,
+
+    /// No banner, progress bar or status lines; errors and the final summary only [env: COGNITO_BULK_QUIET]
+    #[arg(long, env = "COGNITO_BULK_QUIET", hide_env = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub list: ListRateArgs,
+
+    /// The CSV file to write (`-`: standard output) [default: <pool id>-<UTC time>.users.csv]
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Replace an existing --output file instead of refusing to start.
+    #[arg(long)]
+    pub overwrite: bool,
+
+    /// Only these columns besides `username`, comma-separated (e.g. `email,custom:tier`)
+    /// [default: every attribute found]
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub attributes: Vec<String>,
+
+    /// Cognito's own ListUsers filter, e.g. `email ^= "a"` or `cognito:user_status = "UNCONFIRMED"` (one
+    /// attribute; the pool is then read as one stream)
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
+
+    /// Keep only users where NAME=VALUE or NAME!=VALUE holds (repeatable; all must hold; a missing attribute is the
+    /// empty value). NAME may be `username` or any attribute, also one not written.
+    #[arg(long = "where", value_name = "NAME=VALUE|NAME!=VALUE")]
+    pub wheres: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]

@@ -143,7 +143,7 @@ impl FileConfig {
     /// The layer of the flags that choose how `--skip-unchanged` compares.
     pub fn from_compare(args: &crate::cli::CompareArgs) -> Self {
         FileConfig {
-            list_rate: args.list_rate,
+            list_rate: args.list.list_rate,
             compare_with: args.compare_with,
             snapshot: args.snapshot.clone(),
             ..FileConfig::default()
@@ -269,7 +269,7 @@ pub struct Settings {
     pub snapshot: Option<PathBuf>,
 }
 
-fn required<T>(value: Option<T>, key: &str) -> Result<T, ConfigError> {
+pub(crate) fn required<T>(value: Option<T>, key: &str) -> Result<T, ConfigError> {
     value.ok_or_else(|| {
         ConfigError::invalid(
             key,
@@ -278,7 +278,7 @@ fn required<T>(value: Option<T>, key: &str) -> Result<T, ConfigError> {
     })
 }
 
-fn duration(value: Option<String>, key: &str) -> Result<Duration, ConfigError> {
+pub(crate) fn duration(value: Option<String>, key: &str) -> Result<Duration, ConfigError> {
     let text = required(value, key)?;
     humantime::parse_duration(&text).map_err(|e| {
         ConfigError::invalid(
@@ -315,7 +315,7 @@ pub fn pool_region(pool_id: &str) -> Option<&str> {
 /// The region prefix that marks a pool of the built-in emulator.
 pub const LOCAL_REGION: &str = "local";
 
-fn resolve_target(cfg: &FileConfig) -> Result<TargetSettings, ConfigError> {
+pub(crate) fn resolve_target(cfg: &FileConfig) -> Result<TargetSettings, ConfigError> {
     let pool_id = required(cfg.user_pool_id.clone(), "user_pool_id")?;
     let Some(pool_region) = pool_region(&pool_id) else {
         return Err(ConfigError::invalid(

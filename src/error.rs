@@ -118,6 +118,26 @@ pub enum SnapshotError {
     },
 }
 
+/// A problem with `export`'s output file.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(
+        "output {} already exists: pass --overwrite to replace it, or --output to choose another path",
+        path.display()
+    )]
+    Exists { path: PathBuf },
+    #[error("failed to create output {} (choose another path with --output): {source}", path.display())]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("failed to write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
 /// Everything that ends a run without a per-row outcome for every row, plus refusals before the first call.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -131,6 +151,8 @@ pub enum RunError {
     Snapshot(#[from] SnapshotError),
     #[error(transparent)]
     List(#[from] crate::cognito::list_users::ListError),
+    #[error(transparent)]
+    Export(#[from] ExportError),
     #[error(
         "refused to start: {invalid} of {total} rows are invalid (listed above); fix them, or pass --skip-invalid to send only the valid rows"
     )]
@@ -166,6 +188,10 @@ impl RunError {
             RunError::Emulator(_) => exit_code::USAGE,
             RunError::Internal(_) => exit_code::INTERNAL,
             RunError::List(e) => list_exit_code(e),
+            RunError::Export(ExportError::Exists { .. } | ExportError::Create { .. }) => {
+                exit_code::USAGE
+            }
+            RunError::Export(ExportError::Write { .. }) => exit_code::INTERNAL,
         }
     }
 }
@@ -222,9 +248,10 @@ mod tests {
                 .into(),
                 5,
             ),
+            (ExportError::Exists { path: p() }.into(), 2),
             (
                 crate::cognito::list_users::ListError::Filter {
-                    filter: "f".into(),
+                    attribute: "f".into(),
                     code: "InvalidParameterException".into(),
                     message: "x".into(),
                 }

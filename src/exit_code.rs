@@ -38,6 +38,14 @@ pub fn for_summary(summary: &crate::report::summary::RunSummary) -> i32 {
     }
 }
 
+/// The exit code of a run stopped by a signal before its end (e.g. an `export` interrupted while listing).
+pub fn for_signal(signal: crate::exec::control::Signal) -> i32 {
+    match signal {
+        crate::exec::control::Signal::Interrupt => INTERRUPTED_SIGINT,
+        crate::exec::control::Signal::Terminate => INTERRUPTED_SIGTERM,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

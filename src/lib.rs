@@ -10,6 +10,7 @@ pub mod emulator;
 pub mod error;
 pub mod exec;
 pub mod exit_code;
+pub mod export;
 pub mod input;
 pub mod preflight;
 pub mod report;

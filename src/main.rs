@@ -21,6 +21,7 @@ fn main() {
         let result = match cli.command {
             Command::Update(args) => app::update(args).await,
             Command::Validate(args) => app::validate(args).await,
+            Command::Export(args) => app::export(args).await,
             Command::Emulator(args) => {
                 cognito_bulk::telemetry::init(cognito_bulk::cli::LogFormat::Text, false);
                 emulator::run_cli(args)

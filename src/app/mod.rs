@@ -5,10 +5,12 @@
 
 mod compare;
 mod execute;
+mod export;
 mod messages;
 mod outputs;
 mod update;
 mod validate;
 
+pub use export::export;
 pub use update::update;
 pub use validate::validate;

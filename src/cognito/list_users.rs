@@ -130,10 +130,10 @@ pub enum ListError {
         code: String,
         message: String,
     },
-    /// The endpoint rejected the user's `--filter`.
-    #[error("ListUsers refused the filter `{filter}`: {code}: {message}")]
+    /// The endpoint rejected the user's `--filter` (named by its attribute only: its value may be personal data).
+    #[error("ListUsers refused the --filter on `{attribute}`: {code}: {message}")]
     Filter {
-        filter: String,
+        attribute: String,
         code: String,
         message: String,
     },
@@ -240,6 +240,15 @@ pub async fn list_users_with_progress(
     reader.run().await
 }
 
+/// The attribute a ListUsers filter tests (`email` in `email ^= "a"`), to name it without its value; `?` when the
+/// filter has no operator.
+pub fn filter_attribute(filter: &str) -> &str {
+    match filter.split_once('=') {
+        Some((left, _)) => left.trim_end_matches('^').trim().trim_matches('"'),
+        None => "?",
+    }
+}
+
 /// `sub ^= "<prefix>"`.
 pub fn partition_filter(prefix: char) -> String {
     format!("sub ^= \"{prefix}\"")
@@ -323,7 +332,7 @@ impl<S: PageSource> Reader<'_, S> {
     fn user_filter_error(&self, filter: &str, failure: PageFailure) -> ListError {
         match failure {
             PageFailure::Refused(err) => ListError::Filter {
-                filter: filter.to_string(),
+                attribute: filter_attribute(filter).to_string(),
                 code: err.code,
                 message: err.message,
             },

@@ -10,6 +10,7 @@ use super::config::{DEFAULT_MAX_BODY_BYTES, EmulatorConfig};
 use super::error::EmulatorError;
 use super::faults::{Faults, ScriptedError};
 use super::latency::OpLatency;
+use super::live::LivePattern;
 use super::quota::Category;
 use super::server::start;
 
@@ -135,6 +136,12 @@ pub struct EmulatorArgs {
     #[arg(long)]
     pub refuse_sub_filter: bool,
 
+    /// A synthetic live caller on the UserUpdate quota, standing for the application's own traffic: `10` =
+    /// 10 attempts/s; `5@30s,15@30s` = 5/s for 30 s then 15/s for 30 s, repeated. Its attempts and throttles
+    /// per second are in the stats (`live`), not in the per-operation counters.
+    #[arg(long, value_name = "PATTERN")]
+    pub live_traffic: Option<LivePattern>,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
@@ -171,6 +178,7 @@ impl EmulatorArgs {
         }
         config.op_latency.extend(self.op_latency.iter().cloned());
         config.refuse_sub_filter = self.refuse_sub_filter;
+        config.live_traffic = self.live_traffic.clone();
         if let Some(seed) = &self.seed {
             config = config.with_seed(seed);
         }

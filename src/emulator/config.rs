@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::clock::Clock;
 use super::faults::{Faults, ScriptedError};
 use super::latency::OpLatency;
+use super::live::LivePattern;
 use super::quota::{Category, DEFAULT_PER_USER_WRITE_RATE};
 
 /// Largest request body accepted by default (1 MiB).
@@ -38,6 +39,8 @@ pub struct EmulatorConfig {
     pub op_latency: Vec<OpLatency>,
     /// `ListUsers` refuses a filter on `sub` with `InvalidParameterException` (as some Cognito look-alikes do).
     pub refuse_sub_filter: bool,
+    /// A synthetic live caller consuming the UserUpdate bucket (the application's own traffic).
+    pub live_traffic: Option<LivePattern>,
 }
 
 impl Default for EmulatorConfig {
@@ -54,6 +57,7 @@ impl Default for EmulatorConfig {
             region: "local".to_string(),
             op_latency: Vec::new(),
             refuse_sub_filter: false,
+            live_traffic: None,
         }
     }
 }
@@ -147,6 +151,13 @@ impl EmulatorConfig {
     /// `ListUsers` answers `InvalidParameterException` to a filter on `sub` (to test a client's fallback).
     pub fn with_refused_sub_filter(mut self) -> Self {
         self.refuse_sub_filter = true;
+        self
+    }
+
+    /// Adds a synthetic live caller that consumes the UserUpdate bucket with this pattern (e.g.
+    /// `LivePattern::constant(10.0)`, or `"5@30s,15@30s".parse()`); its counts are in `Stats::live`.
+    pub fn with_live_traffic(mut self, pattern: LivePattern) -> Self {
+        self.live_traffic = Some(pattern);
         self
     }
 }

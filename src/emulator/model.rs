@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use super::mau::MauBits;
 use super::quota::TokenBucket;
 
 /// `{"Name": ..., "Value": ...}`.
@@ -224,4 +225,6 @@ pub(crate) struct Pool {
     pub(crate) by_sub: BTreeMap<String, u64>,
     /// Active sign-in aliases (normalised value) -> seq.
     pub(crate) aliases: HashMap<(AliasKind, String), u64>,
+    /// Users touched by billed operations since the last stats reset.
+    pub(crate) mau: MauBits,
 }

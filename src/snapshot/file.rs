@@ -1,5 +1,7 @@
 //! `--snapshot FILE`: an earlier `export` (update's input format: the `username` column and one column per
 //! attribute, an empty cell for an attribute the user does not have) loaded into the snapshot index, streaming.
+//! Values `export` writes under `cognito:<name>` (`cognito:sub`, values `update` would refuse) are the user's
+//! attribute `<name>` here: the snapshot is what the user holds, not what a row may send.
 
 use std::path::Path;
 use std::time::{Duration, SystemTime};
@@ -36,7 +38,15 @@ pub fn load(path: &Path, builder: &mut IndexBuilder) -> Result<Option<Duration>,
         ));
     }
     let header = Header::parse(path, &record, None, &[]).map_err(|e| err(1, e.to_string()))?;
-    let mut attributes: Vec<(String, String)> = Vec::with_capacity(header.attributes.len());
+    let columns: Vec<(usize, String)> = header
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != header.key && Some(*i) != header.delete)
+        .map(|(i, c)| (i, c.strip_prefix("cognito:").unwrap_or(c).to_string()))
+        .filter(|(_, name)| name != "username")
+        .collect();
+    let mut attributes: Vec<(String, String)> = Vec::with_capacity(columns.len());
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
@@ -51,7 +61,7 @@ pub fn load(path: &Path, builder: &mut IndexBuilder) -> Result<Option<Duration>,
             return Err(err(line_of(&record), "empty username".into()));
         }
         attributes.clear();
-        for (index, name) in &header.attributes {
+        for (index, name) in &columns {
             let value = record.get(*index).unwrap_or_default();
             if !value.is_empty() {
                 attributes.push((name.clone(), value.to_string()));
@@ -103,6 +113,25 @@ mod tests {
             index.compare(&request("bob", &["locale"])),
             Compared::Changed(_)
         ));
+        // `cognito:sub` is the user's `sub`: with `sub` keys indexed, it resolves.
+        const SUB: &str = "0b6c5f7e-1f0a-4c7e-9d53-2f9a4b1e8c11";
+        let mut shape = FileShape::default();
+        shape.observe(&request(SUB, &[]));
+        shape.finish();
+        assert!(shape.sub_keys);
+        let path = dir.path().join("subs.csv");
+        std::fs::write(
+            &path,
+            format!("username,given_name,cognito:sub\nada,Ada,{SUB}\n"),
+        )
+        .unwrap();
+        let rules = KeyRules::for_pool(&PoolSchema::default(), true, false);
+        let mut builder = IndexBuilder::new(rules, shape.patterns, None);
+        load(&path, &mut builder).unwrap();
+        assert_eq!(
+            builder.finish().compare(&request(SUB, &[])),
+            Compared::Unchanged
+        );
     }
 
     #[test]

@@ -8,6 +8,10 @@ mod faults;
 mod latency;
 #[path = "emulator/list_partitions.rs"]
 mod list_partitions;
+#[path = "emulator/live_traffic.rs"]
+mod live_traffic;
+#[path = "emulator/mau.rs"]
+mod mau;
 #[path = "emulator/operations.rs"]
 mod operations;
 #[path = "emulator/persistence.rs"]
@@ -18,5 +22,7 @@ mod pool_size;
 mod protocol;
 #[path = "emulator/quotas.rs"]
 mod quotas;
+#[path = "emulator/stats_detail.rs"]
+mod stats_detail;
 #[path = "emulator/support.rs"]
 pub(crate) mod support;

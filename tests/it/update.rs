@@ -15,6 +15,6 @@ mod skip_unchanged_snapshot;
 #[path = "update/stop_and_resume.rs"]
 mod stop_and_resume;
 #[path = "update/support.rs"]
-mod support;
+pub(crate) mod support;
 #[path = "update/validate_and_dry_run.rs"]
 mod validate_and_dry_run;

@@ -280,14 +280,26 @@ async fn a_user_filter_is_one_stream_and_a_refused_one_is_a_filter_error() {
     let (result, got) = run(&pool, &spec, &RunControl::default()).await;
     assert!(got.is_empty());
     match result {
-        Err(ListError::Filter { filter, code, .. }) => {
+        Err(ListError::Filter {
+            attribute, code, ..
+        }) => {
             assert_eq!(
-                (filter.as_str(), code.as_str()),
-                ("bad", "InvalidParameterException")
+                (attribute.as_str(), code.as_str()),
+                ("?", "InvalidParameterException")
             );
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn a_filter_is_named_by_its_attribute_only() {
+    assert_eq!(filter_attribute("email ^= \"bob@\""), "email");
+    assert_eq!(
+        filter_attribute("\"cognito:user_status\" = \"X\""),
+        "cognito:user_status"
+    );
+    assert_eq!(filter_attribute("nonsense"), "?");
 }
 
 #[tokio::test(start_paused = true)]

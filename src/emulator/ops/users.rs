@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::super::constraints::{self, Violations};
 use super::super::model::{AttributeType, Pool, User};
-use super::super::protocol::{ApiError, parse, required};
+use super::super::protocol::{ApiError, Operation, parse, required};
 use super::super::quota::TokenBucket;
 use super::super::store::{NewUser, State};
 use super::{Ctx, empty, scripted, to_body};
@@ -182,14 +182,18 @@ impl UserRef {
     pub(crate) fn get(self, state: &mut State, ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
         let (pool, seq) = self.find(state, ctx)?;
         let user = &pool.users[&seq];
-        to_body(&AdminGetUserOutput {
+        let result = to_body(&AdminGetUserOutput {
             username: &user.username,
             user_attributes: attribute_list(user, None),
             user_create_date: user.created,
             user_last_modified_date: user.modified,
             enabled: user.enabled,
             user_status: &user.status,
-        })
+        });
+        ctx.counters
+            .mau
+            .record(&mut pool.mau, Operation::AdminGetUser, seq, &result);
+        result
     }
 
     pub(crate) fn delete(self, state: &mut State, ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
