@@ -156,6 +156,8 @@ impl EmulatorConfig {
 
     /// Adds a synthetic live caller that consumes the UserUpdate bucket with this pattern (e.g.
     /// `LivePattern::constant(10.0)`, or `"5@30s,15@30s".parse()`); its counts are in `Stats::live`.
+    /// In tests, pair it with `Clock::Manual`: under the default clock a background tick (every 100 ms) keeps the
+    /// counts current, and under paused tokio time that tick lets the runtime auto-advance the clock.
     pub fn with_live_traffic(mut self, pattern: LivePattern) -> Self {
         self.live_traffic = Some(pattern);
         self

@@ -56,6 +56,13 @@ impl LivePattern {
     }
 }
 
+/// A constant rate (attempts per second).
+impl From<f64> for LivePattern {
+    fn from(rate: f64) -> Self {
+        Self::constant(rate)
+    }
+}
+
 fn parse_rate(s: &str, whole: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(r) if r.is_finite() && r >= 0.0 => Ok(r),
@@ -244,6 +251,7 @@ mod tests {
         let s = run("2@1s,4@1s", 4.0, None);
         assert_eq!(s.per_second, [[2, 0], [4, 0], [2, 0], [4, 0]]);
         assert_eq!((s.attempts, s.throttled), (12, 0));
+        assert_eq!(LivePattern::from(8.0), "8".parse().unwrap());
         let s = run("8", 3.0, None);
         assert_eq!(s.per_second, [[8, 0], [8, 0], [8, 0]]);
         let s = run("0@1s,3@1s", 4.0, None);
