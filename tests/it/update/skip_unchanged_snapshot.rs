@@ -148,6 +148,7 @@ async fn the_automatic_choice_reads_a_few_users_and_lists_the_pool_for_many() {
     );
     assert_eq!(env.requests("AdminGetUser"), 5);
     assert_eq!(env.requests("ListUsers"), 0);
+    assert_eq!(env.emu.stats().mau.total, 5, "every read bills its user");
     let report = env.report();
     assert_eq!(
         report.iter().filter(|r| r["status"] == "unchanged").count(),
@@ -180,6 +181,7 @@ async fn the_automatic_choice_reads_a_few_users_and_lists_the_pool_for_many() {
     );
     assert_eq!(env.requests("AdminUpdateUserAttributes"), 2);
     assert_eq!(env.applied("user0200"), 1);
+    assert_eq!(env.emu.stats().mau.total, 2, "only the changed rows bill");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -411,4 +413,42 @@ async fn with_an_undo_file_only_rows_to_write_are_read() {
         .collect();
     restored.sort();
     assert_eq!(restored, [("user0002", "Grace"), ("user0004", "Barbara")]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_of_the_pool_is_a_snapshot_file_with_sub_keys() {
+    let env = TestEnv::new().await;
+    let mut cmd = env.command();
+    cmd.args([
+        "export",
+        "--endpoint-url",
+        &env.emu.endpoint_url(),
+        "--user-pool-id",
+        POOL,
+        "--output",
+        "pool.users.csv",
+        "--quiet",
+    ]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    env.emu.reset_stats();
+    let csv = env.write(
+        "in.csv",
+        "username,given_name\n\
+         00000000-0000-4000-8000-000000000001,Alan\n\
+         user0002,Renamed\n\
+         user0003@example.com,Linus\n",
+    );
+    let out = run(env.update(&csv, &["--skip-unchanged", "--snapshot", "pool.users.csv"])).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let expected: BTreeMap<u64, (String, String)> = [
+        (2, ("unchanged".to_string(), String::new())),
+        (3, ("updated".to_string(), String::new())),
+        (4, ("unchanged".to_string(), String::new())),
+    ]
+    .into();
+    assert_eq!(statuses(&env.report()), expected);
+    assert_eq!(env.requests("ListUsers"), 0, "the file, not the pool");
+    assert_eq!(env.requests("AdminGetUser"), 0);
+    assert_eq!(env.requests("AdminUpdateUserAttributes"), 1);
 }
