@@ -22,6 +22,8 @@ pub(crate) struct CompareOptions {
     pub list_rate: f64,
     pub read_rate: f64,
     pub attempt_timeout: Duration,
+    /// No status lines while listing.
+    pub quiet: bool,
 }
 
 impl CompareOptions {
@@ -132,6 +134,7 @@ pub(crate) async fn prepare(
                 pool_id,
                 options.list_rate,
                 options.attempt_timeout,
+                options.quiet,
                 &mut builder,
             )
             .await?;

@@ -44,6 +44,7 @@ pub async fn update(args: UpdateArgs) -> Result<i32, RunError> {
         snapshot: settings.snapshot.clone(),
         list_rate: settings.list_rate,
         read_rate: settings.read_rate,
+        quiet: settings.common.quiet,
         attempt_timeout: settings.attempt_timeout,
     };
     compare_options.check(settings.skip_unchanged)?;

@@ -35,6 +35,7 @@ pub async fn validate(args: ValidateArgs) -> Result<i32, RunError> {
         snapshot: cfg.snapshot.clone().filter(|_| args.skip_unchanged),
         list_rate: config::positive_rate(cfg.list_rate, "list_rate")?,
         read_rate: config::positive_rate(cfg.read_rate, "read_rate")?,
+        quiet: common.quiet,
         attempt_timeout: std::time::Duration::from_secs(10),
     };
     compare_options.check(args.skip_unchanged)?;

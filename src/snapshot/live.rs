@@ -9,16 +9,21 @@ use aws_sdk_cognitoidentityprovider::Client;
 use tokio::sync::mpsc;
 
 use super::index::IndexBuilder;
-use crate::cognito::list_users::{self, ListError, ListSpec, ListStats, ListedUser};
+use crate::cognito::list_users::{self, ListError, ListProgress, ListSpec, ListStats, ListedUser};
 use crate::exec::control::RunControl;
 use crate::signals;
 
-/// Lists pool `pool_id` into `builder`. SIGINT/SIGTERM stop the listing ([`ListError::Stopped`]).
+/// How often the listing prints a status line (unless quiet).
+const STATUS_EVERY: Duration = Duration::from_secs(10);
+
+/// Lists pool `pool_id` into `builder`, with a status line every 10 s unless `quiet`. SIGINT/SIGTERM stop the
+/// listing ([`ListError::Stopped`]).
 pub async fn list_pool(
     client: &Client,
     pool_id: &str,
     list_rate: f64,
     attempt_timeout: Duration,
+    quiet: bool,
     builder: &mut IndexBuilder,
 ) -> Result<ListStats, ListError> {
     let control = Arc::new(RunControl::default());
@@ -30,7 +35,27 @@ pub async fn list_pool(
             builder.add(&user.username, &user.attributes);
         }
     };
-    let (listed, ()) = tokio::join!(list_users::list_users(client, &spec, &control, tx), fold);
+    let progress = ListProgress::default();
+    let listing = list_users::list_users_with_progress(client, &spec, &control, tx, &progress);
+    let status = async {
+        let mut ticker = tokio::time::interval(STATUS_EVERY);
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            if !quiet {
+                eprintln!(
+                    "cognito-bulk: listing the pool for --skip-unchanged: {} users, {} pages, {} throttled",
+                    progress.users(),
+                    progress.pages(),
+                    progress.throttles()
+                );
+            }
+        }
+    };
+    let (listed, ()) = tokio::select! {
+        done = async { tokio::join!(listing, fold) } => done,
+        never = status => match never {},
+    };
     watcher.abort();
     listed
 }
