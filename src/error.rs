@@ -116,6 +116,10 @@ pub enum SnapshotError {
         line: u64,
         message: String,
     },
+    #[error("interrupted by {} while listing the pool for --skip-unchanged: nothing was sent", signal.name())]
+    Interrupted {
+        signal: crate::exec::control::Signal,
+    },
 }
 
 /// A problem with `export`'s output file.
@@ -183,6 +187,9 @@ impl RunError {
             }
             RunError::Input(_) | RunError::InvalidRows { .. } => exit_code::INPUT,
             RunError::Snapshot(SnapshotError::File { .. }) => exit_code::INPUT,
+            RunError::Snapshot(SnapshotError::Interrupted { signal }) => {
+                exit_code::for_signal(*signal)
+            }
             RunError::Refused(_) => exit_code::REFUSED,
             RunError::Target(_) => exit_code::STOPPED,
             RunError::Emulator(_) => exit_code::USAGE,

@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 
 use super::index::IndexBuilder;
 use crate::cognito::list_users::{self, ListError, ListProgress, ListSpec, ListStats, ListedUser};
+use crate::error::{RunError, SnapshotError};
 use crate::exec::control::RunControl;
 use crate::signals;
 
@@ -17,7 +18,7 @@ use crate::signals;
 const STATUS_EVERY: Duration = Duration::from_secs(10);
 
 /// Lists pool `pool_id` into `builder`, with a status line every 10 s unless `quiet`. SIGINT/SIGTERM stop the
-/// listing ([`ListError::Stopped`]).
+/// listing ([`SnapshotError::Interrupted`]).
 pub async fn list_pool(
     client: &Client,
     pool_id: &str,
@@ -25,7 +26,7 @@ pub async fn list_pool(
     attempt_timeout: Duration,
     quiet: bool,
     builder: &mut IndexBuilder,
-) -> Result<ListStats, ListError> {
+) -> Result<ListStats, RunError> {
     let control = Arc::new(RunControl::default());
     let watcher = tokio::spawn(signals::watch(control.clone(), Duration::ZERO));
     let spec = ListSpec::new(pool_id, list_rate, attempt_timeout);
@@ -57,5 +58,10 @@ pub async fn list_pool(
         never = status => match never {},
     };
     watcher.abort();
-    listed
+    match (listed, control.signal()) {
+        (Err(ListError::Stopped), Some(signal)) => {
+            Err(SnapshotError::Interrupted { signal }.into())
+        }
+        (listed, _) => Ok(listed?),
+    }
 }

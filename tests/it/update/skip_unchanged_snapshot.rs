@@ -452,3 +452,38 @@ async fn an_export_of_the_pool_is_a_snapshot_file_with_sub_keys() {
     assert_eq!(env.requests("AdminGetUser"), 0);
     assert_eq!(env.requests("AdminUpdateUserAttributes"), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_while_listing_sends_nothing_and_leaves_no_report() {
+    use cognito_bulk::emulator::EmulatorConfig;
+    let env = TestEnv::with(
+        EmulatorConfig::default()
+            .without_quotas()
+            .with_op_latency("ListUsers", Duration::from_secs(30)),
+    )
+    .await;
+    let csv = names_file(&env, 200);
+    let mut cmd = env.update(&csv, &["--skip-unchanged", "--compare-with", "snapshot"]);
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    wait_until("the listing to start", Duration::from_secs(60), || {
+        env.requests("ListUsers") > 0
+    })
+    .await;
+    signal(child.id().unwrap(), "-INT");
+    let out = child.wait_with_output().await.unwrap();
+    assert_eq!(code(&out), 130, "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "interrupted by SIGINT while listing the pool for --skip-unchanged: nothing was sent"
+        ),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        !env.path("report.csv").exists(),
+        "no report of a run that sent nothing"
+    );
+    assert_eq!(env.emu.stats().applied_total, 0);
+}
