@@ -90,3 +90,66 @@ impl ExportSettings {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn settings(args: &[&str]) -> Result<ExportSettings, ConfigError> {
+        let mut argv = vec!["cognito-bulk", "export"];
+        argv.extend_from_slice(args);
+        let Command::Export(args) = Cli::try_parse_from(argv).unwrap().command else {
+            unreachable!()
+        };
+        ExportSettings::resolve(&args)
+    }
+
+    #[test]
+    fn defaults_come_from_the_built_in_config_and_the_help_says_so() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.list_rate, 20.0);
+        assert_eq!(s.target.pool_id, "local_SamplePool1");
+        assert!(
+            matches!(&s.output, Destination::File(p) if p.to_string_lossy().ends_with(".users.csv"))
+        );
+        assert!(s.attributes.is_none() && s.filter.is_none() && s.conditions.is_empty());
+        let built_in: toml::Table = toml::from_str(config::BUILT_IN).unwrap();
+        assert_eq!(built_in["list_rate"].as_float(), Some(s.list_rate));
+        let export = Cli::command().find_subcommand("export").unwrap().clone();
+        let help = export
+            .get_arguments()
+            .find(|a| a.get_long() == Some("list-rate"))
+            .and_then(|a| a.get_help())
+            .unwrap()
+            .to_string();
+        assert!(help.contains("[default: 20]"), "{help}");
+    }
+
+    #[test]
+    fn flags_are_checked_with_their_names() {
+        let s = settings(&[
+            "--attributes",
+            "username,email, email,custom:tier",
+            "--where",
+            "email_verified!=true",
+            "--output",
+            "-",
+        ])
+        .unwrap();
+        assert_eq!(s.attributes.unwrap(), ["email", "custom:tier"]);
+        assert_eq!(s.conditions.len(), 1);
+        assert_eq!(s.output, Destination::Stdout);
+        let err = settings(&["--list-rate", "0"]).unwrap_err().to_string();
+        assert!(
+            err.contains("--list-rate") && err.contains("COGNITO_BULK_LIST_RATE"),
+            "{err}"
+        );
+        let err = settings(&["--where", "email"]).unwrap_err().to_string();
+        assert!(err.contains("--where `email`"), "{err}");
+        let err = settings(&["--filter", " "]).unwrap_err().to_string();
+        assert!(err.contains("--filter"), "{err}");
+    }
+}

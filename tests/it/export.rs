@@ -377,3 +377,52 @@ async fn ctrl_c_stops_the_export_and_leaves_no_file() {
     assert!(files.is_empty(), "nothing left behind: {files:?}");
     assert!(env.requests("ListUsers") < 32, "stopped before the end");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttled_pages_are_retried_and_every_user_is_written_once() {
+    // 5,000 users with random subs, the emulator's own 30/s UserList quota, and far more asked for: pages are
+    // throttled, the rate comes down, throttled pages are asked again.
+    let dir = tempfile::tempdir().unwrap();
+    let users: Vec<serde_json::Value> = (0..5000)
+        .map(|i| serde_json::json!({ "Username": format!("u{i:05}"), "Attributes": [{"Name": "given_name", "Value": "X"}] }))
+        .collect();
+    let seed = dir.path().join("seed.json");
+    let doc = serde_json::json!({ "UserPools": [{ "Id": POOL, "PoolName": "t", "Users": users }] });
+    std::fs::write(&seed, doc.to_string()).unwrap();
+    let emu = cognito_bulk::emulator::start(EmulatorConfig::default().with_seed(seed))
+        .await
+        .unwrap();
+    let env = TestEnv { dir, emu };
+    let out = run(export(&env, &["--output", "users.csv"])).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let throttled = env
+        .emu
+        .stats()
+        .throttled
+        .get("ListUsers")
+        .copied()
+        .unwrap_or(0);
+    assert!(throttled > 0, "the quota was hit: {}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!("{throttled} throttled")),
+        "the summary counts the throttles: {}",
+        text(&out)
+    );
+    let rows = read_csv(&env.path("users.csv"));
+    assert_eq!(distinct(&rows), 5000);
+    let mut per_prefix = std::collections::BTreeMap::<char, usize>::new();
+    for row in &rows {
+        *per_prefix
+            .entry(row["cognito:sub"].chars().next().unwrap())
+            .or_default() += 1;
+    }
+    let pages: usize = "0123456789abcdef"
+        .chars()
+        .map(|p| per_prefix.get(&p).copied().unwrap_or(0).div_ceil(60).max(1))
+        .sum();
+    assert_eq!(
+        env.requests("ListUsers") - throttled,
+        pages as u64,
+        "every page answered once: throttled pages were asked again, nothing else"
+    );
+}
