@@ -6,7 +6,8 @@
 //! ```
 //!
 //! Scenarios: `rate`, `contention`, `overhead`, `memory`, `faults`, `alternatives`, `emulator`, `export` (all of
-//! these make up `all`), plus `memory-full` (the 1,000,000-row `update`, several minutes; not in `all`).
+//! these make up `all`), plus `memory-full` (the 1,000,000-row `update`, several minutes; not in `all`). `nightly`
+//! (in `all`) and `snapshot-memory` (not in `all`) are described in `bench/nightly.rs`.
 //!
 //! Each scenario starts `cognito-bulk emulator --port 0` as a separate process with a generated seed (pool
 //! `local_BenchPool1`), generates the input CSV, runs `cognito-bulk update` (or `validate`) as a child and measures
@@ -23,6 +24,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+#[path = "bench/nightly.rs"]
+mod nightly;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -48,8 +52,9 @@ const SUITE: &[&str] = &[
     "contention",
     "alternatives",
     "rate",
+    "nightly",
 ];
-const EXTRA: &[&str] = &["memory-full"];
+const EXTRA: &[&str] = &["memory-full", "snapshot-memory"];
 
 fn main() {
     let mut names: Vec<String> = std::env::args().skip(1).collect();
@@ -90,6 +95,8 @@ fn main() {
             "faults" => faults(&mut ctx),
             "alternatives" => alternatives(&mut ctx),
             "emulator" => emulator_throughput(&mut ctx),
+            "nightly" => nightly::nightly(&mut ctx),
+            "snapshot-memory" => nightly::snapshot_memory(&mut ctx),
             "export" => export_scenario::export(&mut ctx),
             _ => unreachable!(),
         };

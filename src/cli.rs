@@ -292,6 +292,38 @@ pub struct UpdateArgs {
     /// `cognito-bulk update <undo file>` restores them.
     #[arg(long, value_name = "PATH")]
     pub undo_file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub compare: CompareArgs,
+}
+
+/// How `--skip-unchanged` compares rows with the pool (shared by `update` and `validate`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct CompareArgs {
+    /// `--list-rate`, for the pool snapshot.
+    #[command(flatten)]
+    pub list: ListRateArgs,
+
+    /// How --skip-unchanged compares: `snapshot` lists the whole pool first (ListUsers: no monthly active
+    /// users billed), `reads` reads each user before its write (AdminGetUser), `auto` picks the faster by the
+    /// pool's estimated size [default: auto] [env: COGNITO_BULK_COMPARE_WITH]
+    #[arg(
+        long,
+        value_name = "HOW",
+        env = "COGNITO_BULK_COMPARE_WITH",
+        hide_env = true
+    )]
+    pub compare_with: Option<crate::snapshot::CompareWith>,
+
+    /// With --skip-unchanged, compare with this earlier `cognito-bulk export` instead of listing the pool
+    /// [env: COGNITO_BULK_SNAPSHOT]
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "COGNITO_BULK_SNAPSHOT",
+        hide_env = true
+    )]
+    pub snapshot: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -302,6 +334,14 @@ pub struct ValidateArgs {
     /// Check offline only: do not read the pool's schema even when a pool is configured.
     #[arg(long)]
     pub offline: bool,
+
+    /// Also compare each row with the pool as `update --skip-unchanged` would, and count only the rows that
+    /// would be sent (needs the pool; see --compare-with and --snapshot)
+    #[arg(long, conflicts_with = "offline")]
+    pub skip_unchanged: bool,
+
+    #[command(flatten)]
+    pub compare: CompareArgs,
 }
 
 /// How fast the pool is read with ListUsers; shared by every command that lists a pool.

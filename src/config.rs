@@ -49,6 +49,8 @@ pub struct FileConfig {
     pub read_rate: Option<f64>,
     pub allow_multiline_values: Option<bool>,
     pub list_rate: Option<f64>,
+    pub compare_with: Option<crate::snapshot::CompareWith>,
+    pub snapshot: Option<PathBuf>,
 }
 
 macro_rules! overlay {
@@ -106,6 +108,8 @@ impl FileConfig {
             read_rate,
             allow_multiline_values,
             list_rate,
+            compare_with,
+            snapshot,
         );
         self
     }
@@ -139,8 +143,20 @@ impl FileConfig {
         })
     }
 
+    /// The layer of the flags that choose how `--skip-unchanged` compares.
+    pub fn from_compare(args: &crate::cli::CompareArgs) -> Self {
+        FileConfig {
+            list_rate: args.list.list_rate,
+            compare_with: args.compare_with,
+            snapshot: args.snapshot.clone(),
+            ..FileConfig::default()
+        }
+    }
+
     /// The command-line and environment layer of `update`.
     pub fn from_update(args: &UpdateArgs) -> Result<Self, ConfigError> {
+        let base =
+            Self::from_common(&args.common)?.overlaid_with(Self::from_compare(&args.compare));
         Ok(FileConfig {
             rate: args.rate,
             concurrency: args.concurrency,
@@ -155,7 +171,7 @@ impl FileConfig {
             allow_verification_messages: args.allow_verification_messages.then_some(true),
             skip_unchanged: args.skip_unchanged.then_some(true),
             read_rate: args.read_rate,
-            ..Self::from_common(&args.common)?
+            ..base
         })
     }
 }
@@ -252,6 +268,10 @@ pub struct Settings {
     pub read_rate: f64,
     /// ListUsers pages per second (UserList quota: 30/s), for `export` and the snapshot of `--skip-unchanged`.
     pub list_rate: f64,
+    /// How `--skip-unchanged` compares: auto, a pool snapshot, or per-user reads.
+    pub compare_with: crate::snapshot::CompareWith,
+    /// `--snapshot FILE`: an earlier export to compare with instead of listing the pool.
+    pub snapshot: Option<PathBuf>,
 }
 
 pub(crate) fn required<T>(value: Option<T>, key: &str) -> Result<T, ConfigError> {
@@ -446,6 +466,8 @@ impl Settings {
             skip_unchanged: cfg.skip_unchanged.unwrap_or(false),
             read_rate: positive_rate(cfg.read_rate, "read_rate")?,
             list_rate: positive_rate(cfg.list_rate, "list_rate")?,
+            compare_with: cfg.compare_with.unwrap_or_default(),
+            snapshot: cfg.snapshot,
         })
     }
 }

@@ -136,6 +136,21 @@ fn holder_text(holder: Option<u32>) -> String {
     }
 }
 
+/// A problem with the pool snapshot of `--skip-unchanged`.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("--snapshot {}:{line}: {message}", path.display())]
+    File {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+    #[error("interrupted by {} while listing the pool for --skip-unchanged: nothing was sent", signal.name())]
+    Interrupted {
+        signal: crate::exec::control::Signal,
+    },
+}
+
 /// A problem with `export`'s output file.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -168,6 +183,8 @@ pub enum RunError {
     Input(#[from] InputError),
     #[error(transparent)]
     Report(#[from] ReportError),
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
     #[error(transparent)]
     List(#[from] crate::cognito::list_users::ListError),
     #[error(transparent)]
@@ -203,6 +220,10 @@ impl RunError {
                 exit_code::INTERNAL
             }
             RunError::Input(_) | RunError::InvalidRows { .. } => exit_code::INPUT,
+            RunError::Snapshot(SnapshotError::File { .. }) => exit_code::INPUT,
+            RunError::Snapshot(SnapshotError::Interrupted { signal }) => {
+                exit_code::for_signal(*signal)
+            }
             RunError::Refused(_) => exit_code::REFUSED,
             RunError::Target(_) => exit_code::STOPPED,
             RunError::Emulator(_) => exit_code::USAGE,

@@ -16,5 +16,6 @@ pub mod preflight;
 pub mod report;
 pub mod schema;
 pub mod signals;
+pub mod snapshot;
 pub mod target;
 pub mod telemetry;

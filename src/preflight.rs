@@ -3,7 +3,8 @@
 //! verification messages they would cause, and checks a report being resumed against the input.
 //!
 //! [`RowPlanner`] decides what happens to each row; the pre-flight and the execution pass both use it, so they
-//! always agree.
+//! always agree. With a pool snapshot (`--skip-unchanged`), the planner also compares each row with its user's
+//! values, so every count (the guard, the banner, the dry run) is taken on the rows that will really be sent.
 
 use std::collections::BTreeSet;
 
@@ -17,6 +18,7 @@ use crate::input::validate::check_row;
 use crate::report::journal::Journal;
 use crate::report::outcome::Status;
 use crate::schema::PoolSchema;
+use crate::snapshot::{Compared, FileShape, SnapshotIndex};
 
 /// Problems listed in full on the terminal; the rest are counted (all are in the report).
 pub const MAX_LISTED_PROBLEMS: usize = 50;
@@ -39,6 +41,8 @@ pub enum RowPlan {
     Invalid(RowProblem),
     /// An outcome from the earlier report, kept as it is.
     Carry(Status),
+    /// The pool snapshot shows the user already holds these values: reported `unchanged`, nothing sent.
+    Unchanged(UpdateRequest),
 }
 
 /// Decides each row's plan; one per pass.
@@ -49,6 +53,7 @@ pub struct RowPlanner<'a> {
     pub journal: Option<&'a Journal>,
     pub mode: ResumeMode,
     pub schema: Option<&'a PoolSchema>,
+    pub snapshot: Option<&'a SnapshotIndex>,
     pub input: &'a CsvInput,
 }
 
@@ -98,7 +103,10 @@ impl RowPlanner<'_> {
                 Some(problem) => RowPlan::Invalid(problem),
                 None => match self.schema.map(|s| s.check(&request)) {
                     Some(Err(problem)) => RowPlan::Invalid(problem),
-                    _ => RowPlan::Send(request),
+                    _ => match self.snapshot.map(|s| s.compare(&request)) {
+                        Some(Compared::Unchanged) => RowPlan::Unchanged(request),
+                        _ => RowPlan::Send(request),
+                    },
                 },
             },
         };
@@ -196,8 +204,11 @@ pub struct Preflight {
     pub to_send: u64,
     pub carried: u64,
     pub invalid: u64,
+    /// Rows the pool snapshot found unchanged (never sent).
+    pub unchanged: u64,
     pub problems: Vec<Problem>,
-    /// Rows that change `email` without `email_verified=true` in the same row.
+    /// Rows to send that change `email` without `email_verified=true` in the same row (with a snapshot: to a
+    /// value other than the user's current one, or for a user the snapshot does not know).
     pub email_messages: u64,
     /// Rows that change `phone_number` without `phone_number_verified=true` in the same row.
     pub sms_messages: u64,
@@ -228,6 +239,8 @@ pub struct PassSpec<'a> {
     pub journal: Option<&'a Journal>,
     pub mode: ResumeMode,
     pub schema: Option<&'a PoolSchema>,
+    /// The pool snapshot rows are compared with (`--skip-unchanged` by snapshot).
+    pub snapshot: Option<&'a SnapshotIndex>,
 }
 
 impl<'a> PassSpec<'a> {
@@ -248,6 +261,7 @@ impl<'a> PassSpec<'a> {
             journal: self.journal,
             mode: self.mode,
             schema: self.schema,
+            snapshot: self.snapshot,
             input: self.input,
         };
         Ok((planner, rows))
@@ -257,14 +271,31 @@ impl<'a> PassSpec<'a> {
 /// Pass 1: reads every record once, finding every file-level problem (nothing has been sent yet) and the keys
 /// that may repeat. Returns the duplicate tracker for the later passes.
 pub fn scan_keys(spec: &PassSpec<'_>) -> Result<DuplicateTracker, InputError> {
+    Ok(scan_keys_and_shape(spec, false)?.0)
+}
+
+/// [`scan_keys`], also learning the file's [`FileShape`] when `shape` is asked for (for the pool snapshot).
+pub fn scan_keys_and_shape(
+    spec: &PassSpec<'_>,
+    shape: bool,
+) -> Result<(DuplicateTracker, Option<FileShape>), InputError> {
     let (header, mut rows) = spec.input.rows(spec.username_column, &spec.set_names())?;
     let mut filter = CandidateFilter::default();
+    let mut file_shape = shape.then(FileShape::default);
     while let Some((_, record)) = rows.next_record()? {
         for key in row_keys(&header, record) {
             filter.observe(&key.key);
         }
+        if let Some(file_shape) = &mut file_shape
+            && let Ok(request) = check_row(&header, record, spec.set)
+        {
+            file_shape.observe(&request);
+        }
     }
-    Ok(filter.into_tracker())
+    if let Some(file_shape) = &mut file_shape {
+        file_shape.finish();
+    }
+    Ok((filter.into_tracker(), file_shape))
 }
 
 /// Pass 2: plans every row as the execution pass will, and counts what it found.
@@ -293,7 +324,12 @@ pub fn scan_rows(
         match plan {
             RowPlan::Send(request) => {
                 pre.to_send += 1;
-                let (email, sms) = verification_messages(&request);
+                let (mut email, mut sms) = verification_messages(&request);
+                if let Some(Compared::Changed(user)) = spec.snapshot.map(|s| s.compare(&request)) {
+                    let index = spec.snapshot.expect("compared");
+                    email = email && index.changes(user, &request, "email");
+                    sms = sms && index.changes(user, &request, "phone_number");
+                }
                 pre.email_messages += u64::from(email);
                 pre.sms_messages += u64::from(sms);
                 pre.deleted.extend(request.delete);
@@ -309,6 +345,7 @@ pub fn scan_rows(
                 }
             }
             RowPlan::Carry(_) => pre.carried += 1,
+            RowPlan::Unchanged(_) => pre.unchanged += 1,
         }
     }
     if let Some(journal) = spec.journal

@@ -32,6 +32,8 @@ pub struct PoolSchema {
     pub keep_original_until_verified: Vec<String>,
     pub email_sending_account: Option<String>,
     pub case_sensitive: bool,
+    /// DescribeUserPool's `EstimatedNumberOfUsers`; `None` when the pool gives none (or says 0).
+    pub estimated_users: Option<u64>,
 }
 
 /// A standard attribute's rules in Cognito's default schema (cognito-facts.md §2.2), `None` for any other name.

@@ -28,6 +28,7 @@ use crate::report::undo::UndoFile;
 use crate::report::writer::ReportWriter;
 use crate::schema::PoolSchema;
 use crate::signals;
+use crate::snapshot::SnapshotIndex;
 
 /// Everything the execution phase needs, decided before it.
 pub(crate) struct Execution<'a> {
@@ -37,6 +38,10 @@ pub(crate) struct Execution<'a> {
     pub journal: Option<Arc<Journal>>,
     pub schema: Option<Arc<PoolSchema>>,
     pub duplicates: DuplicateTracker,
+    /// The pool snapshot rows are compared with (`--skip-unchanged` by snapshot).
+    pub snapshot: Option<Arc<SnapshotIndex>>,
+    /// `--skip-unchanged` by per-user reads: AdminGetUser before each write.
+    pub skip_by_reads: bool,
     /// Input rows, from the pre-flight.
     pub total: u64,
     pub client: Client,
@@ -55,8 +60,9 @@ impl Execution<'_> {
         let watcher = tokio::spawn(signals::watch(control.clone(), settings.shutdown_grace));
         // With a read before each write, the executor paces the reads and the backend paces the writes.
         let writes = Arc::new(Pacer::new(settings.rate));
-        let read_first = (settings.skip_unchanged || undo.is_some()).then(|| ReadFirst {
-            skip_unchanged: settings.skip_unchanged,
+        // With a snapshot, unchanged rows never reach the backend: only the undo file reads before a write.
+        let read_first = (self.skip_by_reads || undo.is_some()).then(|| ReadFirst {
+            skip_unchanged: self.skip_by_reads,
             undo: undo.clone(),
         });
         let pacer = match read_first {
@@ -66,10 +72,11 @@ impl Execution<'_> {
         let (row_tx, row_rx) = mpsc::channel::<RowJob>(settings.concurrency * 2);
         let (out_tx, out_rx) = mpsc::channel::<RowOutcome>(1024);
         let reader = {
-            let (input, journal, schema, control, out_tx) = (
+            let (input, journal, schema, snapshot, control, out_tx) = (
                 self.input.clone(),
                 self.journal.clone(),
                 self.schema.clone(),
+                self.snapshot.clone(),
                 control.clone(),
                 out_tx.clone(),
             );
@@ -87,6 +94,7 @@ impl Execution<'_> {
                     journal: journal.as_deref(),
                     mode,
                     schema: schema.as_deref(),
+                    snapshot: snapshot.as_deref(),
                 };
                 feed_rows(&spec, duplicates, &row_tx, &out_tx, &control)
             })
@@ -170,6 +178,11 @@ fn feed_rows(
             RowPlan::Invalid(problem) => {
                 let outcome = RowOutcome::new(id, &username, Status::Invalid)
                     .with_error("", problem.to_string());
+                outcomes.blocking_send(outcome).is_ok()
+            }
+            RowPlan::Unchanged(request) => {
+                let outcome = RowOutcome::new(id, &username, Status::Unchanged)
+                    .with_attributes(request.attribute_names());
                 outcomes.blocking_send(outcome).is_ok()
             }
             RowPlan::Carry(status) => {

@@ -3,6 +3,7 @@
 //!
 //! [`RunError`]: crate::error::RunError
 
+mod compare;
 mod execute;
 mod export;
 mod messages;

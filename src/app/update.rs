@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::compare::{self, CompareOptions, Comparison};
 use super::execute::Execution;
 use super::messages::{print_problems, verification_warning};
 use super::outputs::{Outputs, lock_outputs};
@@ -41,6 +42,16 @@ pub async fn update(args: UpdateArgs) -> Result<i32, RunError> {
     // One run per report: held until this function returns, taken before the report is read or truncated.
     let _locks = lock_outputs(&settings, &args)?;
 
+    let compare_options = CompareOptions {
+        compare_with: settings.compare_with,
+        snapshot: settings.snapshot.clone(),
+        list_rate: settings.list_rate,
+        read_rate: settings.read_rate,
+        quiet: settings.common.quiet,
+        attempt_timeout: settings.attempt_timeout,
+    };
+    compare_options.check(settings.skip_unchanged)?;
+
     // Pre-flight, offline.
     let input = Arc::new(
         CsvInput::open(&common.input)?.with_multiline_values(common.allow_multiline_values),
@@ -56,8 +67,9 @@ pub async fn update(args: UpdateArgs) -> Result<i32, RunError> {
         journal: journal.as_deref(),
         mode,
         schema: None,
+        snapshot: None,
     };
-    let duplicates = preflight::scan_keys(&spec)?;
+    let (duplicates, shape) = preflight::scan_keys_and_shape(&spec, settings.skip_unchanged)?;
     let mut pre = preflight::scan_rows(&spec, &duplicates)?;
 
     // The report (and undo file) exist before the first call.
@@ -84,11 +96,36 @@ pub async fn update(args: UpdateArgs) -> Result<i32, RunError> {
                 &duplicates,
             )?;
         }
+        // --skip-unchanged: compare now, so that every count below is taken on the rows really sent.
+        let comparison = match &shape {
+            Some(shape) => Some(
+                compare::prepare(
+                    &compare_options,
+                    &connected.client,
+                    &common.target.pool_id,
+                    schema.as_deref(),
+                    shape,
+                    pre.to_send,
+                )
+                .await?,
+            ),
+            None => None,
+        };
+        if let Some(index) = comparison.as_ref().and_then(|c| c.index.as_deref()) {
+            pre = preflight::scan_rows(
+                &PassSpec {
+                    schema: schema.as_deref(),
+                    snapshot: Some(index),
+                    ..spec
+                },
+                &duplicates,
+            )?;
+        }
         refuse_or_continue(&settings, &args, &pre, schema.as_deref())?;
-        Ok::<_, RunError>(schema)
+        Ok::<_, RunError>((schema, comparison))
     }
     .await;
-    let schema = match checked {
+    let (schema, comparison) = match checked {
         Ok(schema) => schema,
         Err(e) => {
             outputs.discard();
@@ -100,7 +137,7 @@ pub async fn update(args: UpdateArgs) -> Result<i32, RunError> {
         tracing::info!(column, "column is not a user attribute: ignored");
     }
     if !common.quiet {
-        banner(&settings, &pre, &outputs);
+        banner(&settings, &pre, &outputs, comparison.as_ref());
     }
     let Outputs {
         report: Some(report),
@@ -109,8 +146,13 @@ pub async fn update(args: UpdateArgs) -> Result<i32, RunError> {
     } = outputs
     else {
         connected.close().await;
+        let unchanged = if comparison.as_ref().is_some_and(|c| !c.by_reads()) {
+            format!(", {} unchanged", pre.unchanged)
+        } else {
+            String::new()
+        };
         println!(
-            "dry run: {} rows, {} would be sent, {} invalid, {} verification messages; nothing was sent",
+            "dry run: {} rows, {} would be sent{unchanged}, {} invalid, {} verification messages; nothing was sent",
             pre.total,
             pre.to_send,
             pre.invalid,
@@ -130,6 +172,8 @@ pub async fn update(args: UpdateArgs) -> Result<i32, RunError> {
         journal,
         schema,
         duplicates,
+        snapshot: comparison.as_ref().and_then(|c| c.index.clone()),
+        skip_by_reads: comparison.as_ref().is_some_and(Comparison::by_reads),
         total: pre.total,
         client: connected.client.clone(),
     };
@@ -140,7 +184,12 @@ pub async fn update(args: UpdateArgs) -> Result<i32, RunError> {
     Ok(exit_code::for_summary(&summary))
 }
 
-fn banner(settings: &Settings, pre: &Preflight, outputs: &Outputs) {
+fn banner(
+    settings: &Settings,
+    pre: &Preflight,
+    outputs: &Outputs,
+    comparison: Option<&Comparison>,
+) {
     let common = &settings.common;
     let carried = if pre.carried > 0 {
         format!(", {} done in the earlier run", pre.carried)
@@ -160,7 +209,17 @@ fn banner(settings: &Settings, pre: &Preflight, outputs: &Outputs) {
     if outputs.report.is_some() {
         eprintln!("cognito-bulk: report: {}", common.report.display());
     }
-    if settings.skip_unchanged || outputs.undo.is_some() {
+    if let Some(comparison) = comparison {
+        eprintln!("cognito-bulk: --skip-unchanged: {}", comparison.describe());
+        if !comparison.by_reads() {
+            eprintln!(
+                "cognito-bulk: {} rows already hold their values (reported `unchanged`, nothing sent)",
+                pre.unchanged
+            );
+        }
+    }
+    let by_reads = comparison.is_some_and(Comparison::by_reads);
+    if by_reads || outputs.undo.is_some() {
         let undo = outputs
             .undo
             .as_ref()

@@ -1,12 +1,14 @@
 //! `cognito-bulk validate`: every check of `update` (and the pool's schema when a pool is reachable), a list of
-//! problems and optionally a problems report; nothing is written to the pool.
+//! problems and optionally a problems report; nothing is written to the pool. With `--skip-unchanged`, rows are
+//! also compared with the pool as `update` would (a snapshot), and the counts are those of the rows to send.
 
 use std::path::Path;
 
+use super::compare::{self, CompareOptions};
 use super::messages::{print_problems, verification_warning};
 use crate::cli::ValidateArgs;
 use crate::config::{self, CommonSettings, FileConfig};
-use crate::error::{ReportError, RunError};
+use crate::error::{ConfigError, ReportError, RunError};
 use crate::input::duplicates::DuplicateTracker;
 use crate::input::reader::CsvInput;
 use crate::preflight::{self, PassSpec, ResumeMode, RowPlan};
@@ -16,7 +18,8 @@ use crate::{exit_code, target, telemetry};
 pub async fn validate(args: ValidateArgs) -> Result<i32, RunError> {
     let cfg = config::layered(
         args.common.config.as_deref(),
-        FileConfig::from_common(&args.common)?,
+        FileConfig::from_common(&args.common)?
+            .overlaid_with(FileConfig::from_compare(&args.compare)),
     )?;
     let report_named = cfg.report.is_some();
     let common = CommonSettings::resolve(&args.common.csv, &cfg)?;
@@ -26,6 +29,21 @@ pub async fn validate(args: ValidateArgs) -> Result<i32, RunError> {
         true => Some(crate::report::lock::lock(&common.report)?),
         false => None,
     };
+    if args.compare.snapshot.is_some() && !args.skip_unchanged {
+        return Err(ConfigError::Usage(
+            "--snapshot is what --skip-unchanged compares rows with: add --skip-unchanged".into(),
+        )
+        .into());
+    }
+    let compare_options = CompareOptions {
+        compare_with: cfg.compare_with.unwrap_or_default(),
+        snapshot: cfg.snapshot.clone().filter(|_| args.skip_unchanged),
+        list_rate: config::positive_rate(cfg.list_rate, "list_rate")?,
+        read_rate: config::positive_rate(cfg.read_rate, "read_rate")?,
+        quiet: common.quiet,
+        attempt_timeout: std::time::Duration::from_secs(10),
+    };
+    compare_options.check(args.skip_unchanged)?;
     let input = CsvInput::open(&common.input)?.with_multiline_values(common.allow_multiline_values);
     let mut spec = PassSpec {
         input: &input,
@@ -34,16 +52,48 @@ pub async fn validate(args: ValidateArgs) -> Result<i32, RunError> {
         journal: None,
         mode: ResumeMode::Fresh,
         schema: None,
+        snapshot: None,
     };
-    let duplicates = preflight::scan_keys(&spec)?;
+    let (duplicates, shape) = preflight::scan_keys_and_shape(&spec, args.skip_unchanged)?;
     let mut schema = None;
+    let mut comparison = None;
+    let mut pre = preflight::scan_rows(&spec, &duplicates)?;
     if !args.offline {
         let connected = target::connect(&common.target, std::time::Duration::from_secs(10)).await?;
-        schema = target::describe_pool(&connected.client, &common.target).await?;
-        connected.close().await;
+        schema = match target::describe_pool(&connected.client, &common.target).await {
+            Ok(schema) => schema,
+            Err(e) => {
+                connected.close().await;
+                return Err(e);
+            }
+        };
+        spec.schema = schema.as_ref();
+        pre = preflight::scan_rows(&spec, &duplicates)?;
+        if let Some(shape) = &shape {
+            let prepared = compare::prepare(
+                &compare_options,
+                &connected.client,
+                &common.target.pool_id,
+                schema.as_ref(),
+                shape,
+                pre.to_send,
+            )
+            .await;
+            connected.close().await;
+            comparison = Some(prepared?);
+        } else {
+            connected.close().await;
+        }
     }
-    spec.schema = schema.as_ref();
-    let pre = preflight::scan_rows(&spec, &duplicates)?;
+    if let Some(index) = comparison.as_ref().and_then(|c| c.index.as_deref()) {
+        pre = preflight::scan_rows(
+            &PassSpec {
+                snapshot: Some(index),
+                ..spec
+            },
+            &duplicates,
+        )?;
+    }
     print_problems(&common.input, &pre);
     if report_named {
         write_problems(&common.report, &spec, &duplicates)?;
@@ -55,8 +105,24 @@ pub async fn validate(args: ValidateArgs) -> Result<i32, RunError> {
     };
     println!(
         "validate: {} rows checked {checked}: {} valid, {} invalid",
-        pre.total, pre.to_send, pre.invalid
+        pre.total,
+        pre.to_send + pre.unchanged,
+        pre.invalid
     );
+    if let Some(c) = &comparison {
+        println!("validate: --skip-unchanged: {}", c.describe());
+        if c.by_reads() {
+            println!(
+                "validate: rows are compared during `update` only (one read per row): the counts above include \
+                 rows that may turn out unchanged"
+            );
+        } else {
+            println!(
+                "validate: {} rows unchanged, {} would be sent",
+                pre.unchanged, pre.to_send
+            );
+        }
+    }
     if let Some(warning) = verification_warning(&pre, schema.as_ref()) {
         println!("warning: {warning}");
     }

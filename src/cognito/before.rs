@@ -32,7 +32,17 @@ pub struct Before {
 
 /// Whether two values of attribute `name` are the same.
 pub fn same_value(name: &str, a: &str, b: &str) -> bool {
-    a == b || (BOOLEANS.contains(&name) && a.eq_ignore_ascii_case(b))
+    a == b || canonical_value(name, a) == canonical_value(name, b)
+}
+
+/// The form of a value that [`same_value`] compares: booleans in lower case, every other value as it is. Two
+/// values are the same exactly when their canonical forms are equal (the pool snapshot hashes this form).
+pub fn canonical_value<'a>(name: &str, value: &'a str) -> std::borrow::Cow<'a, str> {
+    if BOOLEANS.contains(&name) && value.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(value.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(value)
+    }
 }
 
 impl Before {

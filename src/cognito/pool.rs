@@ -92,6 +92,9 @@ pub async fn describe(client: &Client, pool_id: &str) -> Result<PoolSchema, Call
             .username_configuration()
             .map(|c| c.case_sensitive())
             .unwrap_or(true),
+        estimated_users: u64::try_from(pool.estimated_number_of_users())
+            .ok()
+            .filter(|&n| n > 0),
     }
     .with_standard_attributes())
 }

@@ -12,6 +12,8 @@ mod happy_path;
 mod hygiene;
 #[path = "update/resilience.rs"]
 mod resilience;
+#[path = "update/skip_unchanged_snapshot.rs"]
+mod skip_unchanged_snapshot;
 #[path = "update/stop_and_resume.rs"]
 mod stop_and_resume;
 #[path = "update/support.rs"]
