@@ -53,14 +53,16 @@ impl Execution<'_> {
         let started = Instant::now();
         let control = Arc::new(RunControl::default());
         let watcher = tokio::spawn(signals::watch(control.clone(), settings.shutdown_grace));
-        // With a read before each write, the executor paces the reads and the backend paces the writes.
+        // With a read before each write, the executor paces the reads and the backend paces the writes. The read
+        // limiter exists in every run: read-backs after ambiguous failures use it.
         let writes = Arc::new(Pacer::new(settings.rate));
+        let reads = Arc::new(Pacer::new(settings.read_rate));
         let read_first = (settings.skip_unchanged || undo.is_some()).then(|| ReadFirst {
             skip_unchanged: settings.skip_unchanged,
             undo: undo.clone(),
         });
         let pacer = match read_first {
-            Some(_) => Arc::new(Pacer::new(settings.read_rate)),
+            Some(_) => reads.clone(),
             None => writes.clone(),
         };
         let (row_tx, row_rx) = mpsc::channel::<RowJob>(settings.concurrency * 2);
@@ -94,7 +96,12 @@ impl Execution<'_> {
         let dispatcher = Dispatcher {
             backend: Arc::new(CognitoBackend {
                 read_first,
-                ..CognitoBackend::new(self.client.clone(), common.target.pool_id.clone(), writes)
+                ..CognitoBackend::new(
+                    self.client.clone(),
+                    common.target.pool_id.clone(),
+                    writes,
+                    reads,
+                )
             }),
             pacer: pacer.clone(),
             policy: RetryPolicy::new(settings.max_attempts, settings.max_row_time),
