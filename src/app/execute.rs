@@ -145,6 +145,14 @@ impl Execution<'_> {
         if !summary.all_done() {
             summary.resume_command = Some(resume_command(&common.report));
         }
+        let read_backs = Live::get(&control.live.read_backs);
+        if read_backs > 0 {
+            summary.notes.push(format!(
+                "read-back: {read_backs} users read after an ambiguous failure (dropped connection, timeout, 5xx); \
+                 {} confirmed by read-back and not resent",
+                Live::get(&control.live.confirmed)
+            ));
+        }
         if let Some(undo) = &undo {
             summary.notes.push(format!(
                 "undo file: {} ({} rows this run); `cognito-bulk update {}` with the same pool options restores \

@@ -209,13 +209,13 @@ impl Backend for CognitoBackend {
             && state.before.is_none()
         {
             // A read changes nothing: its failure is never ambiguous.
-            let (before, request_id) = self
-                .get_user(&request.username)
-                .await
-                .map_err(|e| CallError {
-                    ambiguous: false,
-                    ..e
-                })?;
+            let (before, request_id) =
+                self.get_user(&request.username)
+                    .await
+                    .map_err(|e| CallError {
+                        ambiguous: false,
+                        ..e
+                    })?;
             if read.skip_unchanged && before.unchanged(request) {
                 return Ok(Applied {
                     request_id,

@@ -104,10 +104,10 @@ where
         SdkError::TimeoutError(_) => {
             ambiguous = true;
             (
-            Disposition::Transient,
-            "Timeout".into(),
-            "no answer within --attempt-timeout".into(),
-        )
+                Disposition::Transient,
+                "Timeout".into(),
+                "no answer within --attempt-timeout".into(),
+            )
         }
         SdkError::DispatchFailure(failure) => {
             ambiguous = !failed_before_sending(failure);
@@ -128,10 +128,10 @@ where
             // An answer came back but could not be read: the request reached the service.
             ambiguous = true;
             (
-            Disposition::Transient,
-            "ResponseError".into(),
-            DisplayErrorContext(&err).to_string(),
-        )
+                Disposition::Transient,
+                "ResponseError".into(),
+                DisplayErrorContext(&err).to_string(),
+            )
         }
         // Failures before sending (e.g. credentials that could not be loaded or refreshed): retried a few
         // times in case a credential refresh was only briefly unavailable; repeated, they stop the run.

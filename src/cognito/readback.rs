@@ -173,7 +173,10 @@ mod tests {
     #[test]
     fn verification_flags_compare_case_insensitively() {
         let r = request(
-            &[("phone_number", "+15550100"), ("phone_number_verified", "TRUE")],
+            &[
+                ("phone_number", "+15550100"),
+                ("phone_number_verified", "TRUE"),
+            ],
             &[],
         );
         let read = user(&[

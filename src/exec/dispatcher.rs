@@ -340,6 +340,6 @@ impl<B: Backend> Worker<B> {
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod read_back_tests;
+#[cfg(test)]
+mod tests;

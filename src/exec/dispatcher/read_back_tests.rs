@@ -73,10 +73,7 @@ impl Store {
         for a in &request.attributes {
             let flag = format!("{}_verified", a.name);
             let address = a.name == "email" || a.name == "phone_number";
-            if address
-                && attrs.get(&a.name) != Some(&a.value)
-                && request.get(&flag).is_none()
-            {
+            if address && attrs.get(&a.name) != Some(&a.value) && request.get(&flag).is_none() {
                 attrs.insert(flag, "false".into());
             }
             let value = if a.name.ends_with("_verified") {
@@ -215,7 +212,11 @@ async fn dropped_after_apply_is_confirmed_and_not_resent() {
     let store = Arc::new(ada().fates(&[Fate::DropAfterApply]));
     let (o, control) = run_one(store.clone(), row(&[("custom:tier", "gold")], &[])).await;
     assert_eq!(o.status, Status::Updated);
-    assert!(o.message.starts_with(CONFIRMED_BY_READ_BACK), "{}", o.message);
+    assert!(
+        o.message.starts_with(CONFIRMED_BY_READ_BACK),
+        "{}",
+        o.message
+    );
     assert!(o.message.contains("ConnectionError"), "{}", o.message);
     assert_eq!(o.error_code, "");
     assert_eq!(o.request_id, "read");
@@ -242,7 +243,11 @@ async fn a_server_error_is_read_back_then_resent() {
     let store = Arc::new(ada().fates(&[Fate::ServerError, Fate::ServerError]));
     let (o, _) = run_one(store.clone(), row(&[("custom:tier", "gold")], &[])).await;
     assert_eq!((o.status, o.attempts), (Status::Updated, 3));
-    assert_eq!(*store.reads.lock().unwrap(), 2, "one read per ambiguous failure");
+    assert_eq!(
+        *store.reads.lock().unwrap(),
+        2,
+        "one read per ambiguous failure"
+    );
     assert_eq!(store.applied("ada"), 1);
 }
 
@@ -272,8 +277,15 @@ async fn an_email_change_unverified_by_the_service_is_confirmed() {
     let store = Arc::new(ada().fates(&[Fate::DropAfterApply]));
     let (o, _) = run_one(store.clone(), row(&[("email", "new@example.com")], &[])).await;
     assert_eq!(o.status, Status::Updated);
-    assert!(o.message.starts_with(CONFIRMED_BY_READ_BACK), "{}", o.message);
-    assert_eq!(store.attr("ada", "email_verified").as_deref(), Some("false"));
+    assert!(
+        o.message.starts_with(CONFIRMED_BY_READ_BACK),
+        "{}",
+        o.message
+    );
+    assert_eq!(
+        store.attr("ada", "email_verified").as_deref(),
+        Some("false")
+    );
     assert_eq!(store.applied("ada"), 1);
 }
 
@@ -288,7 +300,11 @@ async fn an_uppercase_flag_stored_lowercase_is_confirmed() {
         ),
     )
     .await;
-    assert!(o.message.starts_with(CONFIRMED_BY_READ_BACK), "{}", o.message);
+    assert!(
+        o.message.starts_with(CONFIRMED_BY_READ_BACK),
+        "{}",
+        o.message
+    );
     assert_eq!(store.attr("ada", "email_verified").as_deref(), Some("true"));
     assert_eq!(store.applied("ada"), 1);
 }
@@ -297,20 +313,25 @@ async fn an_uppercase_flag_stored_lowercase_is_confirmed() {
 async fn a_deleted_address_is_confirmed_with_its_flag_gone() {
     let store = Arc::new(ada().fates(&[Fate::DropAfterApply]));
     let (o, _) = run_one(store.clone(), row(&[], &["email"])).await;
-    assert!(o.message.starts_with(CONFIRMED_BY_READ_BACK), "{}", o.message);
+    assert!(
+        o.message.starts_with(CONFIRMED_BY_READ_BACK),
+        "{}",
+        o.message
+    );
     assert_eq!(store.attr("ada", "email_verified"), None);
     assert_eq!(store.applied("ada"), 1);
 }
 
 #[tokio::test(start_paused = true)]
 async fn the_last_attempt_failing_ambiguously_is_still_read_back() {
-    let store = Arc::new(ada().fates(&[
-        Fate::ServerError,
-        Fate::ServerError,
-        Fate::DropAfterApply,
-    ]));
+    let store =
+        Arc::new(ada().fates(&[Fate::ServerError, Fate::ServerError, Fate::DropAfterApply]));
     let (o, _) = run_one(store.clone(), row(&[("custom:tier", "gold")], &[])).await;
     assert_eq!((o.status, o.attempts), (Status::Updated, 3));
-    assert!(o.message.starts_with(CONFIRMED_BY_READ_BACK), "{}", o.message);
+    assert!(
+        o.message.starts_with(CONFIRMED_BY_READ_BACK),
+        "{}",
+        o.message
+    );
     assert_eq!(store.applied("ada"), 1);
 }
