@@ -340,6 +340,8 @@ impl<B: Backend> Worker<B> {
 }
 
 #[cfg(test)]
+mod quota_tests;
+#[cfg(test)]
 mod read_back_tests;
 #[cfg(test)]
 mod tests;
