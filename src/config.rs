@@ -47,6 +47,7 @@ pub struct FileConfig {
     pub allow_verification_messages: Option<bool>,
     pub skip_unchanged: Option<bool>,
     pub read_rate: Option<f64>,
+    pub rate_margin: Option<f64>,
 }
 
 macro_rules! overlay {
@@ -102,6 +103,7 @@ impl FileConfig {
             allow_verification_messages,
             skip_unchanged,
             read_rate,
+            rate_margin,
         );
         self
     }
@@ -150,6 +152,7 @@ impl FileConfig {
             allow_verification_messages: args.allow_verification_messages.then_some(true),
             skip_unchanged: args.skip_unchanged.then_some(true),
             read_rate: args.read_rate,
+            rate_margin: args.rate_margin,
             ..Self::from_common(&args.common)?
         })
     }
@@ -243,6 +246,8 @@ pub struct Settings {
     pub allow_verification_messages: bool,
     pub skip_unchanged: bool,
     pub read_rate: f64,
+    /// Once throttled, settle this fraction below the rate that was throttled (`--rate-margin`).
+    pub rate_margin: f64,
 }
 
 fn required<T>(value: Option<T>, key: &str) -> Result<T, ConfigError> {
@@ -273,6 +278,19 @@ fn positive_rate(value: Option<f64>, key: &str) -> Result<f64, ConfigError> {
         ));
     }
     Ok(rate)
+}
+
+fn margin(value: Option<f64>, key: &str) -> Result<f64, ConfigError> {
+    let margin = required(value, key)?;
+    if !(margin.is_finite() && (0.0..=0.5).contains(&margin)) {
+        return Err(ConfigError::invalid(
+            key,
+            format!(
+                "{margin} must be a fraction in [0, 0.5] (e.g. 0.1 = settle 10% below the throttled rate)"
+            ),
+        ));
+    }
+    Ok(margin)
 }
 
 /// The region part of a pool id (`us-east-1_AbC` → `us-east-1`), if the id has the documented shape.
@@ -435,6 +453,7 @@ impl Settings {
             allow_verification_messages: cfg.allow_verification_messages.unwrap_or(false),
             skip_unchanged: cfg.skip_unchanged.unwrap_or(false),
             read_rate: positive_rate(cfg.read_rate, "read_rate")?,
+            rate_margin: margin(cfg.rate_margin, "rate_margin")?,
         })
     }
 }

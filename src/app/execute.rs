@@ -21,7 +21,7 @@ use crate::input::reader::CsvInput;
 use crate::preflight::{PassSpec, ResumeMode, RowPlan};
 use crate::report::journal::{self, Journal};
 use crate::report::outcome::{RowOutcome, Status};
-use crate::report::progress::Progress;
+use crate::report::progress::{Progress, percent};
 use crate::report::sink::{Sink, Thresholds};
 use crate::report::summary::RunSummary;
 use crate::report::undo::UndoFile;
@@ -55,8 +55,8 @@ impl Execution<'_> {
         let watcher = tokio::spawn(signals::watch(control.clone(), settings.shutdown_grace));
         // With a read before each write, the executor paces the reads and the backend paces the writes. The read
         // limiter exists in every run: read-backs after ambiguous failures use it.
-        let writes = Arc::new(Pacer::new(settings.rate));
-        let reads = Arc::new(Pacer::new(settings.read_rate));
+        let writes = Arc::new(Pacer::with_margin(settings.rate, settings.rate_margin));
+        let reads = Arc::new(Pacer::with_margin(settings.read_rate, settings.rate_margin));
         let read_first = (settings.skip_unchanged || undo.is_some()).then(|| ReadFirst {
             skip_unchanged: settings.skip_unchanged,
             undo: undo.clone(),
@@ -65,6 +65,7 @@ impl Execution<'_> {
             Some(_) => reads.clone(),
             None => writes.clone(),
         };
+        let write_pacer = writes.clone();
         let (row_tx, row_rx) = mpsc::channel::<RowJob>(settings.concurrency * 2);
         let (out_tx, out_rx) = mpsc::channel::<RowOutcome>(1024);
         let reader = {
@@ -116,7 +117,7 @@ impl Execution<'_> {
                 max_consecutive_failures: settings.max_consecutive_failures,
             },
             control: control.clone(),
-            pacer: Some(pacer.clone()),
+            pacer: Some(write_pacer.clone()),
             progress: Progress::new(self.total, common.quiet),
             total: self.total,
         };
@@ -145,6 +146,7 @@ impl Execution<'_> {
         if !summary.all_done() {
             summary.resume_command = Some(resume_command(&common.report));
         }
+        summary.notes.push(rate_note(&summary, &write_pacer));
         let read_backs = Live::get(&control.live.read_backs);
         if read_backs > 0 {
             summary.notes.push(format!(
@@ -163,6 +165,22 @@ impl Execution<'_> {
             ));
         }
         Ok(summary)
+    }
+}
+
+/// The summary's line on pacing: how often the run was throttled and the rate it settled at.
+fn rate_note(summary: &RunSummary, writes: &Pacer) -> String {
+    let share = percent(summary.throttled, summary.attempts);
+    match writes.settled() {
+        Some(settled) => format!(
+            "rate: throttled on {share} of requests; settled at {settled:.1} requests/s after the last throttle \
+             (--rate {:.1}/s is the ceiling)",
+            writes.ceiling()
+        ),
+        None => format!(
+            "rate: never throttled ({share}); ran up to the ceiling, --rate {:.1}/s",
+            writes.ceiling()
+        ),
     }
 }
 
