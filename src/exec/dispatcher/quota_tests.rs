@@ -182,8 +182,7 @@ async fn run_for(quota: Arc<SharedQuota>, pacer: Arc<Pacer>, length: Duration) -
     });
     dispatcher.run(row_rx, out_tx).await;
     sampling.abort();
-    let rates = rates.lock().unwrap().clone();
-    rates
+    rates.lock().unwrap().clone()
 }
 
 #[tokio::test(start_paused = true)]
