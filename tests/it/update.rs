@@ -8,6 +8,8 @@ mod emulator_subcommand;
 mod errors_and_exit_codes;
 #[path = "update/happy_path.rs"]
 mod happy_path;
+#[path = "update/rate_figures.rs"]
+mod rate_figures;
 #[path = "update/read_back.rs"]
 mod read_back;
 #[path = "update/resilience.rs"]
