@@ -374,9 +374,11 @@ impl Emulator {
         http_get(&self.host_port, path)
     }
 
-    /// The full `GET /_emulator/stats` document.
+    /// The full `GET /_emulator/stats?detail=users` document (with the per-user maps).
     fn stats(&self) -> Res<serde_json::Value> {
-        Ok(serde_json::from_str(&self.get("/_emulator/stats")?)?)
+        Ok(serde_json::from_str(
+            &self.get("/_emulator/stats?detail=users")?,
+        )?)
     }
 
     /// The request and throttle counters only (the per-user maps are left unparsed).

@@ -9,6 +9,8 @@ use std::time::Duration;
 use super::config::{DEFAULT_MAX_BODY_BYTES, EmulatorConfig};
 use super::error::EmulatorError;
 use super::faults::{Faults, ScriptedError};
+use super::latency::OpLatency;
+use super::live::LivePattern;
 use super::quota::Category;
 use super::server::start;
 
@@ -118,11 +120,27 @@ pub struct EmulatorArgs {
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency_jitter_ms: u64,
 
+    /// Latency added to every request of one operation, e.g. `--op-latency ListUsers=100`; `*=MS` applies to
+    /// every operation not named. Repeatable. Adds to --latency-ms for AdminUpdateUserAttributes.
+    #[arg(long, value_name = "OP=MS")]
+    pub op_latency: Vec<OpLatency>,
+
     /// Always answer this error for requests naming USERNAME (AdminUpdateUserAttributes,
     /// AdminDeleteUserAttributes, AdminGetUser, AdminDeleteUser), e.g.
     /// `--fail-user alice=UserLambdaValidationException:blocked by policy`. Repeatable.
     #[arg(long, value_name = "USERNAME=Exception[:message]")]
     pub fail_user: Vec<ScriptedError>,
+
+    /// Make ListUsers answer InvalidParameterException to a filter on `sub` (as some Cognito look-alikes do),
+    /// to test a client's fallback from partitioned listing to one stream.
+    #[arg(long)]
+    pub refuse_sub_filter: bool,
+
+    /// A synthetic live caller on the UserUpdate quota, standing for the application's own traffic: `10` =
+    /// 10 attempts/s; `5@30s,15@30s` = 5/s for 30 s then 15/s for 30 s, repeated. Its attempts and throttles
+    /// per second are in the stats (`live`), not in the per-operation counters.
+    #[arg(long, value_name = "PATTERN")]
+    pub live_traffic: Option<LivePattern>,
 
     /// Largest accepted request body, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
@@ -158,6 +176,9 @@ impl EmulatorArgs {
         if self.no_quotas {
             config = config.without_quotas();
         }
+        config.op_latency.extend(self.op_latency.iter().cloned());
+        config.refuse_sub_filter = self.refuse_sub_filter;
+        config.live_traffic = self.live_traffic.clone();
         if let Some(seed) = &self.seed {
             config = config.with_seed(seed);
         }
@@ -252,5 +273,17 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(cli.args.fail_user.len(), 2);
+    }
+
+    #[test]
+    fn op_latency_is_repeatable_and_checked() {
+        let cli =
+            Cli::try_parse_from(["x", "--op-latency", "ListUsers=100", "--op-latency", "*=20"])
+                .unwrap();
+        let config = cli.args.to_config();
+        assert_eq!(config.op_latency.len(), 2);
+        assert_eq!(config.op_latency[0].operation, "ListUsers");
+        assert_eq!(config.op_latency[1].latency, Duration::from_millis(20));
+        assert!(Cli::try_parse_from(["x", "--op-latency", "ListUser=1"]).is_err());
     }
 }

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use super::clock::Clock;
 use super::faults::{Faults, ScriptedError};
+use super::latency::OpLatency;
+use super::live::LivePattern;
 use super::quota::{Category, DEFAULT_PER_USER_WRITE_RATE};
 
 /// Largest request body accepted by default (1 MiB).
@@ -33,6 +35,12 @@ pub struct EmulatorConfig {
     pub max_body_bytes: usize,
     /// Region part of the pool ids the emulator creates (`<region>_<random>`).
     pub region: String,
+    /// Latency added per operation (`*` = every operation not named); later settings win.
+    pub op_latency: Vec<OpLatency>,
+    /// `ListUsers` refuses a filter on `sub` with `InvalidParameterException` (as some Cognito look-alikes do).
+    pub refuse_sub_filter: bool,
+    /// A synthetic live caller consuming the UserUpdate bucket (the application's own traffic).
+    pub live_traffic: Option<LivePattern>,
 }
 
 impl Default for EmulatorConfig {
@@ -47,6 +55,9 @@ impl Default for EmulatorConfig {
             clock: Clock::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             region: "local".to_string(),
+            op_latency: Vec::new(),
+            refuse_sub_filter: false,
+            live_traffic: None,
         }
     }
 }
@@ -123,6 +134,32 @@ impl EmulatorConfig {
     /// Sets the region used in created pool ids.
     pub fn with_region(mut self, region: impl Into<String>) -> Self {
         self.region = region.into();
+        self
+    }
+
+    /// Adds `latency` to every request of `op` (an operation name such as `ListUsers`, or `*` for every
+    /// operation not named). An unknown name makes [`super::start`] fail with
+    /// [`super::EmulatorError::UnknownOperation`].
+    pub fn with_op_latency(mut self, op: &str, latency: Duration) -> Self {
+        self.op_latency.push(OpLatency {
+            operation: op.to_string(),
+            latency,
+        });
+        self
+    }
+
+    /// `ListUsers` answers `InvalidParameterException` to a filter on `sub` (to test a client's fallback).
+    pub fn with_refused_sub_filter(mut self) -> Self {
+        self.refuse_sub_filter = true;
+        self
+    }
+
+    /// Adds a synthetic live caller that consumes the UserUpdate bucket with this pattern (e.g.
+    /// `LivePattern::constant(10.0)`, or `"5@30s,15@30s".parse()`); its counts are in `Stats::live`.
+    /// In tests, pair it with `Clock::Manual`: under the default clock a background tick (every 100 ms) keeps the
+    /// counts current, and under paused tokio time that tick lets the runtime auto-advance the clock.
+    pub fn with_live_traffic(mut self, pattern: LivePattern) -> Self {
+        self.live_traffic = Some(pattern);
         self
     }
 }

@@ -55,6 +55,9 @@ pub enum EmulatorError {
     /// The server stopped with an I/O error.
     #[error("failed to serve")]
     Serve(#[source] io::Error),
+    /// A per-operation setting names an operation the emulator does not have.
+    #[error("invalid emulator setting: {0}")]
+    UnknownOperation(String),
     /// Waiting for SIGINT/SIGTERM failed.
     #[error("failed to install signal handlers")]
     Signal(#[source] io::Error),

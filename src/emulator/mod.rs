@@ -4,7 +4,8 @@
 //! Layout: [`server`] (router, request pipeline, start/shutdown), `protocol` (wire format, errors, request ids),
 //! `listener` (connections that faults can kill), `ops/` (one file per group of operations), `store` (state and
 //! indexes), `schema` + `attributes` + `constraints` (validation), `quota` (token buckets), `faults` (seeded fault
-//! injection), `stats`, `persist` (seed and state files), `cli` (the subcommand).
+//! injection), `latency` (per-operation added latency), `live` (the synthetic live caller), `mau` (monthly active
+//! users), `stats`, `persist` (seed and state files), `cli` (the subcommand).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), cognito_bulk::emulator::EmulatorError> {
@@ -22,7 +23,10 @@ mod config;
 mod constraints;
 mod error;
 mod faults;
+mod latency;
 mod listener;
+mod live;
+mod mau;
 mod model;
 mod ops;
 mod persist;
@@ -39,9 +43,11 @@ pub use clock::{Clock, ManualClock};
 pub use config::{DEFAULT_MAX_BODY_BYTES, EmulatorConfig};
 pub use error::EmulatorError;
 pub use faults::{Faults, ScriptedError, default_message};
+pub use latency::{EVERY_OTHER_OPERATION, OpLatency};
+pub use live::{LivePattern, LiveStats, LiveStep};
 pub use quota::{Category, DEFAULT_PER_USER_WRITE_RATE};
 pub use server::{RunningEmulator, start};
-pub use stats::{FaultStats, Stats};
+pub use stats::{FaultStats, MauStats, Stats};
 pub use user_view::UserView;
 
 /// Namespace form of [`start`]: `Emulator::start(config)`.

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use super::mau::MauBits;
 use super::quota::TokenBucket;
 
 /// `{"Name": ..., "Value": ...}`.
@@ -220,8 +221,10 @@ pub(crate) struct Pool {
     pub(crate) next_seq: u64,
     /// Normalised username -> seq.
     pub(crate) by_username: HashMap<String, u64>,
-    /// sub -> seq.
-    pub(crate) by_sub: HashMap<String, u64>,
+    /// sub -> seq, ordered so that a `sub ^= "prefix"` filter reads only the matching range.
+    pub(crate) by_sub: BTreeMap<String, u64>,
     /// Active sign-in aliases (normalised value) -> seq.
     pub(crate) aliases: HashMap<(AliasKind, String), u64>,
+    /// Users touched by billed operations since the last stats reset.
+    pub(crate) mau: MauBits,
 }

@@ -74,6 +74,8 @@ pub(crate) fn load(path: &Path, state: &mut State) -> Result<(), EmulatorError> 
             path: path.to_path_buf(),
             source,
         })?;
+    // The text is not needed any more: free it before the users are built (peak memory of a large seed).
+    drop(text);
     let now = epoch_now();
     for seed in file.user_pools {
         let pool_error = |reason: String| EmulatorError::InvalidSeedPool {
@@ -104,28 +106,29 @@ pub(crate) fn load(path: &Path, state: &mut State) -> Result<(), EmulatorError> 
             super::constraints::username(&mut check, &user.username);
             super::constraints::attributes(&mut check, "attributes", &user.attributes);
             check.into_result().map_err(|e| user_error(e.message))?;
+            let username = user.username.clone();
             let new = NewUser {
-                username: user.username.clone(),
+                username: user.username,
                 attributes: user
                     .attributes
-                    .iter()
+                    .into_iter()
                     .filter(|a| a.name.as_deref() != Some("sub"))
-                    .map(|a| {
-                        (
-                            a.name.clone().unwrap_or_default(),
-                            a.value.clone().unwrap_or_default(),
-                        )
-                    })
+                    .map(|a| (a.name.unwrap_or_default(), a.value.unwrap_or_default()))
                     .collect(),
-                sub: user.sub.clone(),
+                sub: user.sub,
                 enabled: user.enabled,
-                status: user.user_status.clone(),
+                status: user.user_status,
                 created: user.user_create_date,
                 modified: user.user_last_modified_date,
-                pending: user.pending_attributes.clone(),
+                pending: user.pending_attributes,
             };
             pool.create_user(new, now)
-                .map_err(|e| user_error(format!("{}: {}", e.code, e.message)))?;
+                .map_err(|e| EmulatorError::InvalidSeedUser {
+                    path: path.to_path_buf(),
+                    pool: seed.id.clone(),
+                    user: username,
+                    reason: format!("{}: {}", e.code, e.message),
+                })?;
         }
         pool.modified = seed.last_modified_date.unwrap_or(pool.created);
         state.pools.insert(seed.id, pool);

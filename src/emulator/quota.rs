@@ -71,7 +71,7 @@ impl TokenBucket {
     pub(crate) fn try_take(&mut self, now: f64) -> bool {
         let elapsed = (now - self.last).max(0.0);
         self.tokens = (self.tokens + elapsed * self.rate).min(self.rate);
-        self.last = now;
+        self.last = self.last.max(now);
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
             true

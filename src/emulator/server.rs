@@ -7,18 +7,21 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, State as AxumState};
+use axum::extract::{ConnectInfo, RawQuery, State as AxumState};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::clock::Clock;
 use super::clock::RunningClock;
 use super::config::EmulatorConfig;
 use super::error::EmulatorError;
 use super::faults::{FaultDecision, FaultSequence};
+use super::latency::{self, Latencies};
 use super::listener::{Connection, KillableListener};
+use super::live::LiveTraffic;
 use super::ops::{self, Ctx};
 use super::persist;
 use super::protocol::{ApiError, Operation, RequestIds, TARGET_PREFIX, json_response};
@@ -37,6 +40,10 @@ pub(crate) struct Shared {
     per_user_write_rate: Option<f64>,
     max_body_bytes: usize,
     region: String,
+    latencies: Latencies,
+    refuse_sub_filter: bool,
+    /// Whether a live caller is configured.
+    live: bool,
 }
 
 impl Shared {
@@ -46,9 +53,39 @@ impl Shared {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn stats(&self) -> Stats {
-        let state = self.lock();
-        self.counters.snapshot(&state.user_stats)
+    fn reset_stats(&self) {
+        let mut state = self.lock();
+        self.counters.reset();
+        state.user_stats.clear();
+        for pool in state.pools.values_mut() {
+            pool.mau.clear();
+        }
+        if let Some(live) = &mut state.live {
+            live.reset();
+        }
+    }
+
+    /// The counters; with `detail`, also the per-user maps (built under the state lock).
+    fn stats(&self, detail: bool) -> Stats {
+        if !detail && !self.live {
+            return self.counters.snapshot(None);
+        }
+        // The lock is held for the per-user maps (detail) or to bring the live caller up to date (cheap: its
+        // per-second counts only).
+        let mut state = self.lock();
+        state.catch_up_live(self.clock.now_secs());
+        let mut stats = self.counters.snapshot(detail.then_some(&state.user_stats));
+        if let Some(live) = &state.live {
+            stats.live = live.stats();
+        }
+        stats
+    }
+
+    /// Brings the live caller up to now.
+    fn tick_live(&self) {
+        let mut state = self.lock();
+        let now = self.clock.now_secs();
+        state.catch_up_live(now);
     }
 }
 
@@ -74,14 +111,16 @@ fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-async fn stats(AxumState(shared): AxumState<Arc<Shared>>) -> Response {
-    axum::Json(shared.stats()).into_response()
+/// `GET /_emulator/stats[?detail=users]`.
+async fn stats(AxumState(shared): AxumState<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {
+    let detail = query
+        .as_deref()
+        .is_some_and(|q| q.split('&').any(|pair| pair == "detail=users"));
+    axum::Json(shared.stats(detail)).into_response()
 }
 
 async fn reset_stats(AxumState(shared): AxumState<Arc<Shared>>) -> Response {
-    let mut state = shared.lock();
-    shared.counters.reset();
-    state.user_stats.clear();
+    shared.reset_stats();
     StatusCode::NO_CONTENT.into_response()
 }
 
@@ -131,7 +170,14 @@ async fn handle(
             ))
         })?;
     let faulty = op == Operation::AdminUpdateUserAttributes;
-    if faulty && let Some(delay) = shared.faults.latency() {
+    let fault_delay = if faulty {
+        shared.faults.latency()
+    } else {
+        None
+    };
+    // Slept before the state lock is taken: a slow operation never holds up the others.
+    let delay = fault_delay.unwrap_or_default() + shared.latencies.of(op);
+    if !delay.is_zero() {
         Counters::bump(&shared.counters.delayed);
         tokio::time::sleep(delay).await;
     }
@@ -139,6 +185,7 @@ async fn handle(
     let now = epoch_now();
     let mut state = shared.lock();
     let clock = shared.clock.now_secs();
+    state.catch_up_live(clock);
     if let Some(category) = category(op)
         && !state.quotas.try_take(category, clock)
     {
@@ -169,6 +216,7 @@ async fn handle(
         faults: &shared.faults,
         counters: &shared.counters,
         region: &shared.region,
+        refuse_sub_filter: shared.refuse_sub_filter,
     };
     let result = ops::execute(&mut state, request, &ctx);
     if let Err(e) = &result
@@ -188,6 +236,23 @@ async fn handle(
     result
 }
 
+/// How often, under real time, the live caller is brought up to date when no request does it.
+const LIVE_TICK: Duration = Duration::from_millis(100);
+
+/// Keeps the live caller's counts current under real time (requests catch it up anyway before taking tokens).
+fn spawn_live_ticker(shared: Arc<Shared>, cancel: CancellationToken) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(LIVE_TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tick.tick() => shared.tick_live(),
+            }
+        }
+    });
+}
+
 /// A running emulator. Dropping it stops the server without writing the state file; prefer [`Self::shutdown`].
 pub struct RunningEmulator {
     addr: SocketAddr,
@@ -199,8 +264,12 @@ pub struct RunningEmulator {
 
 /// Binds, loads the seed or state file, and serves in a background tokio task.
 pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorError> {
+    for setting in &config.op_latency {
+        latency::check_operation(&setting.operation).map_err(EmulatorError::UnknownOperation)?;
+    }
     let clock = RunningClock::start(config.clock.clone());
     let mut state = State::new(Quotas::new(&config.quotas, clock.now_secs()));
+    state.live = config.live_traffic.as_ref().map(LiveTraffic::new);
     match (&config.state_file, &config.seed) {
         (Some(path), _) if path.exists() => persist::load(path, &mut state)?,
         (_, Some(seed)) => persist::load(seed, &mut state)?,
@@ -227,8 +296,14 @@ pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorEr
         per_user_write_rate: config.per_user_write_rate,
         max_body_bytes: config.max_body_bytes,
         region: config.region.clone(),
+        latencies: Latencies::new(&config.op_latency),
+        refuse_sub_filter: config.refuse_sub_filter,
+        live: config.live_traffic.is_some(),
     });
     let cancel = CancellationToken::new();
+    if shared.live && matches!(config.clock, Clock::Tokio) {
+        spawn_live_ticker(shared.clone(), cancel.clone());
+    }
     let app = router(shared.clone()).into_make_service_with_connect_info::<Connection>();
     let signal = cancel.clone();
     let task = tokio::spawn(async move {
@@ -259,16 +334,14 @@ impl RunningEmulator {
         format!("http://{}", self.addr)
     }
 
-    /// The same data as `GET /_emulator/stats`.
+    /// The same data as `GET /_emulator/stats?detail=users` (the per-user maps included).
     pub fn stats(&self) -> Stats {
-        self.shared.stats()
+        self.shared.stats(true)
     }
 
     /// Zeroes all counters, as `POST /_emulator/reset-stats`.
     pub fn reset_stats(&self) {
-        let mut state = self.shared.lock();
-        self.shared.counters.reset();
-        state.user_stats.clear();
+        self.shared.reset_stats();
     }
 
     /// A user's current record, found as `AdminGetUser` finds it (username, verified alias or sub).

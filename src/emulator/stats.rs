@@ -1,5 +1,10 @@
 //! Observability counters: requests and throttles per operation, injected faults, verification messages and
-//! applied updates per user. Served as JSON at `GET /_emulator/stats` and by `RunningEmulator::stats`.
+//! applied updates (in total and per user), monthly active users. Served as JSON at `GET /_emulator/stats` and by
+//! `RunningEmulator::stats`.
+//!
+//! Every aggregate is an atomic counter, so the default `GET /_emulator/stats` never takes the state lock nor
+//! walks the users: it stays cheap to poll under load. The per-user maps are built (under the lock) only for
+//! `GET /_emulator/stats?detail=users` and for the in-process `RunningEmulator::stats`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -7,13 +12,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+use super::live::LiveStats;
+use super::mau::{BILLED, MauCounters};
 use super::protocol::Operation;
 
 /// A snapshot of the emulator's counters.
 ///
 /// `applied_updates` and `verification_messages_by_user` are keyed by the stored username (counts of users with
 /// the same username in different pools are added up); the `*_by_pool` maps hold the same counts keyed by pool id
-/// then username.
+/// then username. These per-user maps are filled only with detail (`?detail=users`, `RunningEmulator::stats`);
+/// otherwise they are empty and left out of the JSON.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct Stats {
     /// All requests received per operation name, throttled and faulted ones included.
@@ -24,15 +32,34 @@ pub struct Stats {
     pub faults: FaultStats,
     /// Verification messages the real service would have sent (email/phone changed without `*_verified=true`).
     pub verification_messages: u64,
-    /// Verification messages per username.
+    /// Verification messages per username (detail only).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub verification_messages_by_user: BTreeMap<String, u64>,
     /// `AdminUpdateUserAttributes` requests that were applied, per username (dropped-after-apply ones included;
-    /// throttled, rejected and dropped-before-apply ones excluded).
+    /// throttled, rejected and dropped-before-apply ones excluded). Detail only.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub applied_updates: BTreeMap<String, u64>,
-    /// The same counts per pool id, then username.
+    /// The same counts per pool id, then username (detail only).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub applied_updates_by_pool: BTreeMap<String, BTreeMap<String, u64>>,
     /// Sum of `applied_updates`.
     pub applied_total: u64,
+    /// Monthly active users: distinct (pool, user) pairs touched by billed operations.
+    #[serde(default)]
+    pub mau: MauStats,
+    /// The synthetic live caller's attempts and throttles (all zero without `--live-traffic`).
+    #[serde(default)]
+    pub live: LiveStats,
+}
+
+/// Monthly active users since start or the last reset (see the `mau` module for what counts as touched).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+pub struct MauStats {
+    /// Distinct (pool, user) pairs touched by any billed operation.
+    pub total: u64,
+    /// Distinct (pool, user) pairs touched per billed operation (`AdminUpdateUserAttributes`,
+    /// `AdminDeleteUserAttributes`, `AdminGetUser`; always all three).
+    pub by_operation: BTreeMap<String, u64>,
 }
 
 /// Injected fault counts.
@@ -71,6 +98,11 @@ pub(crate) struct Counters {
     pub(crate) dropped_after_apply: AtomicU64,
     pub(crate) scripted_errors: AtomicU64,
     pub(crate) delayed: AtomicU64,
+    pub(crate) mau: MauCounters,
+    /// Sum of the per-user applied updates.
+    pub(crate) applied_total: AtomicU64,
+    /// Sum of the per-user verification messages.
+    pub(crate) verification_messages: AtomicU64,
 }
 
 impl Counters {
@@ -105,13 +137,26 @@ impl Counters {
             &self.dropped_after_apply,
             &self.scripted_errors,
             &self.delayed,
+            &self.applied_total,
+            &self.verification_messages,
         ] {
             c.store(0, Ordering::Relaxed);
         }
+        self.mau.reset();
     }
 
-    /// Builds the snapshot from these counters and the per-user counters.
-    pub(crate) fn snapshot(&self, users: &UserStats) -> Stats {
+    /// Counts one applied update of a user and the verification messages it caused (under the state lock, with
+    /// the per-user counters).
+    pub(crate) fn applied(&self, user: &mut UserCounters, messages: u64) {
+        user.applied += 1;
+        user.messages += messages;
+        self.applied_total.fetch_add(1, Ordering::Relaxed);
+        self.verification_messages
+            .fetch_add(messages, Ordering::Relaxed);
+    }
+
+    /// Builds the snapshot from these counters, with the per-user maps when `users` is given.
+    pub(crate) fn snapshot(&self, users: Option<&UserStats>) -> Stats {
         let per_op = |counters: &[AtomicU64; Operation::ALL.len()]| {
             Operation::ALL
                 .iter()
@@ -140,9 +185,19 @@ impl Counters {
                 scripted_errors: self.scripted_errors.load(Ordering::Relaxed),
                 delayed: self.delayed.load(Ordering::Relaxed),
             },
+            mau: MauStats {
+                total: self.mau.total.load(Ordering::Relaxed),
+                by_operation: BILLED
+                    .iter()
+                    .zip(&self.mau.by_operation)
+                    .map(|(op, n)| (op.name().to_string(), n.load(Ordering::Relaxed)))
+                    .collect(),
+            },
+            verification_messages: self.verification_messages.load(Ordering::Relaxed),
+            applied_total: self.applied_total.load(Ordering::Relaxed),
             ..Stats::default()
         };
-        for (pool, users) in users {
+        for (pool, users) in users.into_iter().flatten() {
             for (user, c) in users {
                 if c.applied > 0 {
                     *stats.applied_updates.entry(user.clone()).or_default() += c.applied;
@@ -151,14 +206,12 @@ impl Counters {
                         .entry(pool.clone())
                         .or_default()
                         .insert(user.clone(), c.applied);
-                    stats.applied_total += c.applied;
                 }
                 if c.messages > 0 {
                     *stats
                         .verification_messages_by_user
                         .entry(user.clone())
                         .or_default() += c.messages;
-                    stats.verification_messages += c.messages;
                 }
             }
         }

@@ -8,6 +8,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rand::Rng;
 
 use super::attributes::{self, Purpose, parse_bool};
+use super::live::LiveTraffic;
+use super::mau::MauBits;
 use super::model::{AliasKind, Pool, PoolSettings, SchemaAttribute, User};
 use super::protocol::ApiError;
 use super::quota::Quotas;
@@ -20,6 +22,8 @@ pub(crate) struct State {
     pub(crate) pools: BTreeMap<String, Pool>,
     pub(crate) quotas: Quotas,
     pub(crate) user_stats: UserStats,
+    /// The synthetic live caller on the UserUpdate bucket, if configured.
+    pub(crate) live: Option<LiveTraffic>,
 }
 
 impl State {
@@ -28,6 +32,14 @@ impl State {
             pools: BTreeMap::new(),
             quotas,
             user_stats: HashMap::new(),
+            live: None,
+        }
+    }
+
+    /// Makes the live caller's attempts due up to `now` (quota clock), before anything else takes a token.
+    pub(crate) fn catch_up_live(&mut self, now: f64) {
+        if let Some(live) = &mut self.live {
+            live.catch_up(now, &mut self.quotas);
         }
     }
 
@@ -116,8 +128,9 @@ impl Pool {
             users: BTreeMap::new(),
             next_seq: 0,
             by_username: HashMap::new(),
-            by_sub: HashMap::new(),
+            by_sub: BTreeMap::new(),
             aliases: HashMap::new(),
+            mau: MauBits::default(),
         })
     }
 

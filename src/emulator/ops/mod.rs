@@ -20,6 +20,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) faults: &'a FaultSequence,
     pub(crate) counters: &'a Counters,
     pub(crate) region: &'a str,
+    /// `ListUsers` answers `InvalidParameterException` to a filter on `sub` (`--refuse-sub-filter`).
+    pub(crate) refuse_sub_filter: bool,
 }
 
 /// A parsed request.
@@ -74,7 +76,7 @@ pub(crate) fn execute(
         Request::AdminCreateUser(r) => r.execute(state, ctx),
         Request::AdminGetUser(r) => r.get(state, ctx),
         Request::AdminDeleteUser(r) => r.delete(state, ctx),
-        Request::ListUsers(r) => r.execute(state),
+        Request::ListUsers(r) => r.execute(state, ctx),
         Request::AdminUpdateUserAttributes(r) => r.execute(state, ctx),
         Request::AdminDeleteUserAttributes(r) => r.execute(state, ctx),
     }

@@ -7,8 +7,8 @@ use serde::Deserialize;
 
 use super::super::attributes::{self, Purpose, parse_bool};
 use super::super::constraints::{self, Violations};
-use super::super::model::{AliasKind, AttributeType};
-use super::super::protocol::{ApiError, parse, required};
+use super::super::model::{AliasKind, AttributeType, Pool};
+use super::super::protocol::{ApiError, Operation, parse, required};
 use super::super::store::State;
 use super::users::per_user_write;
 use super::{Ctx, empty, scripted};
@@ -56,6 +56,22 @@ impl AdminUpdateUserAttributes {
         let seq = pool
             .resolve(&self.username)
             .ok_or_else(ApiError::user_not_found)?;
+        let result = self.apply(pool, seq, ctx);
+        ctx.counters.mau.record(
+            &mut pool.mau,
+            Operation::AdminUpdateUserAttributes,
+            seq,
+            &result,
+        );
+        let (username, messages) = result?;
+        ctx.counters
+            .applied(state.counters(&self.pool_id, &username), messages);
+        Ok(empty())
+    }
+
+    /// Checks and applies the update to resolved user `seq`; returns the stored username and the number of
+    /// verification messages the service would send.
+    fn apply(&self, pool: &mut Pool, seq: u64, ctx: &Ctx<'_>) -> Result<(String, u64), ApiError> {
         let pairs = || {
             self.attributes
                 .iter()
@@ -115,10 +131,7 @@ impl AdminUpdateUserAttributes {
         let plan = pool.plan_aliases(Some(seq), &attrs, false)?;
         let username = pool.users[&seq].username.clone();
         pool.apply(seq, attrs, pending, plan, ctx.now);
-        let counters = state.counters(&self.pool_id, &username);
-        counters.applied += 1;
-        counters.messages += messages;
-        Ok(empty())
+        Ok((username, messages))
     }
 }
 
@@ -166,6 +179,18 @@ impl AdminDeleteUserAttributes {
         let seq = pool
             .resolve(&self.username)
             .ok_or_else(ApiError::user_not_found)?;
+        let result = self.apply(pool, seq, ctx);
+        ctx.counters.mau.record(
+            &mut pool.mau,
+            Operation::AdminDeleteUserAttributes,
+            seq,
+            &result,
+        );
+        result.map(|()| empty())
+    }
+
+    /// Checks and applies the deletion to resolved user `seq`.
+    fn apply(&self, pool: &mut Pool, seq: u64, ctx: &Ctx<'_>) -> Result<(), ApiError> {
         attributes::check_names(pool, self.names.iter().map(String::as_str), Purpose::Update)?;
         attributes::check_required_not_blanked(pool, self.names.iter().map(|n| (n.as_str(), "")))?;
         let user = pool.users.get_mut(&seq).expect("resolved user exists");
@@ -181,6 +206,6 @@ impl AdminDeleteUserAttributes {
         }
         let plan = pool.plan_aliases(Some(seq), &attrs, false)?;
         pool.apply(seq, attrs, pending, plan, ctx.now);
-        Ok(empty())
+        Ok(())
     }
 }

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::super::constraints::{self, Violations};
 use super::super::model::{AttributeType, Pool, User};
-use super::super::protocol::{ApiError, parse, required};
+use super::super::protocol::{ApiError, Operation, parse, required};
 use super::super::quota::TokenBucket;
 use super::super::store::{NewUser, State};
 use super::{Ctx, empty, scripted, to_body};
@@ -182,14 +182,18 @@ impl UserRef {
     pub(crate) fn get(self, state: &mut State, ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
         let (pool, seq) = self.find(state, ctx)?;
         let user = &pool.users[&seq];
-        to_body(&AdminGetUserOutput {
+        let result = to_body(&AdminGetUserOutput {
             username: &user.username,
             user_attributes: attribute_list(user, None),
             user_create_date: user.created,
             user_last_modified_date: user.modified,
             enabled: user.enabled,
             user_status: &user.status,
-        })
+        });
+        ctx.counters
+            .mau
+            .record(&mut pool.mau, Operation::AdminGetUser, seq, &result);
+        result
     }
 
     pub(crate) fn delete(self, state: &mut State, ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
@@ -285,11 +289,35 @@ impl Filter {
     }
 }
 
+/// Where a `ListUsers` page starts: after a user's sequence number (insertion order, the default) or, for a
+/// filter on `sub`, after a `sub` (the `sub` index order).
+#[derive(Debug, PartialEq, Eq)]
+enum Cursor {
+    Seq(u64),
+    Sub(String),
+}
+
+impl Cursor {
+    fn parse(token: &str) -> Option<Self> {
+        if let Some(n) = token.strip_prefix("u:") {
+            return n.parse().ok().map(Cursor::Seq);
+        }
+        token.strip_prefix("s:").map(|s| Cursor::Sub(s.to_string()))
+    }
+
+    fn token(&self) -> String {
+        match self {
+            Cursor::Seq(n) => format!("u:{n}"),
+            Cursor::Sub(s) => format!("s:{s}"),
+        }
+    }
+}
+
 pub(crate) struct ListUsers {
     pool_id: String,
     attributes_to_get: Option<Vec<String>>,
     limit: usize,
-    after: Option<u64>,
+    after: Option<Cursor>,
     filter: Option<Filter>,
 }
 
@@ -318,17 +346,17 @@ impl ListUsers {
                 )));
             }
         };
-        let after = match input.pagination_token.as_deref() {
-            None => None,
-            Some(t) => Some(
-                t.strip_prefix("u:")
-                    .and_then(|n| n.parse::<u64>().ok())
-                    .ok_or_else(|| ApiError::invalid_parameter("Invalid pagination token."))?,
-            ),
-        };
         let filter = match input.filter.as_deref() {
             Some(f) => parse_filter(f)?,
             None => None,
+        };
+        let by_sub = filter.as_ref().is_some_and(|f| f.attribute == "sub");
+        let after = match input.pagination_token.as_deref() {
+            None => None,
+            Some(t) => match Cursor::parse(t) {
+                Some(c) if matches!(c, Cursor::Sub(_)) == by_sub => Some(c),
+                _ => return Err(ApiError::invalid_parameter("Invalid pagination token.")),
+            },
         };
         Ok(Self {
             pool_id,
@@ -339,22 +367,73 @@ impl ListUsers {
         })
     }
 
-    pub(crate) fn execute(self, state: &mut State) -> Result<Vec<u8>, ApiError> {
+    /// One page. The cost is the page plus a look-up in an ordered index (`O(log n)`), never a walk of the pool,
+    /// for an unfiltered listing and for a filter on `sub`; other filters scan users in order until the page is
+    /// full.
+    pub(crate) fn execute(self, state: &mut State, ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
         let pool = state.pool(&self.pool_id)?;
-        let start = self.after.map_or(0, |n| n + 1);
+        let (page, next) = match &self.filter {
+            Some(f) if f.attribute == "sub" => {
+                if ctx.refuse_sub_filter {
+                    return Err(ApiError::invalid_parameter("Invalid search attribute: sub"));
+                }
+                self.page_by_sub(pool, f)
+            }
+            _ => self.page_by_seq(pool),
+        };
+        let only = self.attributes_to_get.as_deref();
+        let users: Vec<UserType<'_>> = page.iter().map(|u| UserType::new(u, only)).collect();
+        let mut out = json!({ "Users": users });
+        if let Some(next) = next {
+            out["PaginationToken"] = json!(next.token());
+        }
+        to_body(&out)
+    }
+
+    /// Users in insertion order, after the cursor, matching the filter if any.
+    fn page_by_seq<'a>(&self, pool: &'a Pool) -> (Vec<&'a User>, Option<Cursor>) {
+        let start = match self.after {
+            Some(Cursor::Seq(n)) => n + 1,
+            _ => 0,
+        };
         let mut matching = pool
             .users
             .range(start..)
             .filter(|(_, u)| self.filter.as_ref().is_none_or(|f| f.matches(u)));
         let page: Vec<(&u64, &User)> = matching.by_ref().take(self.limit).collect();
         let more = matching.next().is_some();
-        let only = self.attributes_to_get.as_deref();
-        let users: Vec<UserType<'_>> = page.iter().map(|(_, u)| UserType::new(u, only)).collect();
-        let mut out = json!({ "Users": users });
-        if more && let Some((seq, _)) = page.last() {
-            out["PaginationToken"] = json!(format!("u:{seq}"));
-        }
-        to_body(&out)
+        let next = page
+            .last()
+            .filter(|_| more)
+            .map(|(seq, _)| Cursor::Seq(**seq));
+        (page.into_iter().map(|(_, u)| u).collect(), next)
+    }
+
+    /// Users whose `sub` equals or starts with the filter value, in `sub` order, read from the `sub` index.
+    fn page_by_sub<'a>(&self, pool: &'a Pool, filter: &Filter) -> (Vec<&'a User>, Option<Cursor>) {
+        use std::ops::Bound;
+        let lower = match &self.after {
+            Some(Cursor::Sub(s)) => Bound::Excluded(s.clone()),
+            _ => Bound::Included(filter.value.clone()),
+        };
+        let mut matching = pool
+            .by_sub
+            .range((lower, Bound::Unbounded))
+            .take_while(|(sub, _)| {
+                if filter.prefix {
+                    sub.starts_with(&filter.value)
+                } else {
+                    **sub == filter.value
+                }
+            })
+            .filter_map(|(sub, seq)| pool.users.get(seq).map(|u| (sub, u)));
+        let page: Vec<(&String, &User)> = matching.by_ref().take(self.limit).collect();
+        let more = matching.next().is_some();
+        let next = page
+            .last()
+            .filter(|_| more)
+            .map(|(sub, _)| Cursor::Sub((*sub).clone()));
+        (page.into_iter().map(|(_, u)| u).collect(), next)
     }
 }
 
@@ -380,6 +459,9 @@ mod tests {
             "Invalid search attribute: custom:tier"
         );
         assert!(parse_filter("email bob").is_err());
+        assert_eq!(Cursor::parse("u:7"), Some(Cursor::Seq(7)));
+        assert_eq!(Cursor::parse("s:0a-b").unwrap().token(), "s:0a-b");
+        assert_eq!(Cursor::parse("x:1"), None);
         assert!(parse_filter(r#"email = bob"#).is_err());
     }
 }

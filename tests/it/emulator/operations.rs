@@ -400,7 +400,7 @@ async fn stats_endpoint_serves_json() {
         .unwrap();
     let (status, text) = super::support::raw_http(
         &emu,
-        b"GET /_emulator/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"GET /_emulator/stats?detail=users HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
     )
     .await;
     assert_eq!(status, 200);
