@@ -9,8 +9,14 @@
 use super::{Ctx, Emulator, Exit, Res, Sample, active_span, read_report, run_measured};
 
 const QUOTA: f64 = 25.0;
-/// Rows: at a free share of 15/s on average, about 160 s of work.
-const ROWS: usize = 2_400;
+/// Rows: at a free share of 15/s on average, about 160 s of work. `BENCH_SHARED_QUOTA_ROWS` overrides it (for a
+/// quick try of the scenario; the figures need the full run).
+fn rows() -> usize {
+    std::env::var("BENCH_SHARED_QUOTA_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_400)
+}
 
 /// The live load: (rate, seconds) steps repeated from the emulator's start.
 struct Live {
@@ -101,8 +107,9 @@ struct Outcome {
 }
 
 fn run_one(ctx: &mut Ctx, live: &Live, margin: Option<&str>, name: &str) -> Res<Outcome> {
-    let seed = ctx.seed(ROWS)?;
-    let csv = ctx.csv(ROWS)?;
+    let rows = rows();
+    let seed = ctx.seed(rows)?;
+    let csv = ctx.csv(rows)?;
     let emu = Emulator::start(
         ctx,
         &seed,
@@ -116,7 +123,7 @@ fn run_one(ctx: &mut Ctx, live: &Live, margin: Option<&str>, name: &str) -> Res<
     let (a0, t0, emu_t0) = live_counts(&emu)?;
     let m = run_measured(ctx, name, cmd, Some(&emu), true)?;
     let (a1, t1, _) = live_counts(&emu)?;
-    let rep = read_report(&report, ROWS)?;
+    let rep = read_report(&report, rows)?;
     let (first, done) = active_span(&m.samples).ok_or("no traffic seen")?;
     let span = (done - first).max(1.0);
     // Job time t is emulator time emu_t0 + t (to within a second: the stats count whole seconds).
@@ -152,7 +159,7 @@ fn run_one(ctx: &mut Ctx, live: &Live, margin: Option<&str>, name: &str) -> Res<
         steps.push((step, share, reached.map(|d| d + 1.0)));
     }
     let setting = format!(
-        "live {}/s, --rate 25{}, quota 25/s, {ROWS} rows ({:.0} s, exit {})",
+        "live {}/s, --rate 25{}, quota 25/s, {rows} rows ({:.0} s, exit {})",
         live.flag,
         margin
             .map(|m| format!(" --rate-margin {m}"))

@@ -33,8 +33,8 @@ pub const COOLDOWN: Duration = Duration::from_secs(1);
 pub const CATCH_UP: Duration = Duration::from_millis(2);
 /// Slow start: the first rate (requests/s; the ceiling when lower)...
 pub const START_RATE: f64 = 4.0;
-/// ...doubled every this long until the first throttle or the ceiling (4/s to 1,000/s in 4 s).
-pub const DOUBLING: Duration = Duration::from_millis(500);
+/// ...doubled every this long until the first throttle or the ceiling (4/s to 1,000/s in 1.6 s).
+pub const DOUBLING: Duration = Duration::from_millis(200);
 /// Slow start ends on the first throttle with `w_max` = this share of what succeeded over the last second.
 pub const SLOW_START_EXIT: f64 = 0.5;
 /// The default settle margin (`rate_margin`).
