@@ -21,6 +21,7 @@ fn rows() -> usize {
 /// The live load: (rate, seconds) steps repeated from the emulator's start.
 struct Live {
     flag: &'static str,
+    label: &'static str,
     steps: &'static [(f64, f64)],
 }
 
@@ -59,10 +60,12 @@ impl Live {
 
 const STEADY: Live = Live {
     flag: "10",
+    label: "steady 10/s",
     steps: &[(10.0, 1e9)],
 };
 const CYCLING: Live = Live {
     flag: "5@30s,15@30s",
+    label: "5/s ↔ 15/s every 30 s",
     steps: &[(5.0, 30.0), (15.0, 30.0)],
 };
 
@@ -159,8 +162,8 @@ fn run_one(ctx: &mut Ctx, live: &Live, margin: Option<&str>, name: &str) -> Res<
         steps.push((step, share, reached.map(|d| d + 1.0)));
     }
     let setting = format!(
-        "live {}/s, --rate 25{}, quota 25/s, {rows} rows ({:.0} s, exit {})",
-        live.flag,
+        "live {}, --rate 25{}, quota 25/s, {rows} rows ({:.0} s, exit {})",
+        live.label,
         margin
             .map(|m| format!(" --rate-margin {m}"))
             .unwrap_or_default(),
