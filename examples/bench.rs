@@ -1061,9 +1061,7 @@ fn faults(ctx: &mut Ctx) -> Res<()> {
     let cmd = ctx.update_cmd(&emu, &csv, &report, 1000.0, 64);
     let m = run_measured(ctx, "faults", cmd, Some(&emu), false)?;
     let rep = read_report(&report, rows)?;
-    // The per-user maps (`applied_updates`) come only with `?detail=users`.
-    let stats: serde_json::Value =
-        serde_json::from_str(&emu.get("/_emulator/stats?detail=users")?)?;
+    let stats = emu.stats()?;
     let setting = format!(
         "{rows} rows, 5 % errors, 2 % drops, latency 5+0..50 ms, --rate 1000 --concurrency 64"
     );
