@@ -5,9 +5,10 @@
 //! cargo run --release --example bench -- contention     # one scenario (several may be named)
 //! ```
 //!
-//! Scenarios: `rate`, `contention`, `overhead`, `memory`, `faults`, `alternatives`, `emulator`, `export` (all of
-//! these make up `all`), plus `memory-full` (the 1,000,000-row `update`, several minutes; not in `all`). `nightly`
-//! (in `all`) and `snapshot-memory` (not in `all`) are described in `bench/nightly.rs`.
+//! Scenarios: `rate`, `contention`, `overhead`, `memory`, `faults`, `alternatives`, `emulator`, `export`,
+//! `nightly`, `shared-quota` (all of these make up `all`), plus `memory-full` (the 1,000,000-row `update`, several
+//! minutes), `snapshot-memory` (a snapshot compare against a 1,000,000-user pool; see `bench/nightly.rs`) and
+//! `shared-quota-margin` (two settle margins against steady live traffic, about 6 minutes), not in `all`.
 //!
 //! Each scenario starts `cognito-bulk emulator --port 0` as a separate process with a generated seed (pool
 //! `local_BenchPool1`), generates the input CSV, runs `cognito-bulk update` (or `validate`) as a child and measures
@@ -27,6 +28,8 @@ use std::time::{Duration, Instant};
 
 #[path = "bench/nightly.rs"]
 mod nightly;
+#[path = "bench/shared_quota.rs"]
+mod shared_quota;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -53,8 +56,9 @@ const SUITE: &[&str] = &[
     "alternatives",
     "rate",
     "nightly",
+    "shared-quota",
 ];
-const EXTRA: &[&str] = &["memory-full", "snapshot-memory"];
+const EXTRA: &[&str] = &["memory-full", "snapshot-memory", "shared-quota-margin"];
 
 fn main() {
     let mut names: Vec<String> = std::env::args().skip(1).collect();
@@ -98,6 +102,8 @@ fn main() {
             "nightly" => nightly::nightly(&mut ctx),
             "snapshot-memory" => nightly::snapshot_memory(&mut ctx),
             "export" => export_scenario::export(&mut ctx),
+            "shared-quota" => shared_quota::shared_quota(&mut ctx),
+            "shared-quota-margin" => shared_quota::shared_quota_margin(&mut ctx),
             _ => unreachable!(),
         };
         if let Err(e) = r {
@@ -1113,6 +1119,33 @@ fn faults(ctx: &mut Ctx) -> Res<()> {
     ctx.check(
         "faults",
         &setting,
+        &format!("users updated more than once: {twice_users}"),
+        "0",
+        twice_users == 0,
+    );
+    ctx.check(
+        "faults",
+        &setting,
+        &format!(
+            "rows updated exactly once: {} of {rows} ({} confirmed by read-back)",
+            if rep.twice == 0 { updated } else { 0 },
+            count_confirmed(&report)?
+        ),
+        "all",
+        rep.twice == 0 && updated == rows as u64,
+    );
+    let reads = op_count(&stats, "requests", "AdminGetUser");
+    let ambiguous = g("internal_errors") + g("dropped_before_apply") + g("dropped_after_apply");
+    ctx.check(
+        "faults",
+        &setting,
+        &format!("extra AdminGetUser calls {reads} vs ambiguous failures {ambiguous}"),
+        "≤ ambiguous failures",
+        reads <= ambiguous,
+    );
+    ctx.check(
+        "faults",
+        &setting,
         &format!(
             "attempts in report {} vs requests received {requests}; most attempts for one row: {}",
             rep.attempts, rep.max_attempts
@@ -1121,6 +1154,27 @@ fn faults(ctx: &mut Ctx) -> Res<()> {
         requests <= rep.attempts,
     );
     Ok(())
+}
+
+/// Report rows whose message says they were confirmed by read-back.
+fn count_confirmed(report: &Path) -> Res<usize> {
+    let mut rdr = csv::Reader::from_path(report)?;
+    let c = rdr
+        .headers()?
+        .iter()
+        .position(|h| h == "message")
+        .ok_or("report has no column message")?;
+    let mut n = 0;
+    for rec in rdr.records() {
+        if rec?
+            .get(c)
+            .unwrap_or("")
+            .starts_with("confirmed by read-back")
+        {
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 /// The Python venv with boto3 and the AWS CLI v1, installed from PyPI on first use.

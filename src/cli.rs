@@ -278,8 +278,8 @@ pub struct UpdateArgs {
     #[arg(long, env = "COGNITO_BULK_SKIP_UNCHANGED", hide_env = true)]
     pub skip_unchanged: bool,
 
-    /// Ceiling on AdminGetUser requests per second for --skip-unchanged and --undo-file (UserRead quota: 120/s)
-    /// [default: 50] [env: COGNITO_BULK_READ_RATE]
+    /// Ceiling on AdminGetUser requests per second for --skip-unchanged, --undo-file and the read-back after an
+    /// ambiguous failure (UserRead quota: 120/s) [default: 50] [env: COGNITO_BULK_READ_RATE]
     #[arg(
         long,
         value_name = "PER_SECOND",
@@ -287,6 +287,16 @@ pub struct UpdateArgs {
         hide_env = true
     )]
     pub read_rate: Option<f64>,
+
+    /// Once throttled, settle this fraction below the rate that was throttled, leaving room for other traffic on
+    /// the shared quota (0 to 0.5) [default: 0.1] [env: COGNITO_BULK_RATE_MARGIN]
+    #[arg(
+        long,
+        value_name = "FRACTION",
+        env = "COGNITO_BULK_RATE_MARGIN",
+        hide_env = true
+    )]
+    pub rate_margin: Option<f64>,
 
     /// Write each changed user's previous values to this CSV (input format), so that
     /// `cognito-bulk update <undo file>` restores them.

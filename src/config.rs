@@ -51,6 +51,7 @@ pub struct FileConfig {
     pub list_rate: Option<f64>,
     pub compare_with: Option<crate::snapshot::CompareWith>,
     pub snapshot: Option<PathBuf>,
+    pub rate_margin: Option<f64>,
 }
 
 macro_rules! overlay {
@@ -110,6 +111,7 @@ impl FileConfig {
             list_rate,
             compare_with,
             snapshot,
+            rate_margin,
         );
         self
     }
@@ -171,6 +173,7 @@ impl FileConfig {
             allow_verification_messages: args.allow_verification_messages.then_some(true),
             skip_unchanged: args.skip_unchanged.then_some(true),
             read_rate: args.read_rate,
+            rate_margin: args.rate_margin,
             ..base
         })
     }
@@ -272,6 +275,8 @@ pub struct Settings {
     pub compare_with: crate::snapshot::CompareWith,
     /// `--snapshot FILE`: an earlier export to compare with instead of listing the pool.
     pub snapshot: Option<PathBuf>,
+    /// Once throttled, settle this fraction below the rate that was throttled (`--rate-margin`).
+    pub rate_margin: f64,
 }
 
 pub(crate) fn required<T>(value: Option<T>, key: &str) -> Result<T, ConfigError> {
@@ -302,6 +307,19 @@ pub(crate) fn positive_rate(value: Option<f64>, key: &str) -> Result<f64, Config
         ));
     }
     Ok(rate)
+}
+
+fn margin(value: Option<f64>, key: &str) -> Result<f64, ConfigError> {
+    let margin = required(value, key)?;
+    if !(margin.is_finite() && (0.0..=0.5).contains(&margin)) {
+        return Err(ConfigError::invalid(
+            key,
+            format!(
+                "{margin} must be a fraction in [0, 0.5] (e.g. 0.1 = settle 10% below the throttled rate)"
+            ),
+        ));
+    }
+    Ok(margin)
 }
 
 /// The region part of a pool id (`us-east-1_AbC` → `us-east-1`), if the id has the documented shape.
@@ -468,6 +486,7 @@ impl Settings {
             list_rate: positive_rate(cfg.list_rate, "list_rate")?,
             compare_with: cfg.compare_with.unwrap_or_default(),
             snapshot: cfg.snapshot,
+            rate_margin: margin(cfg.rate_margin, "rate_margin")?,
         })
     }
 }

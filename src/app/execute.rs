@@ -21,7 +21,7 @@ use crate::input::reader::CsvInput;
 use crate::preflight::{PassSpec, ResumeMode, RowPlan};
 use crate::report::journal::{self, Journal};
 use crate::report::outcome::{RowOutcome, Status};
-use crate::report::progress::Progress;
+use crate::report::progress::{Progress, percent};
 use crate::report::sink::{Sink, Thresholds};
 use crate::report::summary::RunSummary;
 use crate::report::undo::UndoFile;
@@ -58,17 +58,20 @@ impl Execution<'_> {
         let started = Instant::now();
         let control = Arc::new(RunControl::default());
         let watcher = tokio::spawn(signals::watch(control.clone(), settings.shutdown_grace));
-        // With a read before each write, the executor paces the reads and the backend paces the writes.
-        let writes = Arc::new(Pacer::new(settings.rate));
-        // With a snapshot, unchanged rows never reach the backend: only the undo file reads before a write.
+        // With a read before each write, the executor paces the reads and the backend paces the writes. The read
+        // limiter exists in every run: read-backs after ambiguous failures use it. With a snapshot, unchanged rows
+        // never reach the backend: only the undo file reads before a write.
+        let writes = Arc::new(Pacer::with_margin(settings.rate, settings.rate_margin));
+        let reads = Arc::new(Pacer::with_margin(settings.read_rate, settings.rate_margin));
         let read_first = (self.skip_by_reads || undo.is_some()).then(|| ReadFirst {
             skip_unchanged: self.skip_by_reads,
             undo: undo.clone(),
         });
         let pacer = match read_first {
-            Some(_) => Arc::new(Pacer::new(settings.read_rate)),
+            Some(_) => reads.clone(),
             None => writes.clone(),
         };
+        let write_pacer = writes.clone();
         let (row_tx, row_rx) = mpsc::channel::<RowJob>(settings.concurrency * 2);
         let (out_tx, out_rx) = mpsc::channel::<RowOutcome>(1024);
         let reader = {
@@ -102,7 +105,12 @@ impl Execution<'_> {
         let dispatcher = Dispatcher {
             backend: Arc::new(CognitoBackend {
                 read_first,
-                ..CognitoBackend::new(self.client.clone(), common.target.pool_id.clone(), writes)
+                ..CognitoBackend::new(
+                    self.client.clone(),
+                    common.target.pool_id.clone(),
+                    writes,
+                    reads,
+                )
             }),
             pacer: pacer.clone(),
             policy: RetryPolicy::new(settings.max_attempts, settings.max_row_time),
@@ -117,7 +125,7 @@ impl Execution<'_> {
                 max_consecutive_failures: settings.max_consecutive_failures,
             },
             control: control.clone(),
-            pacer: Some(pacer.clone()),
+            pacer: Some(write_pacer.clone()),
             progress: Progress::new(self.total, common.quiet),
             total: self.total,
         };
@@ -146,6 +154,15 @@ impl Execution<'_> {
         if !summary.all_done() {
             summary.resume_command = Some(resume_command(&common.report));
         }
+        summary.notes.push(rate_note(&summary, &write_pacer));
+        let read_backs = Live::get(&control.live.read_backs);
+        if read_backs > 0 {
+            summary.notes.push(format!(
+                "read-back: {read_backs} users read after an ambiguous failure (dropped connection, timeout, 5xx); \
+                 {} confirmed by read-back and not resent",
+                Live::get(&control.live.confirmed)
+            ));
+        }
         if let Some(undo) = &undo {
             summary.notes.push(format!(
                 "undo file: {} ({} rows this run); `cognito-bulk update {}` with the same pool options restores \
@@ -156,6 +173,22 @@ impl Execution<'_> {
             ));
         }
         Ok(summary)
+    }
+}
+
+/// The summary's line on pacing: how often the run was throttled and the rate it settled at.
+fn rate_note(summary: &RunSummary, writes: &Pacer) -> String {
+    let share = percent(summary.throttled, summary.attempts);
+    match writes.settled() {
+        Some(settled) => format!(
+            "rate: throttled on {share} of requests; settled at {settled:.1} requests/s after the last throttle \
+             (--rate {:.1}/s is the ceiling)",
+            writes.ceiling()
+        ),
+        None => format!(
+            "rate: never throttled ({share}); ran up to the ceiling, --rate {:.1}/s",
+            writes.ceiling()
+        ),
     }
 }
 

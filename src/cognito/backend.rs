@@ -10,6 +10,11 @@
 //! the executor's limiter is the read limiter (`--read-rate`) and every write waits for [`CognitoBackend::writes`]
 //! (`--rate`), so both quotas are kept and unchanged rows never use up write tokens.
 //!
+//! Read-back: after a write failed ambiguously (it may have been applied, see [`classify`]), the executor calls
+//! [`Backend::read_back`]: AdminGetUser through the read limiter ([`CognitoBackend::reads`], `--read-rate`), and
+//! [`super::readback::holds`] decides whether the row's values are already there. A part that held (the update,
+//! the delete) is not sent again; a row confirmed entirely still gets its undo row.
+//!
 //! Retries: the values read are kept in the row's [`RowState`] and never read again for that row, because a failed
 //! write may still have been applied (a timeout) and a second read would record the new values as the old ones. An
 //! update that succeeded is not repeated when only the delete after it failed.
@@ -21,8 +26,8 @@ use aws_sdk_cognitoidentityprovider::operation::RequestId;
 use aws_sdk_cognitoidentityprovider::types::AttributeType;
 
 use super::before::Before;
-use super::classify;
-use crate::exec::backend::{Applied, Backend, CallError, Disposition};
+use super::{classify, readback};
+use crate::exec::backend::{Applied, Backend, CallError, Disposition, ReadBack};
 use crate::exec::pacer::Pacer;
 use crate::input::row::UpdateRequest;
 use crate::report::undo::UndoFile;
@@ -33,6 +38,9 @@ pub struct CognitoBackend {
     pub pool_id: String,
     /// The write limiter (`--rate`): for every write the executor's token did not pay for.
     pub writes: Arc<Pacer>,
+    /// The read limiter (`--read-rate`) for read-backs after ambiguous failures (and the executor's limiter when
+    /// each user is read before the write).
+    pub reads: Arc<Pacer>,
     /// Read each user before writing: `Some` with `--skip-unchanged` or `--undo-file`.
     pub read_first: Option<ReadFirst>,
 }
@@ -48,18 +56,50 @@ pub struct ReadFirst {
 #[derive(Debug, Default)]
 pub struct RowState {
     before: Option<Before>,
+    /// The update part is known applied (it succeeded, or a read-back found its values).
     updated: bool,
+    /// The delete part is known applied (a read-back found the attributes gone).
+    deleted: bool,
 }
 
 impl CognitoBackend {
-    /// A backend that only writes; the executor's limiter is the write limiter.
-    pub fn new(client: Client, pool_id: String, writes: Arc<Pacer>) -> Self {
+    /// A backend that only writes (and reads back after ambiguous failures); the executor's limiter is the
+    /// write limiter.
+    pub fn new(client: Client, pool_id: String, writes: Arc<Pacer>, reads: Arc<Pacer>) -> Self {
         CognitoBackend {
             client,
             pool_id,
             writes,
+            reads,
             read_first: None,
         }
+    }
+
+    /// With `--undo-file`: records the undo row of a row whose writes are applied (none when the row changed
+    /// nothing).
+    fn record_undo(
+        &self,
+        request: &UpdateRequest,
+        state: &RowState,
+        request_id: &Option<String>,
+    ) -> Result<(), CallError> {
+        if let (
+            Some(ReadFirst {
+                undo: Some(undo), ..
+            }),
+            Some(before),
+        ) = (&self.read_first, &state.before)
+            && !before.unchanged(request)
+        {
+            undo.record(&before.undo(request)).map_err(|e| CallError {
+                disposition: Disposition::StopRun,
+                code: "UndoFileError".into(),
+                message: format!("the update was applied but could not be recorded: {e}"),
+                request_id: request_id.clone(),
+                ambiguous: false,
+            })?;
+        }
+        Ok(())
     }
 
     async fn get_user(&self, key: &str) -> Result<(Before, Option<String>), CallError> {
@@ -168,7 +208,14 @@ impl Backend for CognitoBackend {
         if let Some(read) = &self.read_first
             && state.before.is_none()
         {
-            let (before, request_id) = self.get_user(&request.username).await?;
+            // A read changes nothing: its failure is never ambiguous.
+            let (before, request_id) =
+                self.get_user(&request.username)
+                    .await
+                    .map_err(|e| CallError {
+                        ambiguous: false,
+                        ..e
+                    })?;
             if read.skip_unchanged && before.unchanged(request) {
                 return Ok(Applied {
                     request_id,
@@ -183,30 +230,42 @@ impl Backend for CognitoBackend {
             request_id = self.update_attributes(request).await?;
             state.updated = true;
         }
-        if !request.delete.is_empty() {
+        if !request.delete.is_empty() && !state.deleted {
             self.pace_write(&mut executor_paid).await;
             let id = self.delete_attributes(request).await?;
             request_id = request_id.or(id);
         }
         // A row whose values were all there already changed nothing and needs no undo row.
-        if let (
-            Some(ReadFirst {
-                undo: Some(undo), ..
-            }),
-            Some(before),
-        ) = (&self.read_first, &state.before)
-            && !before.unchanged(request)
-        {
-            undo.record(&before.undo(request)).map_err(|e| CallError {
-                disposition: Disposition::StopRun,
-                code: "UndoFileError".into(),
-                message: format!("the update was applied but could not be recorded: {e}"),
-                request_id: request_id.clone(),
-            })?;
-        }
+        self.record_undo(request, state, &request_id)?;
         Ok(Applied {
             request_id,
             unchanged: false,
         })
+    }
+
+    async fn read_back(&self, request: &UpdateRequest, state: &mut RowState) -> ReadBack {
+        self.reads.acquire().await;
+        let (read, request_id) = match self.get_user(&request.username).await {
+            Ok(read) => {
+                self.reads.on_success();
+                read
+            }
+            Err(e) => {
+                if e.disposition == Disposition::Throttled {
+                    self.reads.on_throttle();
+                }
+                return ReadBack::Failed(e);
+            }
+        };
+        let holds = readback::holds(request, &read, state.before.as_ref());
+        state.updated |= holds.update && !request.attributes.is_empty();
+        state.deleted |= holds.delete && !request.delete.is_empty();
+        if !holds.all() {
+            return ReadBack::NotApplied;
+        }
+        match self.record_undo(request, state, &request_id) {
+            Ok(()) => ReadBack::Confirmed { request_id },
+            Err(e) => ReadBack::Stop(e),
+        }
     }
 }

@@ -3,10 +3,17 @@
 //! (cognito-facts.md §1.6) has an entry, and each entry has a test.
 //!
 //! The SDK's own retries are disabled (see [`super::client`]), so every attempt's error arrives here.
+//!
+//! It also tells an *ambiguous* failure (the request may have been applied: dropped or reset after sending, a
+//! timeout after sending, an unreadable answer, HTTP 5xx / `InternalErrorException`) from one that certainly was
+//! not (a throttle, any other 4xx, a failure before the request left: connection refused, DNS, connect timeout,
+//! credentials). Only ambiguous failures are read back before a resend ([`CallError::ambiguous`]).
 
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::operation::RequestId;
+use aws_smithy_runtime_api::client::dns::ResolveDnsError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::DispatchFailure;
 use aws_smithy_types::error::display::DisplayErrorContext;
 
 use crate::exec::backend::{CallError, Disposition};
@@ -66,9 +73,11 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let request_id = err.request_id().map(str::to_string);
+    let mut ambiguous = false;
     let (disposition, code, message) = match &err {
         SdkError::ServiceError(ctx) => {
             let status = ctx.raw().status().as_u16();
+            ambiguous = status >= 500 || err.code().is_some_and(server_fault);
             match err.code() {
                 Some(code) => (
                     disposition(code),
@@ -92,12 +101,16 @@ where
                 ),
             }
         }
-        SdkError::TimeoutError(_) => (
-            Disposition::Transient,
-            "Timeout".into(),
-            "no answer within --attempt-timeout".into(),
-        ),
+        SdkError::TimeoutError(_) => {
+            ambiguous = true;
+            (
+                Disposition::Transient,
+                "Timeout".into(),
+                "no answer within --attempt-timeout".into(),
+            )
+        }
         SdkError::DispatchFailure(failure) => {
+            ambiguous = !failed_before_sending(failure);
             let code = if failure.is_timeout() {
                 "Timeout"
             } else if failure.is_io() {
@@ -111,11 +124,15 @@ where
                 DisplayErrorContext(&err).to_string(),
             )
         }
-        SdkError::ResponseError(_) => (
-            Disposition::Transient,
-            "ResponseError".into(),
-            DisplayErrorContext(&err).to_string(),
-        ),
+        SdkError::ResponseError(_) => {
+            // An answer came back but could not be read: the request reached the service.
+            ambiguous = true;
+            (
+                Disposition::Transient,
+                "ResponseError".into(),
+                DisplayErrorContext(&err).to_string(),
+            )
+        }
         // Failures before sending (e.g. credentials that could not be loaded or refreshed): retried a few
         // times in case a credential refresh was only briefly unavailable; repeated, they stop the run.
         _ => (
@@ -129,7 +146,53 @@ where
         code,
         message: one_line(&message),
         request_id,
+        ambiguous: ambiguous && disposition == Disposition::Transient,
     }
+}
+
+/// Server-side failures reported with an error code (whatever the HTTP status): the request may have been
+/// processed before the fault.
+fn server_fault(code: &str) -> bool {
+    matches!(
+        code,
+        "InternalErrorException" | "InternalFailure" | "ServiceUnavailable"
+    )
+}
+
+/// Whether a dispatch failure happened before any byte of the request could have reached the service: the
+/// connection was never established (refused, unreachable, DNS, connect timeout). A connection dropped or reset
+/// later, or a read timeout, is ambiguous.
+fn failed_before_sending(failure: &DispatchFailure) -> bool {
+    let Some(connector) = failure.as_connector_error() else {
+        return false;
+    };
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(connector);
+    while let Some(err) = source {
+        if err.is::<ResolveDnsError>() {
+            return true;
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && not_connected(io.kind())
+        {
+            return true;
+        }
+        let text = err.to_string();
+        // hyper-util's connect failure and the SDK's connect timeout name themselves in their messages (their
+        // types are private).
+        if text.starts_with("client error (Connect)") || text.starts_with("HTTP connect timeout") {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+fn not_connected(kind: std::io::ErrorKind) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        kind,
+        ConnectionRefused | AddrNotAvailable | HostUnreachable | NetworkUnreachable | NotFound
+    )
 }
 
 fn one_line(text: &str) -> String {

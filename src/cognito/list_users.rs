@@ -408,6 +408,8 @@ impl<S: PageSource> Reader<'_, S> {
                     code: "Timeout".into(),
                     message: "no answer within --attempt-timeout".into(),
                     request_id: None,
+                    // A read changes nothing: whether it was answered does not matter.
+                    ambiguous: false,
                 },
             };
             tracing::debug!(code = %err.code, filter, "ListUsers attempt failed");

@@ -35,6 +35,7 @@ pub async fn describe(client: &Client, pool_id: &str) -> Result<PoolSchema, Call
             code: "NoUserPool".into(),
             message: "DescribeUserPool returned no pool".into(),
             request_id: None,
+            ambiguous: false,
         });
     };
     let attributes = pool

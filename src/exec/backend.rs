@@ -28,6 +28,25 @@ pub struct CallError {
     pub code: String,
     pub message: String,
     pub request_id: Option<String>,
+    /// The request may have been applied although no success came back (the connection dropped after the
+    /// request was written, a timeout after sending, an HTTP 5xx): the executor reads the user back before any
+    /// resend. False for throttles, 4xx answers and failures before sending (connection refused).
+    pub ambiguous: bool,
+}
+
+/// What a read-back after an ambiguous failure found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadBack {
+    /// The user already holds every value of the row: it was applied, nothing is resent.
+    Confirmed { request_id: Option<String> },
+    /// Not (entirely) applied: resend (only what is missing).
+    NotApplied,
+    /// The read itself failed: resend, as without read-back.
+    Failed(CallError),
+    /// Confirmed, but the run must stop (the undo row could not be written): the row fails with this error.
+    Stop(CallError),
+    /// The backend cannot read back: resend.
+    Unsupported,
 }
 
 /// A successful attempt.
@@ -54,4 +73,16 @@ pub trait Backend: Send + Sync + 'static {
         request: &UpdateRequest,
         state: &mut Self::RowState,
     ) -> impl Future<Output = Result<Applied, CallError>> + Send;
+
+    /// After an attempt failed with an [ambiguous](CallError::ambiguous) error: reads the user (paced by the
+    /// backend's read limiter) and says whether the row's values already hold. May record in `state` which part
+    /// of the row held, so that the resend repeats only the rest.
+    fn read_back(
+        &self,
+        request: &UpdateRequest,
+        state: &mut Self::RowState,
+    ) -> impl Future<Output = ReadBack> + Send {
+        let _ = (request, state);
+        async { ReadBack::Unsupported }
+    }
 }

@@ -49,6 +49,9 @@ pub struct Live {
     pub attempts: AtomicU64,
     pub throttled: AtomicU64,
     pub in_flight: AtomicU64,
+    /// Read-backs after ambiguous failures, and the rows they confirmed (not resent).
+    pub read_backs: AtomicU64,
+    pub confirmed: AtomicU64,
 }
 
 impl Live {

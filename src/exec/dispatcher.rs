@@ -17,7 +17,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::backend::{Backend, CallError, Disposition};
+use super::backend::{Backend, CallError, Disposition, ReadBack};
 use super::control::{Live, RunControl, StopReason};
 use super::pacer::Pacer;
 use super::retry::RetryPolicy;
@@ -169,6 +169,9 @@ async fn reap(
     }
 }
 
+/// The message of a row confirmed by a read-back instead of being resent.
+pub const CONFIRMED_BY_READ_BACK: &str = "confirmed by read-back";
+
 /// One row's retry loop.
 struct Worker<B> {
     backend: Arc<B>,
@@ -188,6 +191,55 @@ impl<B: Backend> Worker<B> {
         outcome.attempts = self.attempts.load(Ordering::Relaxed);
         outcome.duration = started.elapsed();
         outcome
+    }
+
+    /// After an ambiguous failure (`err.ambiguous`), before any resend: asks the backend to read the user back.
+    /// `Some(outcome)` when that settles the row (confirmed: `updated`; or a fatal error); `None` to resend.
+    /// The read is not counted in the row's `attempts` (which counts requests of the update itself).
+    async fn read_back(
+        &self,
+        job: &RowJob,
+        state: &mut B::RowState,
+        err: &CallError,
+    ) -> Option<RowOutcome> {
+        if !err.ambiguous {
+            return None;
+        }
+        let live = &self.control.live;
+        Live::add(&live.read_backs, 1);
+        match self.backend.read_back(&job.request, state).await {
+            ReadBack::Confirmed { request_id } => {
+                Live::add(&live.confirmed, 1);
+                tracing::debug!(line = job.id.line, code = %err.code, "confirmed by read-back");
+                let mut o = job.outcome(Status::Updated);
+                o.message = format!(
+                    "{CONFIRMED_BY_READ_BACK} after {} ({}); not resent",
+                    err.code, err.message
+                );
+                o.request_id = request_id.unwrap_or_default();
+                Some(o)
+            }
+            ReadBack::Stop(stop) => {
+                self.control.stop(StopReason::Fatal {
+                    code: stop.code.clone(),
+                    message: stop.message.clone(),
+                });
+                let mut o = job
+                    .outcome(Status::Failed)
+                    .with_error(&stop.code, stop.message);
+                o.request_id = stop.request_id.unwrap_or_default();
+                Some(o)
+            }
+            ReadBack::NotApplied => None,
+            ReadBack::Failed(read_err) => {
+                tracing::debug!(line = job.id.line, code = %read_err.code, "read-back failed; resending");
+                None
+            }
+            ReadBack::Unsupported => {
+                Live::sub(&live.read_backs, 1);
+                None
+            }
+        }
     }
 
     async fn attempt_until_done(&self, job: &RowJob, started: Instant) -> RowOutcome {
@@ -222,7 +274,7 @@ impl<B: Backend> Worker<B> {
                 }
                 Err(err) => err,
             };
-            tracing::debug!(line = job.id.line, attempt, code = %err.code, "attempt failed");
+            tracing::debug!(line = job.id.line, attempt, code = %err.code, ambiguous = err.ambiguous, "attempt failed");
             let retry = match err.disposition {
                 Disposition::Throttled => {
                     self.pacer.on_throttle();
@@ -233,6 +285,9 @@ impl<B: Backend> Worker<B> {
                 Disposition::Transient => {
                     transient += 1;
                     if transient >= self.policy.max_attempts {
+                        if let Some(o) = self.read_back(job, &mut state, &err).await {
+                            return o;
+                        }
                         return failed(
                             &err,
                             &format!("gave up after {transient} attempts (--max-attempts)"),
@@ -258,6 +313,9 @@ impl<B: Backend> Worker<B> {
             };
             let delay = retry.0.delay(retry.1);
             if Instant::now() + delay >= deadline {
+                if let Some(o) = self.read_back(job, &mut state, &err).await {
+                    return o;
+                }
                 return failed(
                     &err,
                     &format!("row time budget (--max-row-time) used up after {attempt} attempts"),
@@ -269,6 +327,9 @@ impl<B: Backend> Worker<B> {
                 _ = stopping.cancelled() => return failed(&err, not_retried),
                 _ = tokio::time::sleep(delay) => {}
             }
+            if let Some(o) = self.read_back(job, &mut state, &err).await {
+                return o;
+            }
             tokio::select! {
                 biased;
                 _ = stopping.cancelled() => return failed(&err, not_retried),
@@ -278,5 +339,9 @@ impl<B: Backend> Worker<B> {
     }
 }
 
+#[cfg(test)]
+mod quota_tests;
+#[cfg(test)]
+mod read_back_tests;
 #[cfg(test)]
 mod tests;

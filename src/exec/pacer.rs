@@ -33,19 +33,30 @@ pub fn quota(rate: f64) -> Quota {
 }
 
 impl Pacer {
-    /// The production pacer: governor ceiling + adaptive rate.
+    /// The production pacer: governor ceiling + adaptive rate (slow start, the default settle margin).
     pub fn new(rate: f64) -> Self {
+        Self::with_margin(rate, super::adaptive::DEFAULT_MARGIN)
+    }
+
+    /// The production pacer settling `margin` below the rate that was throttled (`--rate-margin`).
+    pub fn with_margin(rate: f64, margin: f64) -> Self {
         Pacer {
             ceiling: Some(RateLimiter::direct(quota(rate))),
-            adaptive: AdaptiveRate::new(rate),
+            adaptive: AdaptiveRate::with_margin(rate, margin),
         }
     }
 
-    /// The adaptive schedule only (tokio time only): for paused-time tests.
+    /// The adaptive schedule only (tokio time only), opening at the ceiling: for paused-time tests of the
+    /// executor that are not about pacing.
     pub fn adaptive_only(rate: f64) -> Self {
+        Self::schedule_only(AdaptiveRate::new(rate).without_slow_start())
+    }
+
+    /// A given adaptive schedule only (tokio time only): for paused-time tests of the pacing itself.
+    pub fn schedule_only(adaptive: AdaptiveRate) -> Self {
         Pacer {
             ceiling: None,
-            adaptive: AdaptiveRate::new(rate),
+            adaptive,
         }
     }
 
@@ -68,6 +79,16 @@ impl Pacer {
     /// The current adaptive rate (requests/s).
     pub fn rate(&self) -> f64 {
         self.adaptive.rate()
+    }
+
+    /// The rate settled at after the last throttle (`None` while never throttled).
+    pub fn settled(&self) -> Option<f64> {
+        self.adaptive.settled()
+    }
+
+    /// The configured ceiling (`--rate`).
+    pub fn ceiling(&self) -> f64 {
+        self.adaptive.ceiling()
     }
 }
 

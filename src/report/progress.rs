@@ -24,15 +24,38 @@ pub struct View {
     pub effective_rate: f64,
     /// The adaptive rate the limiter allows now.
     pub allowed_rate: f64,
+    /// Requests sent so far (the denominator of the throttle share).
+    pub attempts: u64,
+    /// The rate the limiter settled at after the last throttle (`None` while never throttled).
+    pub settled: Option<f64>,
 }
 
 impl View {
     fn counters(&self) -> String {
+        let settled = self
+            .settled
+            .map(|r| format!(", settled {r:.1}/s"))
+            .unwrap_or_default();
         format!(
-            "updated {} · failed {} · throttled {} · {:.1} req/s (limit now {:.1}/s)",
-            self.updated, self.failed, self.throttled, self.effective_rate, self.allowed_rate
+            "updated {} · failed {} · throttled {} ({}) · {:.1} req/s (limit now {:.1}/s{settled})",
+            self.updated,
+            self.failed,
+            self.throttled,
+            percent(self.throttled, self.attempts),
+            self.effective_rate,
+            self.allowed_rate
         )
     }
+}
+
+/// `part` as a percentage of `whole`, one decimal (`0.0%` when nothing was sent).
+pub fn percent(part: u64, whole: u64) -> String {
+    let share = if whole == 0 {
+        0.0
+    } else {
+        100.0 * part as f64 / whole as f64
+    };
+    format!("{share:.1}%")
 }
 
 pub enum Progress {

@@ -102,6 +102,8 @@ impl Sink {
                 throttled: Live::get(&self.control.live.throttled),
                 effective_rate: meter.sample(Instant::now(), attempts),
                 allowed_rate: self.pacer.as_ref().map_or(0.0, |p| p.rate()),
+                attempts,
+                settled: self.pacer.as_ref().and_then(|p| p.settled()),
             };
             self.progress.update(&view);
         }

@@ -10,6 +10,10 @@ mod errors_and_exit_codes;
 mod happy_path;
 #[path = "update/hygiene.rs"]
 mod hygiene;
+#[path = "update/rate_figures.rs"]
+mod rate_figures;
+#[path = "update/read_back.rs"]
+mod read_back;
 #[path = "update/resilience.rs"]
 mod resilience;
 #[path = "update/skip_unchanged_snapshot.rs"]

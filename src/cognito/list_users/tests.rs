@@ -24,6 +24,7 @@ fn err(disposition: Disposition, code: &str) -> CallError {
         code: code.into(),
         message: format!("{code} (scripted)"),
         request_id: None,
+        ambiguous: false,
     }
 }
 

@@ -65,6 +65,7 @@ fn err(disposition: Disposition, code: &str) -> Result<Applied, CallError> {
         code: code.into(),
         message: format!("{code} happened"),
         request_id: None,
+        ambiguous: false,
     })
 }
 
