@@ -22,7 +22,7 @@ use super::control::{Live, RunControl, StopReason};
 use super::pacer::Pacer;
 use super::retry::RetryPolicy;
 use crate::input::row::{RowId, UpdateRequest};
-use crate::report::outcome::{RowOutcome, Status};
+use crate::report::outcome::{RowOutcome, Slot, Status};
 
 /// A checked row on its way to the service.
 #[derive(Debug, Clone)]
@@ -95,11 +95,12 @@ impl<B: Backend> Dispatcher<B> {
             };
             let (task_job, sink) = (job.clone(), outcomes.clone());
             let handle = tasks.spawn(async move {
-                let outcome = worker.process(task_job).await;
-                // The permit is held until the outcome is handed to the sink, so rows finished but not yet in
-                // the report count as in flight: a crash loses at most `concurrency` of them.
+                let mut outcome = worker.process(task_job).await;
+                // The permit travels with the outcome and is released by the sink once the row is in the report:
+                // rows finished but not yet recorded count as in flight (a crash loses at most `concurrency` of
+                // them), and a failure threshold the row trips stops the run before the next row starts.
+                outcome.slot = Slot::holding(permit);
                 let _ = sink.send(outcome).await;
-                drop(permit);
             });
             in_flight.insert(
                 handle.id(),

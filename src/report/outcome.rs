@@ -1,6 +1,9 @@
 //! What happened to one input row: its [`Status`] and the details written to the report.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::input::row::RowId;
 
@@ -69,7 +72,33 @@ pub struct RowOutcome {
     pub attributes: String,
     /// False for rows carried over from an earlier run's report (counted, not written again).
     pub fresh: bool,
+    /// The concurrency slot the row was sent in, if any: released by the sink once the outcome is in the report.
+    pub slot: Slot,
 }
+
+/// A row's concurrency permit travelling with its outcome, so that the next row starts only after this one is
+/// recorded: a failure threshold stops the run before another row is sent, and a crash loses at most
+/// `--concurrency` rows (those holding a slot). Outcomes compare equal whatever slot they carry.
+#[derive(Debug, Clone, Default)]
+pub struct Slot {
+    _held: Option<Arc<OwnedSemaphorePermit>>,
+}
+
+impl Slot {
+    pub fn holding(permit: OwnedSemaphorePermit) -> Self {
+        Slot {
+            _held: Some(Arc::new(permit)),
+        }
+    }
+}
+
+impl PartialEq for Slot {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Slot {}
 
 impl RowOutcome {
     pub fn new(id: RowId, username: &str, status: Status) -> Self {
@@ -84,7 +113,13 @@ impl RowOutcome {
             duration: Duration::ZERO,
             attributes: String::new(),
             fresh: true,
+            slot: Slot::default(),
         }
+    }
+
+    /// Takes the concurrency slot out of the outcome; dropping it lets the next row start.
+    pub fn take_slot(&mut self) -> Slot {
+        std::mem::take(&mut self.slot)
     }
 
     pub fn with_error(mut self, code: &str, message: impl Into<String>) -> Self {

@@ -78,7 +78,10 @@ impl Sink {
                 next = outcomes.recv() => {
                     let Some(first) = next else { break };
                     let mut batch = Some(first);
-                    while let Some(o) = batch {
+                    // Slots are released once the batch is flushed: the next rows start after these are recorded.
+                    let mut recorded = Vec::new();
+                    while let Some(mut o) = batch {
+                        recorded.push(o.take_slot());
                         if o.fresh {
                             self.writer.write(&o)?;
                             tally.written += 1;
@@ -90,6 +93,7 @@ impl Sink {
                         batch = outcomes.try_recv().ok();
                     }
                     self.writer.flush()?;
+                    drop(recorded);
                 }
                 _ = tick.tick() => {}
             }

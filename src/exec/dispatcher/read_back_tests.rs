@@ -194,9 +194,12 @@ async fn run_one(store: Arc<Store>, job: RowJob) -> (RowOutcome, Arc<RunControl>
     };
     row_tx.send(job).await.unwrap();
     drop(row_tx);
-    dispatcher.run(row_rx, out_tx).await;
-    let outcome = out_rx.recv().await.expect("one outcome");
+    // The outcome carries the row's concurrency slot: receive it while the dispatcher runs, as the sink does.
+    let exec = tokio::spawn(dispatcher.run(row_rx, out_tx));
+    let mut outcome = out_rx.recv().await.expect("one outcome");
+    drop(outcome.take_slot());
     assert!(out_rx.recv().await.is_none(), "exactly one outcome");
+    exec.await.unwrap();
     (outcome, control)
 }
 

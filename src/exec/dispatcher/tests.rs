@@ -115,7 +115,8 @@ async fn run(
     });
     let exec = tokio::spawn(dispatcher.run(row_rx, out_tx));
     let mut outcomes = Vec::new();
-    while let Some(o) = out_rx.recv().await {
+    while let Some(mut o) = out_rx.recv().await {
+        drop(o.take_slot());
         outcomes.push(o);
     }
     exec.await.unwrap();
@@ -328,8 +329,10 @@ async fn a_row_fails_when_its_time_budget_runs_out_under_throttling() {
     };
     row_tx.send(job(0)).await.unwrap();
     drop(row_tx);
-    dispatcher.run(row_rx, out_tx).await;
-    let o = out_rx.recv().await.unwrap();
+    let exec = tokio::spawn(dispatcher.run(row_rx, out_tx));
+    let mut o = out_rx.recv().await.unwrap();
+    drop(o.take_slot());
+    exec.await.unwrap();
     assert_eq!(
         (o.status, o.error_code.as_str()),
         (Status::Failed, "TooManyRequestsException")
