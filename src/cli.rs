@@ -30,7 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Update users' attributes from a CSV file (one AdminUpdateUserAttributes call per row).
-    Update(UpdateArgs),
+    Update(Box<UpdateArgs>),
     /// Check a CSV file without writing anything: every row check of `update`, plus the pool's schema when a
     /// pool is reachable.
     Validate(ValidateArgs),
@@ -47,63 +47,8 @@ pub struct CommonArgs {
     #[arg(value_name = "CSV")]
     pub csv: PathBuf,
 
-    /// Config file (TOML; keys as in the shipped config.toml). [env: COGNITO_BULK_CONFIG]
-    #[arg(
-        long,
-        value_name = "PATH",
-        env = "COGNITO_BULK_CONFIG",
-        hide_env = true
-    )]
-    pub config: Option<PathBuf>,
-
-    /// User pool id. A real id (`us-east-1_AbC123`) sends to AWS; a `local_*` id runs on the built-in emulator.
-    /// [default: local_SamplePool1] [env: COGNITO_BULK_USER_POOL_ID]
-    #[arg(
-        long,
-        value_name = "ID",
-        env = "COGNITO_BULK_USER_POOL_ID",
-        hide_env = true
-    )]
-    pub user_pool_id: Option<String>,
-
-    /// AWS Region [default: the Region in the pool id] [env: COGNITO_BULK_REGION]
-    #[arg(
-        long,
-        value_name = "REGION",
-        env = "COGNITO_BULK_REGION",
-        hide_env = true
-    )]
-    pub region: Option<String>,
-
-    /// AWS shared-config profile for credentials [default: the standard credential chain]
-    /// [env: COGNITO_BULK_PROFILE]
-    #[arg(
-        long,
-        value_name = "NAME",
-        env = "COGNITO_BULK_PROFILE",
-        hide_env = true
-    )]
-    pub profile: Option<String>,
-
-    /// Send to this Cognito-compatible endpoint instead of AWS or the built-in emulator (for example a
-    /// `cognito-bulk emulator` started by hand) [env: COGNITO_BULK_ENDPOINT_URL]
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "COGNITO_BULK_ENDPOINT_URL",
-        hide_env = true
-    )]
-    pub endpoint_url: Option<String>,
-
-    /// Seed file (pools and users) for the built-in emulator used with `local_*` pool ids
-    /// [default: sample-data/seed.json] [env: COGNITO_BULK_EMULATOR_SEED]
-    #[arg(
-        long,
-        value_name = "PATH",
-        env = "COGNITO_BULK_EMULATOR_SEED",
-        hide_env = true
-    )]
-    pub emulator_seed: Option<PathBuf>,
+    #[command(flatten)]
+    pub target: TargetArgs,
 
     /// Name of the column that holds the user key (a username, a verified alias or a `sub`)
     /// [default: `username`, else `cognito:username`] [env: COGNITO_BULK_USERNAME_COLUMN]
@@ -129,19 +74,6 @@ pub struct CommonArgs {
         hide_env = true
     )]
     pub report: Option<PathBuf>,
-
-    /// Log format on standard error [default: text] [env: COGNITO_BULK_LOG_FORMAT]
-    #[arg(
-        long,
-        value_name = "FORMAT",
-        env = "COGNITO_BULK_LOG_FORMAT",
-        hide_env = true
-    )]
-    pub log_format: Option<LogFormat>,
-
-    /// No banner, progress bar or status lines; errors and the final summary only [env: COGNITO_BULK_QUIET]
-    #[arg(long, env = "COGNITO_BULK_QUIET", hide_env = true)]
-    pub quiet: bool,
 
     /// Accept quoted values that span lines. Without it such a row is invalid: it is usually a stray `"` that
     /// merged the lines after it into one value [env: COGNITO_BULK_ALLOW_MULTILINE_VALUES]
@@ -369,7 +301,7 @@ pub struct ListRateArgs {
     pub list_rate: Option<f64>,
 }
 
-/// Where `export` reads from; the same target options as `update`.
+/// Where the job goes (the same for every subcommand that reaches a pool), and how it logs.
 #[derive(Debug, Args, Clone, Default)]
 pub struct TargetArgs {
     /// Config file (TOML; keys as in the shipped config.toml). [env: COGNITO_BULK_CONFIG]
@@ -381,7 +313,7 @@ pub struct TargetArgs {
     )]
     pub config: Option<PathBuf>,
 
-    /// User pool id. A real id (`us-east-1_AbC123`) reads from AWS; a `local_*` id runs on the built-in emulator.
+    /// User pool id. A real id (`us-east-1_AbC123`) goes to AWS; a `local_*` id runs on the built-in emulator.
     /// [default: local_SamplePool1] [env: COGNITO_BULK_USER_POOL_ID]
     #[arg(
         long,
@@ -410,8 +342,8 @@ pub struct TargetArgs {
     )]
     pub profile: Option<String>,
 
-    /// Read from this Cognito-compatible endpoint instead of AWS or the built-in emulator
-    /// [env: COGNITO_BULK_ENDPOINT_URL]
+    /// Use this Cognito-compatible endpoint instead of AWS or the built-in emulator (for example a
+    /// `cognito-bulk emulator` started by hand) [env: COGNITO_BULK_ENDPOINT_URL]
     #[arg(
         long,
         value_name = "URL",

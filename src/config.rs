@@ -130,19 +130,26 @@ impl FileConfig {
             set.insert(name, value);
         }
         Ok(FileConfig {
+            username_column: args.username_column.clone(),
+            set: (!set.is_empty()).then_some(set),
+            report: args.report.clone(),
+            allow_multiline_values: args.allow_multiline_values.then_some(true),
+            ..FileConfig::from_target(&args.target)
+        })
+    }
+
+    /// The layer of the target and logging flags, shared by every subcommand that reaches a pool.
+    pub fn from_target(args: &crate::cli::TargetArgs) -> Self {
+        FileConfig {
             user_pool_id: args.user_pool_id.clone(),
             region: args.region.clone(),
             profile: args.profile.clone(),
             endpoint_url: args.endpoint_url.clone(),
             emulator_seed: args.emulator_seed.clone(),
-            username_column: args.username_column.clone(),
-            set: (!set.is_empty()).then_some(set),
-            report: args.report.clone(),
             log_format: args.log_format,
             quiet: args.quiet.then_some(true),
-            allow_multiline_values: args.allow_multiline_values.then_some(true),
             ..FileConfig::default()
-        })
+        }
     }
 
     /// The layer of the flags that choose how `--skip-unchanged` compares.

@@ -19,7 +19,7 @@ fn main() {
     };
     let code = runtime.block_on(async {
         let result = match cli.command {
-            Command::Update(args) => app::update(args).await,
+            Command::Update(args) => app::update(*args).await,
             Command::Validate(args) => app::validate(args).await,
             Command::Export(args) => app::export(args).await,
             Command::Emulator(args) => {

@@ -19,7 +19,7 @@ use crate::{exit_code, target, telemetry};
 
 pub async fn update(args: UpdateArgs) -> Result<i32, RunError> {
     let cfg = config::layered(
-        args.common.config.as_deref(),
+        args.common.target.config.as_deref(),
         FileConfig::from_update(&args)?,
     )?;
     let report_named = cfg.report.is_some();

@@ -17,7 +17,7 @@ use crate::{exit_code, target, telemetry};
 /// `cognito-bulk validate`.
 pub async fn validate(args: ValidateArgs) -> Result<i32, RunError> {
     let cfg = config::layered(
-        args.common.config.as_deref(),
+        args.common.target.config.as_deref(),
         FileConfig::from_common(&args.common)?
             .overlaid_with(FileConfig::from_compare(&args.compare)),
     )?;

@@ -34,15 +34,8 @@ impl ExportSettings {
     pub fn resolve(args: &ExportArgs) -> Result<Self, ConfigError> {
         let t = &args.target;
         let cli = FileConfig {
-            user_pool_id: t.user_pool_id.clone(),
-            region: t.region.clone(),
-            profile: t.profile.clone(),
-            endpoint_url: t.endpoint_url.clone(),
-            emulator_seed: t.emulator_seed.clone(),
-            log_format: t.log_format,
-            quiet: t.quiet.then_some(true),
             list_rate: args.list.list_rate,
-            ..FileConfig::default()
+            ..FileConfig::from_target(t)
         };
         let cfg = config::layered(t.config.as_deref(), cli)?;
         let target = resolve_target(&cfg)?;
