@@ -205,8 +205,9 @@ pub struct UpdateArgs {
     )]
     pub allow_verification_messages: bool,
 
-    /// Read each user first (AdminGetUser, on the separate read quota) and skip rows whose values already match;
-    /// they are reported `unchanged` [env: COGNITO_BULK_SKIP_UNCHANGED]
+    /// Skip rows whose values the user already has (reported `unchanged`, nothing sent): compared with a pool
+    /// snapshot (ListUsers, no MAUs billed) or by reading each user (AdminGetUser), whichever costs less; see
+    /// --compare-with [env: COGNITO_BULK_SKIP_UNCHANGED]
     #[arg(long, env = "COGNITO_BULK_SKIP_UNCHANGED", hide_env = true)]
     pub skip_unchanged: bool,
 
