@@ -124,17 +124,7 @@ mod tests {
     }
 
     fn request(key: &str, set: &[(&str, &str)], delete: &[&str]) -> UpdateRequest {
-        UpdateRequest {
-            username: key.into(),
-            attributes: set
-                .iter()
-                .map(|(n, v)| Attribute {
-                    name: n.to_string(),
-                    value: v.to_string(),
-                })
-                .collect(),
-            delete: delete.iter().map(|n| n.to_string()).collect(),
-        }
+        UpdateRequest::from_pairs(key, set, delete)
     }
 
     #[test]

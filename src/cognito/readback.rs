@@ -112,7 +112,6 @@ pub fn holds(request: &UpdateRequest, read: &Before, before: Option<&Before>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::row::Attribute;
 
     fn user(pairs: &[(&str, &str)]) -> Before {
         Before {
@@ -125,17 +124,7 @@ mod tests {
     }
 
     fn request(set: &[(&str, &str)], delete: &[&str]) -> UpdateRequest {
-        UpdateRequest {
-            username: "user0001".into(),
-            attributes: set
-                .iter()
-                .map(|(n, v)| Attribute {
-                    name: n.to_string(),
-                    value: v.to_string(),
-                })
-                .collect(),
-            delete: delete.iter().map(|n| n.to_string()).collect(),
-        }
+        UpdateRequest::from_pairs("user0001", set, delete)
     }
 
     fn both(update: bool, delete: bool) -> Holds {

@@ -55,6 +55,22 @@ pub struct UpdateRequest {
 }
 
 impl UpdateRequest {
+    /// A request from literal names and values, for the unit tests of the modules that compare rows with users.
+    #[cfg(test)]
+    pub(crate) fn from_pairs(key: &str, set: &[(&str, &str)], delete: &[&str]) -> Self {
+        UpdateRequest {
+            username: key.into(),
+            attributes: set
+                .iter()
+                .map(|(n, v)| Attribute {
+                    name: n.to_string(),
+                    value: v.to_string(),
+                })
+                .collect(),
+            delete: delete.iter().map(|n| n.to_string()).collect(),
+        }
+    }
+
     /// The attribute names, `;`-separated, as written in the report; deleted ones are prefixed with `-`.
     pub fn attribute_names(&self) -> String {
         self.attributes

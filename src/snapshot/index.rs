@@ -322,20 +322,9 @@ impl IndexBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::row::Attribute;
 
     fn request(key: &str, set: &[(&str, &str)], delete: &[&str]) -> UpdateRequest {
-        UpdateRequest {
-            username: key.into(),
-            attributes: set
-                .iter()
-                .map(|(n, v)| Attribute {
-                    name: n.to_string(),
-                    value: v.to_string(),
-                })
-                .collect(),
-            delete: delete.iter().map(|n| n.to_string()).collect(),
-        }
+        UpdateRequest::from_pairs(key, set, delete)
     }
 
     fn attrs(pairs: &[(&str, &str)]) -> Vec<(String, String)> {

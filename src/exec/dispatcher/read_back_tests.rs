@@ -10,7 +10,6 @@ use super::*;
 use crate::cognito::before::Before;
 use crate::cognito::readback;
 use crate::exec::backend::Applied;
-use crate::input::row::Attribute;
 
 /// How one write attempt ends.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -167,17 +166,7 @@ impl Backend for Store {
 fn row(set: &[(&str, &str)], delete: &[&str]) -> RowJob {
     RowJob {
         id: RowId { line: 2, hash: 1 },
-        request: UpdateRequest {
-            username: "ada".into(),
-            attributes: set
-                .iter()
-                .map(|(n, v)| Attribute {
-                    name: n.to_string(),
-                    value: v.to_string(),
-                })
-                .collect(),
-            delete: delete.iter().map(|n| n.to_string()).collect(),
-        },
+        request: UpdateRequest::from_pairs("ada", set, delete),
     }
 }
 
