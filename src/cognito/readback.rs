@@ -18,14 +18,8 @@
 //! (`AttributesRequireVerificationBeforeUpdate`), a changed unverified address stays pending and AdminGetUser shows
 //! the old one; such a row is resent (as it was before read-back existed).
 
-use super::before::{Before, same_value};
+use super::before::{Before, FLAGS, same_value};
 use crate::input::row::UpdateRequest;
-
-/// Addresses and their verification flags.
-const FLAGS: [(&str, &str); 2] = [
-    ("email", "email_verified"),
-    ("phone_number", "phone_number_verified"),
-];
 
 /// Which parts of a row the user already holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

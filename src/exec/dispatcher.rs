@@ -207,8 +207,11 @@ impl<B: Backend> Worker<B> {
             return None;
         }
         let live = &self.control.live;
-        Live::add(&live.read_backs, 1);
-        match self.backend.read_back(&job.request, state).await {
+        let read_back = self.backend.read_back(&job.request, state).await;
+        if !matches!(read_back, ReadBack::Unsupported) {
+            Live::add(&live.read_backs, 1);
+        }
+        match read_back {
             ReadBack::Confirmed { request_id } => {
                 Live::add(&live.confirmed, 1);
                 tracing::debug!(line = job.id.line, code = %err.code, "confirmed by read-back");
@@ -236,10 +239,7 @@ impl<B: Backend> Worker<B> {
                 tracing::debug!(line = job.id.line, code = %read_err.code, "read-back failed; resending");
                 None
             }
-            ReadBack::Unsupported => {
-                Live::sub(&live.read_backs, 1);
-                None
-            }
+            ReadBack::Unsupported => None,
         }
     }
 

@@ -1,14 +1,13 @@
 //! `export`'s live progress: an indicatif spinner line on standard error when it is a terminal (the pool size is
-//! not known in advance); otherwise a status line in the log every [`LOG_INTERVAL`]; nothing with `--quiet`.
+//! not known in advance); otherwise a status line in the log every
+//! [`LOG_INTERVAL`](crate::report::progress::LOG_INTERVAL); nothing with `--quiet`
+//! (the modes are [`LiveLine`]'s, shared with `update`).
 
-use std::io::IsTerminal;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use tokio::time::Instant;
 
-use crate::report::progress::LOG_INTERVAL;
-use crate::telemetry;
+use crate::report::progress::LiveLine;
 
 /// What the line shows.
 #[derive(Debug, Clone, Default)]
@@ -30,62 +29,43 @@ impl ExportView {
     }
 }
 
-pub enum ExportProgress {
-    Bar(ProgressBar),
-    Log { next: Instant },
-    Off,
-}
+/// `export`'s progress: a spinner line of users listed (the pool size is not known in advance).
+pub struct ExportProgress(LiveLine);
 
 /// How often the view is refreshed.
 pub const TICK: Duration = Duration::from_millis(200);
 
 impl ExportProgress {
     pub fn new(quiet: bool) -> Self {
-        if quiet {
-            return ExportProgress::Off;
-        }
-        if !std::io::stderr().is_terminal() {
-            return ExportProgress::Log {
-                next: Instant::now() + LOG_INTERVAL,
-            };
-        }
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {pos} users listed · {elapsed} · {msg}")
-                .expect("valid template"),
-        );
-        telemetry::set_progress_bar(Some(bar.clone()));
-        ExportProgress::Bar(bar)
+        ExportProgress(LiveLine::new(quiet, || {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {pos} users listed · {elapsed} · {msg}")
+                    .expect("valid template"),
+            );
+            bar
+        }))
     }
 
     pub fn update(&mut self, view: &ExportView) {
-        match self {
-            ExportProgress::Bar(bar) => {
-                bar.set_position(view.listed);
-                bar.set_message(view.counters());
-            }
-            ExportProgress::Log { next } => {
-                if Instant::now() >= *next {
-                    *next = Instant::now() + LOG_INTERVAL;
-                    tracing::info!(
-                        listed = view.listed,
-                        selected = view.written,
-                        pages = view.pages,
-                        throttled = view.throttled,
-                        "progress: {} users listed · {}",
-                        view.listed,
-                        view.counters()
-                    );
-                }
-            }
-            ExportProgress::Off => {}
-        }
+        self.0.show(
+            view.listed,
+            || view.counters(),
+            || {
+                tracing::info!(
+                    listed = view.listed,
+                    selected = view.written,
+                    pages = view.pages,
+                    throttled = view.throttled,
+                    "progress: {} users listed · {}",
+                    view.listed,
+                    view.counters()
+                );
+            },
+        );
     }
 
     pub fn finish(&mut self) {
-        if let ExportProgress::Bar(bar) = self {
-            bar.finish_and_clear();
-            telemetry::set_progress_bar(None);
-        }
+        self.0.finish();
     }
 }

@@ -58,64 +58,96 @@ pub fn percent(part: u64, whole: u64) -> String {
     format!("{share:.1}%")
 }
 
-pub enum Progress {
+/// Where a live progress line goes: an indicatif bar when standard error is a terminal, a status line in the log
+/// every [`LOG_INTERVAL`] otherwise, nothing with `--quiet`. Shared by `update` ([`Progress`]) and `export`.
+pub enum LiveLine {
     Bar(ProgressBar),
     Log { next: Instant },
     Off,
 }
 
-impl Progress {
-    pub fn new(total: u64, quiet: bool) -> Self {
+impl LiveLine {
+    /// `bar` makes the bar, styled; it is called only when standard error is a terminal.
+    pub fn new(quiet: bool, bar: impl FnOnce() -> ProgressBar) -> Self {
         if quiet {
-            return Progress::Off;
+            return LiveLine::Off;
         }
         if !std::io::stderr().is_terminal() {
-            return Progress::Log {
+            return LiveLine::Log {
                 next: Instant::now() + LOG_INTERVAL,
             };
         }
-        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} rows · ETA {eta} · {msg}")
-                .expect("valid template")
-                .progress_chars("=> "),
-        );
+        let bar = bar();
         telemetry::set_progress_bar(Some(bar.clone()));
-        Progress::Bar(bar)
+        LiveLine::Bar(bar)
     }
 
-    pub fn update(&mut self, view: &View) {
+    /// Shows the state: the bar's position and message, or `log` when a status line is due.
+    pub fn show(&mut self, position: u64, message: impl FnOnce() -> String, log: impl FnOnce()) {
         match self {
-            Progress::Bar(bar) => {
-                bar.set_position(view.done);
-                bar.set_message(view.counters());
+            LiveLine::Bar(bar) => {
+                bar.set_position(position);
+                bar.set_message(message());
             }
-            Progress::Log { next } => {
+            LiveLine::Log { next } => {
                 if Instant::now() >= *next {
                     *next = Instant::now() + LOG_INTERVAL;
-                    tracing::info!(
-                        done = view.done,
-                        total = view.total,
-                        updated = view.updated,
-                        failed = view.failed,
-                        throttled = view.throttled,
-                        effective_rate = format!("{:.1}", view.effective_rate),
-                        "progress {}/{}: {}",
-                        view.done,
-                        view.total,
-                        view.counters()
-                    );
+                    log();
                 }
             }
-            Progress::Off => {}
+            LiveLine::Off => {}
         }
     }
 
     pub fn finish(&mut self) {
-        if let Progress::Bar(bar) = self {
+        if let LiveLine::Bar(bar) = self {
             bar.finish_and_clear();
             telemetry::set_progress_bar(None);
         }
+    }
+}
+
+/// `update`'s progress: a bar of rows done out of the total.
+pub struct Progress(LiveLine);
+
+impl Progress {
+    pub fn new(total: u64, quiet: bool) -> Self {
+        Progress(LiveLine::new(quiet, || {
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{bar:30.cyan/blue} {pos}/{len} rows · ETA {eta} · {msg}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            bar
+        }))
+    }
+
+    pub fn update(&mut self, view: &View) {
+        self.0.show(
+            view.done,
+            || view.counters(),
+            || {
+                tracing::info!(
+                    done = view.done,
+                    total = view.total,
+                    updated = view.updated,
+                    failed = view.failed,
+                    throttled = view.throttled,
+                    effective_rate = format!("{:.1}", view.effective_rate),
+                    "progress {}/{}: {}",
+                    view.done,
+                    view.total,
+                    view.counters()
+                );
+            },
+        );
+    }
+
+    pub fn finish(&mut self) {
+        self.0.finish();
     }
 }
 

@@ -178,17 +178,8 @@ impl SnapshotIndex {
         let Some(p) = self.patterns.iter().position(|p| *p == single) else {
             return true;
         };
-        let only = UpdateRequest {
-            username: String::new(),
-            attributes: request
-                .attributes
-                .iter()
-                .filter(|a| a.name == attr)
-                .cloned()
-                .collect(),
-            delete: vec![],
-        };
-        self.value_hash(user, p) != self.row_hash(&single, &only)
+        // The single-attribute pattern hashes only `attr`, whatever else the row sets.
+        self.value_hash(user, p) != self.row_hash(&single, request)
     }
 
     fn value_hash(&self, user: u32, pattern: usize) -> u64 {
