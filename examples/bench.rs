@@ -245,7 +245,20 @@ impl Ctx {
 
     /// A seed with pool `local_BenchPool1` and users `bu0000001`..`bu{n}` (cached in the work dir).
     fn seed(&self, n: usize) -> Res<PathBuf> {
-        let path = self.work.join(format!("seed-{n}.json"));
+        self.write_seed(&format!("seed-{n}.json"), n, |i| {
+            format!("{{\"Username\":\"{}\"}}", user(i))
+        })
+    }
+
+    /// A seed file `file` (cached in the work dir) of pool `local_BenchPool1` with the custom attributes `tier` and
+    /// `score`, and `n` users, user `i` written as the JSON object `user_json(i)`.
+    pub(crate) fn write_seed(
+        &self,
+        file: &str,
+        n: usize,
+        user_json: impl Fn(usize) -> String,
+    ) -> Res<PathBuf> {
+        let path = self.work.join(file);
         if path.exists() {
             return Ok(path);
         }
@@ -264,7 +277,7 @@ impl Ctx {
         )?;
         for i in 1..=n {
             let sep = if i == 1 { "" } else { "," };
-            write!(w, "{sep}\n{{\"Username\":\"{}\"}}", user(i))?;
+            write!(w, "{sep}\n{}", user_json(i))?;
         }
         writeln!(w, "]}}]}}")?;
         w.into_inner()?.sync_all()?;
@@ -281,9 +294,8 @@ impl Ctx {
         let tmp = path.with_extension("tmp");
         let mut w = BufWriter::new(File::create(&tmp)?);
         writeln!(w, "username,custom:tier,custom:score")?;
-        const TIERS: [&str; 4] = ["free", "pro", "gold", "enterprise"];
         for i in 1..=n {
-            writeln!(w, "{},{},{}", user(i), TIERS[i % 4], (i * 7919) % 1001)?;
+            writeln!(w, "{},{},{}", user(i), tier(i), score(i))?;
         }
         w.into_inner()?.sync_all()?;
         fs::rename(&tmp, &path)?;
@@ -316,6 +328,24 @@ impl Ctx {
 
 fn user(i: usize) -> String {
     format!("bu{i:07}")
+}
+
+/// The `custom:tier` of user `i` in the generated rows (and in seeds that hold values).
+pub(crate) fn tier(i: usize) -> &'static str {
+    ["free", "pro", "gold", "enterprise"][i % 4]
+}
+
+/// The `custom:score` of user `i` in the generated rows (and in seeds that hold values).
+pub(crate) fn score(i: usize) -> usize {
+    (i * 7919) % 1001
+}
+
+/// A size from the environment (`BENCH_*`), or `default`.
+pub(crate) fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn aws_env(c: &mut Command) {

@@ -8,15 +8,8 @@
 use super::*;
 
 pub(crate) fn export(ctx: &mut Ctx) -> Res<()> {
-    let users: usize = std::env::var("BENCH_EXPORT_USERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
-    let boto3_users: usize = std::env::var("BENCH_EXPORT_BOTO3_USERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20_000)
-        .min(users);
+    let users = env_usize("BENCH_EXPORT_USERS", 100_000);
+    let boto3_users = env_usize("BENCH_EXPORT_BOTO3_USERS", 20_000).min(users);
     let list_rate = 30.0;
     let ceiling = list_rate * 60.0;
     let seed = ctx.seed(users)?;

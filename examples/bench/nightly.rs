@@ -16,59 +16,25 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{Ctx, Emulator, Exit, POOL, Res, aws_env, op_count, read_report, run_measured, user};
-
-const TIERS: [&str; 4] = ["free", "pro", "gold", "enterprise"];
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn score(i: usize) -> usize {
-    (i * 7919) % 1001
-}
+use super::{
+    Ctx, Emulator, Exit, POOL, Res, aws_env, env_usize, op_count, read_report, run_measured, score,
+    tier, user,
+};
 
 /// A seed of `n` users holding `custom:tier` and `custom:score` (the values of [`Ctx::csv`]'s rows).
 fn valued_seed(ctx: &Ctx, n: usize) -> Res<PathBuf> {
-    let path = ctx.work.join(format!("nightly-seed-{n}.json"));
-    if path.exists() {
-        return Ok(path);
-    }
-    let tmp = path.with_extension("tmp");
-    let mut w = BufWriter::new(File::create(&tmp)?);
-    write!(
-        w,
-        concat!(
-            r#"{{"UserPools":[{{"Id":"{}","PoolName":"bench","Schema":["#,
-            r#"{{"Name":"tier","AttributeDataType":"String","Mutable":true,"#,
-            r#""StringAttributeConstraints":{{"MinLength":"0","MaxLength":"16"}}}},"#,
-            r#"{{"Name":"score","AttributeDataType":"Number","Mutable":true,"#,
-            r#""NumberAttributeConstraints":{{"MinValue":"0","MaxValue":"1000"}}}}],"Users":["#
-        ),
-        POOL
-    )?;
-    for i in 1..=n {
-        let sep = if i == 1 { "" } else { "," };
-        write!(
-            w,
+    ctx.write_seed(&format!("nightly-seed-{n}.json"), n, |i| {
+        format!(
             concat!(
-                "{}\n{{\"Username\":\"{}\",\"Attributes\":[",
+                "{{\"Username\":\"{}\",\"Attributes\":[",
                 "{{\"Name\":\"custom:tier\",\"Value\":\"{}\"}},",
                 "{{\"Name\":\"custom:score\",\"Value\":\"{}\"}}]}}"
             ),
-            sep,
             user(i),
-            TIERS[i % 4],
+            tier(i),
             score(i)
-        )?;
-    }
-    writeln!(w, "]}}]}}")?;
-    w.into_inner()?.sync_all()?;
-    fs::rename(&tmp, &path)?;
-    Ok(path)
+        )
+    })
 }
 
 /// The nightly file: every user's values, the score changed on every 100th row; `rows` first rows only.
@@ -86,7 +52,7 @@ fn nightly_csv(ctx: &Ctx, rows: usize) -> Res<PathBuf> {
         } else {
             score(i)
         };
-        writeln!(w, "{},{},{}", user(i), TIERS[i % 4], s)?;
+        writeln!(w, "{},{},{}", user(i), tier(i), s)?;
     }
     w.into_inner()?.sync_all()?;
     fs::rename(&tmp, &path)?;

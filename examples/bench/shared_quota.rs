@@ -6,16 +6,13 @@
 //! 10 s. Scenario `shared-quota-margin` runs the steady case at two settle margins (`--rate-margin 0` and `0.25`)
 //! to show what the margin costs (throughput) and buys (throttles, the job's and the live traffic's).
 
-use super::{Ctx, Emulator, Exit, Res, Sample, active_span, read_report, run_measured};
+use super::{Ctx, Emulator, Exit, Res, Sample, active_span, env_usize, read_report, run_measured};
 
 const QUOTA: f64 = 25.0;
 /// Rows: at a free share of 15/s on average, about 160 s of work. `BENCH_SHARED_QUOTA_ROWS` overrides it (for a
 /// quick try of the scenario; the figures need the full run).
 fn rows() -> usize {
-    std::env::var("BENCH_SHARED_QUOTA_ROWS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2_400)
+    env_usize("BENCH_SHARED_QUOTA_ROWS", 2_400)
 }
 
 /// The live load: (rate, seconds) steps repeated from the emulator's start.

@@ -12,17 +12,8 @@ use crate::update::support::*;
 
 /// `export` against the test emulator; `extra` follows the target flags.
 fn export(env: &TestEnv, extra: &[&str]) -> tokio::process::Command {
-    let mut cmd = env.command();
-    cmd.args([
-        "export",
-        "--endpoint-url",
-        &env.emu.endpoint_url(),
-        "--user-pool-id",
-        POOL,
-        "--list-rate",
-        "1000",
-    ])
-    .args(extra);
+    let mut cmd = env.export(&["--list-rate", "1000"]);
+    cmd.args(extra);
     cmd
 }
 
@@ -343,20 +334,8 @@ async fn job3_pipeline_marks_the_unverified_users_verified_with_no_script() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_stops_the_export_and_leaves_no_file() {
     let env = TestEnv::new().await;
-    let mut cmd = env.command();
-    cmd.args([
-        "export",
-        "--endpoint-url",
-        &env.emu.endpoint_url(),
-        "--user-pool-id",
-        POOL,
-        "--list-rate",
-        "2",
-        "--output",
-        "users.csv",
-    ])
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
+    let mut cmd = env.export(&["--list-rate", "2", "--output", "users.csv"]);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let child = cmd.spawn().unwrap();
     wait_until("pages listed", Duration::from_secs(60), || {
         env.requests("ListUsers") >= 3
@@ -431,22 +410,10 @@ async fn throttled_pages_are_retried_and_every_user_is_written_once() {
 async fn a_second_export_to_the_same_output_is_refused_while_the_first_runs() {
     let env = TestEnv::new().await;
     let slow = |extra: &[&str]| {
-        let mut cmd = env.command();
-        cmd.args([
-            "export",
-            "--endpoint-url",
-            &env.emu.endpoint_url(),
-            "--user-pool-id",
-            POOL,
-            "--list-rate",
-            "4",
-            "--output",
-            "users.csv",
-            "--quiet",
-        ])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        let mut cmd = env.export(&["--list-rate", "4", "--output", "users.csv", "--quiet"]);
+        cmd.args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         cmd
     };
     let first = slow(&[]).spawn().unwrap();

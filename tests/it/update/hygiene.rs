@@ -351,12 +351,7 @@ async fn a_moto_shaped_pool_accepts_standard_attributes_and_refuses_unknown_ones
 
     // The standard attributes' rules still apply.
     let csv = env.write("bad.csv", "username,email_verified\nuser0003,yes\n");
-    let mut validate = env.command();
-    validate
-        .args(["validate", "--endpoint-url", &env.emu.endpoint_url()])
-        .args(["--user-pool-id", POOL])
-        .arg(&csv);
-    let out = run(validate).await;
+    let out = run(env.validate(&csv, &[])).await;
     assert_eq!(code(&out), 3, "{}", text(&out));
     assert!(
         stderr(&out).contains("column `email_verified`"),

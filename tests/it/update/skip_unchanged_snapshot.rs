@@ -10,20 +10,10 @@ use super::support::*;
 
 /// `update` with the banner on (no `--quiet`), report in `report.csv`.
 fn update_loud(env: &TestEnv, csv: &std::path::Path, extra: &[&str]) -> tokio::process::Command {
-    let mut cmd = env.command();
-    cmd.args([
-        "update",
-        "--endpoint-url",
-        &env.emu.endpoint_url(),
-        "--user-pool-id",
-        POOL,
-        "--report",
-        "report.csv",
-        "--rate",
-        "1000",
-    ])
-    .args(extra)
-    .arg(csv);
+    let mut cmd = env.target("update");
+    cmd.args(["--report", "report.csv", "--rate", "1000"])
+        .args(extra)
+        .arg(csv);
     cmd
 }
 
@@ -297,19 +287,7 @@ async fn the_guard_and_the_dry_run_count_only_rows_really_sent() {
     assert_eq!(env.emu.stats().applied_total, 0, "nothing was written");
 
     // validate, asked to compare, counts the same way.
-    let mut cmd = env.command();
-    cmd.args([
-        "validate",
-        "--endpoint-url",
-        &env.emu.endpoint_url(),
-        "--user-pool-id",
-        POOL,
-        "--skip-unchanged",
-        "--compare-with",
-        "snapshot",
-    ])
-    .arg(&csv);
-    let out = run(cmd).await;
+    let out = run(env.validate(&csv, &["--skip-unchanged", "--compare-with", "snapshot"])).await;
     assert_eq!(code(&out), 0, "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -418,18 +396,7 @@ async fn with_an_undo_file_only_rows_to_write_are_read() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_of_the_pool_is_a_snapshot_file_with_sub_keys() {
     let env = TestEnv::new().await;
-    let mut cmd = env.command();
-    cmd.args([
-        "export",
-        "--endpoint-url",
-        &env.emu.endpoint_url(),
-        "--user-pool-id",
-        POOL,
-        "--output",
-        "pool.users.csv",
-        "--quiet",
-    ]);
-    let out = run(cmd).await;
+    let out = run(env.export(&["--output", "pool.users.csv", "--quiet"])).await;
     assert_eq!(code(&out), 0, "{}", text(&out));
     env.emu.reset_stats();
     let csv = env.write(

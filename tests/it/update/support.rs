@@ -89,17 +89,37 @@ impl TestEnv {
 
     /// `update` against the emulator, fast, report in `report.csv`; `extra` goes before the CSV argument.
     pub fn update(&self, csv: &Path, extra: &[&str]) -> Command {
+        let mut cmd = self.target("update");
+        cmd.args(["--report", "report.csv", "--rate", "1000", "--quiet"])
+            .args(extra)
+            .arg(csv);
+        cmd
+    }
+
+    /// `validate` against the emulator; `extra` goes before the CSV argument.
+    pub fn validate(&self, csv: &Path, extra: &[&str]) -> Command {
+        let mut cmd = self.target("validate");
+        cmd.args(extra).arg(csv);
+        cmd
+    }
+
+    /// `export` against the emulator; `extra` follows the target flags.
+    pub fn export(&self, extra: &[&str]) -> Command {
+        let mut cmd = self.target("export");
+        cmd.args(extra);
+        cmd
+    }
+
+    /// A subcommand aimed at the test emulator's pool.
+    pub fn target(&self, subcommand: &str) -> Command {
         let mut cmd = self.command();
         cmd.args([
-            "update",
+            subcommand,
             "--endpoint-url",
             &self.emu.endpoint_url(),
             "--user-pool-id",
             POOL,
-        ])
-        .args(["--report", "report.csv", "--rate", "1000", "--quiet"])
-        .args(extra)
-        .arg(csv);
+        ]);
         cmd
     }
 

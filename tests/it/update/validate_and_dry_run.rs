@@ -13,25 +13,11 @@ user0006,,,,,shared@example.com,true\n\
 user0007,,,,,Shared@example.com,true\n\
 user0008,,12,,,,\n";
 
-fn validate(env: &TestEnv, csv: &std::path::Path, extra: &[&str]) -> tokio::process::Command {
-    let mut cmd = env.command();
-    cmd.args([
-        "validate",
-        "--endpoint-url",
-        &env.emu.endpoint_url(),
-        "--user-pool-id",
-        POOL,
-    ])
-    .args(extra)
-    .arg(csv);
-    cmd
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validate_checks_the_pool_schema_and_alias_collisions_and_writes_nothing() {
     let env = TestEnv::new().await;
     let csv = env.write("schema.csv", SCHEMA_PROBLEMS);
-    let out = run(validate(&env, &csv, &["--report", "problems.csv"])).await;
+    let out = run(env.validate(&csv, &["--report", "problems.csv"])).await;
     assert_eq!(code(&out), 3, "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     for expected in [
@@ -65,7 +51,7 @@ async fn validate_checks_the_pool_schema_and_alias_collisions_and_writes_nothing
 
     // Offline, only the API's own rules apply (the alias collision is still flagged).
     env.emu.reset_stats();
-    let out = run(validate(&env, &csv, &["--offline"])).await;
+    let out = run(env.validate(&csv, &["--offline"])).await;
     assert_eq!(code(&out), 3, "{}", text(&out));
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("7 valid, 1 invalid"),
@@ -82,7 +68,7 @@ async fn validate_checks_the_pool_schema_and_alias_collisions_and_writes_nothing
         "clean.csv",
         "username,custom:tier\nuser0001,gold\nuser0002,pro\n",
     );
-    let out = run(validate(&env, &clean, &[])).await;
+    let out = run(env.validate(&clean, &[])).await;
     assert_eq!(code(&out), 0, "{}", text(&out));
 }
 
