@@ -26,7 +26,7 @@ use super::classify;
 use crate::exec::backend::{CallError, Disposition};
 use crate::exec::control::{Live, RunControl};
 use crate::exec::pacer::Pacer;
-use crate::exec::retry::RetryPolicy;
+use crate::exec::retry::{GiveUp, Retries, RetryPolicy};
 
 /// Users per ListUsers page (the API's maximum).
 pub const PAGE_SIZE: i32 = 60;
@@ -377,10 +377,8 @@ impl<S: PageSource> Reader<'_, S> {
 
     /// One page, retried until answered (same token every time).
     async fn page(&self, filter: Option<&str>, token: Option<&str>) -> Result<Page, PageFailure> {
-        let policy = &self.spec.retry;
-        let deadline = Instant::now() + policy.max_row_time;
+        let mut retries = Retries::new(self.spec.retry, Instant::now());
         let stopping = self.control.stopping();
-        let (mut throttled, mut transient, mut expired) = (0u32, 0u32, 0u32);
         loop {
             tokio::select! {
                 biased;
@@ -413,48 +411,38 @@ impl<S: PageSource> Reader<'_, S> {
                 },
             };
             tracing::debug!(code = %err.code, filter, "ListUsers attempt failed");
-            let (curve, n) = match err.disposition {
-                Disposition::Throttled => {
-                    self.pacer.on_throttle();
-                    Live::add(&self.progress.throttles, 1);
-                    throttled += 1;
-                    (policy.throttle, throttled)
-                }
-                Disposition::Transient => {
-                    transient += 1;
-                    if transient >= policy.max_attempts {
-                        let note = format!("gave up after {transient} attempts (--max-attempts)");
-                        return Err(PageFailure::Other(self.page_error(&err, &note)));
-                    }
-                    (policy.transient, transient)
-                }
-                Disposition::CredentialsExpired => {
-                    expired += 1;
-                    if expired > policy.max_credential_retries {
-                        let note = "credentials still expired after refreshing";
-                        return Err(PageFailure::Other(self.page_error(&err, note)));
-                    }
-                    (policy.transient, expired)
-                }
-                Disposition::FailRow if err.code == "InvalidParameterException" => {
+            if err.disposition == Disposition::Throttled {
+                self.pacer.on_throttle();
+                Live::add(&self.progress.throttles, 1);
+            }
+            let delay = match retries.after(err.disposition) {
+                Ok(delay) => delay,
+                Err(GiveUp::NotRetryable) if err.code == "InvalidParameterException" => {
                     return Err(PageFailure::Refused(err));
                 }
-                Disposition::FailRow => {
-                    return Err(PageFailure::Other(self.page_error(&err, "not retried")));
-                }
-                Disposition::StopRun => {
+                Err(GiveUp::StopRun) => {
                     return Err(PageFailure::Other(ListError::Fatal {
                         pool_id: self.spec.pool_id.clone(),
                         code: err.code,
                         message: err.message,
                     }));
                 }
+                Err(give_up) => {
+                    let note = match give_up {
+                        GiveUp::Attempts(n) => {
+                            format!("gave up after {n} attempts (--max-attempts)")
+                        }
+                        GiveUp::CredentialsStillExpired => {
+                            "credentials still expired after refreshing".into()
+                        }
+                        GiveUp::Budget => {
+                            "the page's time budget (--max-row-time) is used up".into()
+                        }
+                        GiveUp::NotRetryable | GiveUp::StopRun => "not retried".into(),
+                    };
+                    return Err(PageFailure::Other(self.page_error(&err, &note)));
+                }
             };
-            let delay = curve.delay(n);
-            if Instant::now() + delay >= deadline {
-                let note = "the page's time budget (--max-row-time) is used up";
-                return Err(PageFailure::Other(self.page_error(&err, note)));
-            }
             tokio::select! {
                 biased;
                 _ = stopping.cancelled() => return Err(PageFailure::Other(ListError::Stopped)),

@@ -20,7 +20,7 @@ use tokio::time::Instant;
 use super::backend::{Backend, CallError, Disposition, ReadBack};
 use super::control::{Live, RunControl, StopReason};
 use super::pacer::Pacer;
-use super::retry::RetryPolicy;
+use super::retry::{GiveUp, Retries, RetryPolicy};
 use crate::input::row::{RowId, UpdateRequest};
 use crate::report::outcome::{RowOutcome, Slot, Status};
 
@@ -244,8 +244,7 @@ impl<B: Backend> Worker<B> {
     }
 
     async fn attempt_until_done(&self, job: &RowJob, started: Instant) -> RowOutcome {
-        let deadline = started + self.policy.max_row_time;
-        let (mut throttled, mut transient, mut expired) = (0u32, 0u32, 0u32);
+        let mut retries = Retries::new(self.policy, started);
         let failed = |err: &CallError, note: &str| {
             let message = if note.is_empty() {
                 err.message.clone()
@@ -276,52 +275,39 @@ impl<B: Backend> Worker<B> {
                 Err(err) => err,
             };
             tracing::debug!(line = job.id.line, attempt, code = %err.code, ambiguous = err.ambiguous, "attempt failed");
-            let retry = match err.disposition {
-                Disposition::Throttled => {
-                    self.pacer.on_throttle();
-                    Live::add(&self.control.live.throttled, 1);
-                    throttled += 1;
-                    (self.policy.throttle, throttled)
+            if err.disposition == Disposition::Throttled {
+                self.pacer.on_throttle();
+                Live::add(&self.control.live.throttled, 1);
+            }
+            let delay = match retries.after(err.disposition) {
+                Ok(delay) => delay,
+                Err(GiveUp::NotRetryable) => return failed(&err, ""),
+                Err(GiveUp::CredentialsStillExpired) => {
+                    return failed(&err, "credentials still expired after refreshing");
                 }
-                Disposition::Transient => {
-                    transient += 1;
-                    if transient >= self.policy.max_attempts {
-                        if let Some(o) = self.read_back(job, &mut state, &err).await {
-                            return o;
-                        }
-                        return failed(
-                            &err,
-                            &format!("gave up after {transient} attempts (--max-attempts)"),
-                        );
-                    }
-                    (self.policy.transient, transient)
-                }
-                Disposition::CredentialsExpired => {
-                    expired += 1;
-                    if expired > self.policy.max_credential_retries {
-                        return failed(&err, "credentials still expired after refreshing");
-                    }
-                    (self.policy.transient, expired)
-                }
-                Disposition::FailRow => return failed(&err, ""),
-                Disposition::StopRun => {
+                Err(GiveUp::StopRun) => {
                     self.control.stop(StopReason::Fatal {
                         code: err.code.clone(),
                         message: err.message.clone(),
                     });
                     return failed(&err, "");
                 }
-            };
-            let delay = retry.0.delay(retry.1);
-            if Instant::now() + delay >= deadline {
-                if let Some(o) = self.read_back(job, &mut state, &err).await {
-                    return o;
+                // The last attempt may have been applied: read back before reporting the row failed.
+                Err(give_up @ (GiveUp::Attempts(_) | GiveUp::Budget)) => {
+                    if let Some(o) = self.read_back(job, &mut state, &err).await {
+                        return o;
+                    }
+                    let note = match give_up {
+                        GiveUp::Attempts(n) => {
+                            format!("gave up after {n} attempts (--max-attempts)")
+                        }
+                        _ => format!(
+                            "row time budget (--max-row-time) used up after {attempt} attempts"
+                        ),
+                    };
+                    return failed(&err, &note);
                 }
-                return failed(
-                    &err,
-                    &format!("row time budget (--max-row-time) used up after {attempt} attempts"),
-                );
-            }
+            };
             let not_retried = "not retried: the run is stopping";
             tokio::select! {
                 biased;

@@ -1,11 +1,16 @@
 //! Retry timing: exponential backoff with full jitter (a delay drawn uniformly from `[0, min(cap, base·2ⁿ)]`,
 //! as AWS recommends), with separate curves for throttling and for transient failures.
 //!
-//! Whether to retry is decided by [`super::backend::Disposition`]; this module only says how long to wait.
+//! Whether to retry is decided by [`super::backend::Disposition`]; [`Retries`] counts one call's failures against
+//! the [`RetryPolicy`] and says how long to wait before the next attempt, or why to give up. The row workers and
+//! the ListUsers reader both use it.
 
 use std::time::Duration;
 
 use rand::Rng;
+use tokio::time::Instant;
+
+use super::backend::Disposition;
 
 /// One backoff curve.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -71,6 +76,76 @@ impl RetryPolicy {
     }
 }
 
+/// Why a failed call is not retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GiveUp {
+    /// This many transient failures: `--max-attempts` reached.
+    Attempts(u32),
+    /// The credentials were still expired after refreshing.
+    CredentialsStillExpired,
+    /// A failure of this call only, never retried ([`Disposition::FailRow`]).
+    NotRetryable,
+    /// A failure of the whole run ([`Disposition::StopRun`]).
+    StopRun,
+    /// The next attempt would start after the call's time budget (`--max-row-time`).
+    Budget,
+}
+
+/// One call's failures so far (a row's update, a ListUsers page), under a [`RetryPolicy`].
+#[derive(Debug)]
+pub struct Retries {
+    policy: RetryPolicy,
+    deadline: Instant,
+    throttled: u32,
+    transient: u32,
+    expired: u32,
+}
+
+impl Retries {
+    /// A call whose time budget started at `started`.
+    pub fn new(policy: RetryPolicy, started: Instant) -> Self {
+        Retries {
+            policy,
+            deadline: started + policy.max_row_time,
+            throttled: 0,
+            transient: 0,
+            expired: 0,
+        }
+    }
+
+    /// Counts a failure: the delay before the next attempt, or why there is none. Throttles and expired
+    /// credentials do not use up `max_attempts`.
+    pub fn after(&mut self, disposition: Disposition) -> Result<Duration, GiveUp> {
+        let (curve, n) = match disposition {
+            Disposition::Throttled => {
+                self.throttled += 1;
+                (self.policy.throttle, self.throttled)
+            }
+            Disposition::Transient => {
+                self.transient += 1;
+                if self.transient >= self.policy.max_attempts {
+                    return Err(GiveUp::Attempts(self.transient));
+                }
+                (self.policy.transient, self.transient)
+            }
+            Disposition::CredentialsExpired => {
+                self.expired += 1;
+                if self.expired > self.policy.max_credential_retries {
+                    return Err(GiveUp::CredentialsStillExpired);
+                }
+                (self.policy.transient, self.expired)
+            }
+            Disposition::FailRow => return Err(GiveUp::NotRetryable),
+            Disposition::StopRun => return Err(GiveUp::StopRun),
+        };
+        let delay = curve.delay(n);
+        if Instant::now() + delay >= self.deadline {
+            return Err(GiveUp::Budget);
+        }
+        Ok(delay)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,5 +175,44 @@ mod tests {
             delays.iter().any(|d| *d < Duration::from_millis(200)),
             "jitter spreads the delays"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_say_why_they_give_up() {
+        let policy = RetryPolicy::new(3, Duration::from_secs(600)).without_jitter();
+        let mut r = Retries::new(policy, Instant::now());
+        assert_eq!(
+            r.after(Disposition::Transient),
+            Ok(Duration::from_millis(100))
+        );
+        assert_eq!(
+            r.after(Disposition::Throttled),
+            Ok(Duration::from_millis(250))
+        );
+        assert_eq!(
+            r.after(Disposition::Transient),
+            Ok(Duration::from_millis(200))
+        );
+        assert_eq!(
+            r.after(Disposition::Transient),
+            Err(GiveUp::Attempts(3)),
+            "throttles do not use up attempts"
+        );
+        assert_eq!(r.after(Disposition::FailRow), Err(GiveUp::NotRetryable));
+        assert_eq!(r.after(Disposition::StopRun), Err(GiveUp::StopRun));
+        for _ in 0..10 {
+            assert!(r.after(Disposition::CredentialsExpired).is_ok());
+        }
+        assert_eq!(
+            r.after(Disposition::CredentialsExpired),
+            Err(GiveUp::CredentialsStillExpired)
+        );
+
+        // A 1 s budget: throttle delays of 250 ms and 500 ms fit, 1 s does not.
+        let policy = RetryPolicy::new(3, Duration::from_secs(1)).without_jitter();
+        let mut r = Retries::new(policy, Instant::now());
+        assert!(r.after(Disposition::Throttled).is_ok());
+        assert!(r.after(Disposition::Throttled).is_ok());
+        assert_eq!(r.after(Disposition::Throttled), Err(GiveUp::Budget));
     }
 }
