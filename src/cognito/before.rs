@@ -46,6 +46,18 @@ pub fn canonical_value<'a>(name: &str, value: &'a str) -> std::borrow::Cow<'a, s
 }
 
 impl Before {
+    /// User `user0001` with these attributes, for the unit tests of the modules that compare rows with users.
+    #[cfg(test)]
+    pub(crate) fn from_pairs(pairs: &[(&str, &str)]) -> Self {
+        Before {
+            username: "user0001".into(),
+            attributes: pairs
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
     pub fn get(&self, name: &str) -> Option<&str> {
         self.attributes.get(name).map(String::as_str)
     }
@@ -114,13 +126,7 @@ mod tests {
     use super::*;
 
     fn before(pairs: &[(&str, &str)]) -> Before {
-        Before {
-            username: "user0001".into(),
-            attributes: pairs
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect(),
-        }
+        Before::from_pairs(pairs)
     }
 
     fn request(key: &str, set: &[(&str, &str)], delete: &[&str]) -> UpdateRequest {

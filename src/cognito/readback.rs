@@ -108,13 +108,7 @@ mod tests {
     use super::*;
 
     fn user(pairs: &[(&str, &str)]) -> Before {
-        Before {
-            username: "user0001".into(),
-            attributes: pairs
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect(),
-        }
+        Before::from_pairs(pairs)
     }
 
     fn request(set: &[(&str, &str)], delete: &[&str]) -> UpdateRequest {
