@@ -221,8 +221,8 @@ pub struct UpdateArgs {
     )]
     pub read_rate: Option<f64>,
 
-    /// Once throttled, settle this fraction below the rate that was throttled, leaving room for other traffic on
-    /// the shared quota (0 to 0.5) [default: 0.1] [env: COGNITO_BULK_RATE_MARGIN]
+    /// Once throttled, settle this fraction below the free share estimated from the throttles, leaving room for
+    /// other traffic on the shared quota (0 to 0.5) [default: 0.1] [env: COGNITO_BULK_RATE_MARGIN]
     #[arg(
         long,
         value_name = "FRACTION",

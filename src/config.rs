@@ -282,7 +282,7 @@ pub struct Settings {
     pub compare_with: crate::snapshot::CompareWith,
     /// `--snapshot FILE`: an earlier export to compare with instead of listing the pool.
     pub snapshot: Option<PathBuf>,
-    /// Once throttled, settle this fraction below the rate that was throttled (`--rate-margin`).
+    /// Once throttled, settle this fraction below the estimated free share (`--rate-margin`).
     pub rate_margin: f64,
 }
 
@@ -322,7 +322,7 @@ fn margin(value: Option<f64>, key: &str) -> Result<f64, ConfigError> {
         return Err(ConfigError::invalid(
             key,
             format!(
-                "{margin} must be a fraction in [0, 0.5] (e.g. 0.1 = settle 10% below the throttled rate)"
+                "{margin} must be a fraction in [0, 0.5] (e.g. 0.1 = settle 10% below the estimated free share)"
             ),
         ));
     }

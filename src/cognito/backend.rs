@@ -24,6 +24,7 @@ use std::sync::Arc;
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::operation::RequestId;
 use aws_sdk_cognitoidentityprovider::types::AttributeType;
+use tokio::time::Instant;
 
 use super::before::Before;
 use super::{classify, readback};
@@ -136,13 +137,13 @@ impl CognitoBackend {
     }
 
     /// Feeds a write's outcome to the write limiter when it is not the executor's (which the worker feeds).
-    fn feed<T>(&self, result: &Result<T, CallError>) {
+    fn feed<T>(&self, sent: Instant, result: &Result<T, CallError>) {
         if self.read_first.is_none() {
             return;
         }
         match result {
             Ok(_) => self.writes.on_success(),
-            Err(e) if e.disposition == Disposition::Throttled => self.writes.on_throttle(),
+            Err(e) if e.disposition == Disposition::Throttled => self.writes.on_throttle(sent),
             Err(_) => {}
         }
     }
@@ -162,6 +163,7 @@ impl CognitoBackend {
                     .expect("name is set")
             })
             .collect();
+        let sent = Instant::now();
         let result = self
             .client
             .admin_update_user_attributes()
@@ -172,7 +174,7 @@ impl CognitoBackend {
             .await
             .map(|out| out.request_id().map(str::to_string))
             .map_err(classify::from_sdk);
-        self.feed(&result);
+        self.feed(sent, &result);
         result
     }
 
@@ -180,6 +182,7 @@ impl CognitoBackend {
         &self,
         request: &UpdateRequest,
     ) -> Result<Option<String>, CallError> {
+        let sent = Instant::now();
         let result = self
             .client
             .admin_delete_user_attributes()
@@ -190,7 +193,7 @@ impl CognitoBackend {
             .await
             .map(|out| out.request_id().map(str::to_string))
             .map_err(classify::from_sdk);
-        self.feed(&result);
+        self.feed(sent, &result);
         result
     }
 }
@@ -245,6 +248,7 @@ impl Backend for CognitoBackend {
 
     async fn read_back(&self, request: &UpdateRequest, state: &mut RowState) -> ReadBack {
         self.reads.acquire().await;
+        let sent = Instant::now();
         let (read, request_id) = match self.get_user(&request.username).await {
             Ok(read) => {
                 self.reads.on_success();
@@ -252,7 +256,7 @@ impl Backend for CognitoBackend {
             }
             Err(e) => {
                 if e.disposition == Disposition::Throttled {
-                    self.reads.on_throttle();
+                    self.reads.on_throttle(sent);
                 }
                 return ReadBack::Failed(e);
             }

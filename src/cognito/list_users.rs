@@ -386,6 +386,7 @@ impl<S: PageSource> Reader<'_, S> {
                 _ = self.pacer.acquire() => {}
             }
             Live::add(&self.progress.attempts, 1);
+            let sent = Instant::now();
             let call = tokio::time::timeout(
                 self.spec.attempt_timeout,
                 self.source.page(&self.spec.pool_id, filter, token),
@@ -412,7 +413,7 @@ impl<S: PageSource> Reader<'_, S> {
             };
             tracing::debug!(code = %err.code, filter, "ListUsers attempt failed");
             if err.disposition == Disposition::Throttled {
-                self.pacer.on_throttle();
+                self.pacer.on_throttle(sent);
                 Live::add(&self.progress.throttles, 1);
             }
             let delay = match retries.after(err.disposition) {

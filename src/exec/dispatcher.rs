@@ -260,6 +260,7 @@ impl<B: Backend> Worker<B> {
         loop {
             let attempt = self.attempts.fetch_add(1, Ordering::Relaxed) + 1;
             Live::add(&self.control.live.attempts, 1);
+            let sent = Instant::now();
             let err = match self.backend.update(&job.request, &mut state).await {
                 Ok(applied) => {
                     self.pacer.on_success();
@@ -276,7 +277,7 @@ impl<B: Backend> Worker<B> {
             };
             tracing::debug!(line = job.id.line, attempt, code = %err.code, ambiguous = err.ambiguous, "attempt failed");
             if err.disposition == Disposition::Throttled {
-                self.pacer.on_throttle();
+                self.pacer.on_throttle(sent);
                 Live::add(&self.control.live.throttled, 1);
             }
             let delay = match retries.after(err.disposition) {

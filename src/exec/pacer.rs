@@ -1,6 +1,6 @@
 //! The rate limiter every attempt passes: the [`AdaptiveRate`] schedule, then a `governor` token bucket at the
-//! configured ceiling as the hard bound (no 1-second window holds more than `--rate` requests plus the few
-//! milliseconds of catch-up the schedule allows; see [`quota`]).
+//! configured ceiling as the hard bound (no 1-second window holds more than `--rate` requests plus one bunch and
+//! the few milliseconds of catch-up the schedule allows; see [`quota`]).
 //!
 //! governor sleeps on its own clock, which paused tokio time does not drive, so tests of the executor build a
 //! pacer without it ([`Pacer::adaptive_only`]); the governor quota is tested here with real time.
@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
-use super::adaptive::{AdaptiveRate, CATCH_UP};
+use super::adaptive::{AdaptiveRate, BUNCH, CATCH_UP};
 
 #[derive(Debug)]
 pub struct Pacer {
@@ -18,15 +18,13 @@ pub struct Pacer {
     adaptive: AdaptiveRate,
 }
 
-/// governor's quota for `rate` requests per second, evenly spaced, with room for the adaptive schedule's
-/// [`CATCH_UP`] (one request, or two at 1,000/s): in any second, at most `rate` requests plus that. Without that
-/// room, a request the schedule lets out a little early after a late one would wait on governor's own timer, and
-/// every such wait would lower the average rate.
-/// Without that room, a request the schedule lets out a little early after a late one would wait on governor's
-/// own timer, and every such wait would lower the average rate.
+/// governor's quota for `rate` requests per second, evenly spaced, with room for the adaptive schedule's bunches
+/// once throttled ([`BUNCH`] requests at once) and its [`CATCH_UP`] (one request, or two at 1,000/s): in
+/// any second, at most `rate` requests plus that. Without that room, a request the schedule lets out a little early
+/// after a late one would wait on governor's own timer, and every such wait would lower the average rate.
 pub fn quota(rate: f64) -> Quota {
     let period = Duration::from_secs_f64(1.0 / rate).max(Duration::from_nanos(1));
-    let burst = 1 + (rate * CATCH_UP.as_secs_f64()).ceil() as u32;
+    let burst = BUNCH + (rate * CATCH_UP.as_secs_f64()).ceil() as u32;
     Quota::with_period(period)
         .expect("period is non-zero")
         .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
@@ -38,7 +36,7 @@ impl Pacer {
         Self::with_margin(rate, super::adaptive::DEFAULT_MARGIN)
     }
 
-    /// The production pacer settling `margin` below the rate that was throttled (`--rate-margin`).
+    /// The production pacer settling `margin` below the estimated free share (`--rate-margin`).
     pub fn with_margin(rate: f64, margin: f64) -> Self {
         Pacer {
             ceiling: Some(RateLimiter::direct(quota(rate))),
@@ -68,8 +66,9 @@ impl Pacer {
         }
     }
 
-    pub fn on_throttle(&self) {
-        self.adaptive.on_throttle();
+    /// A throttled answer to a request sent at `sent`.
+    pub fn on_throttle(&self, sent: tokio::time::Instant) {
+        self.adaptive.on_throttle(sent);
     }
 
     pub fn on_success(&self) {
@@ -97,24 +96,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quota_allows_only_the_catch_up_as_burst() {
+    fn quota_allows_only_a_bunch_and_the_catch_up_as_burst() {
         let q = quota(25.0);
-        assert_eq!(q.burst_size().get(), 2);
+        assert_eq!(q.burst_size().get(), BUNCH + 1);
         assert_eq!(q.replenish_interval(), Duration::from_millis(40));
         assert_eq!(
             quota(1000.0).burst_size().get(),
-            3,
-            "2 ms at 1000/s, plus one"
+            BUNCH + 2,
+            "2 ms at 1000/s, plus a bunch"
         );
     }
 
     #[test]
-    fn governor_admits_the_catch_up_then_waits_a_period() {
+    fn governor_admits_a_bunch_and_the_catch_up_then_waits_a_period() {
         let limiter = RateLimiter::direct(quota(5.0));
-        assert!(limiter.check().is_ok() && limiter.check().is_ok());
+        for _ in 0..=BUNCH {
+            assert!(limiter.check().is_ok());
+        }
         assert!(
             limiter.check().is_err(),
-            "the third request within 200 ms must wait"
+            "the next request within 200 ms must wait"
         );
     }
 }

@@ -1,6 +1,8 @@
 //! Slow start and the response to live traffic, under paused tokio time, against a scripted quota: a token bucket
 //! like Cognito's (capacity one second of quota, refilled continuously) shared by the job and a synthetic live
-//! caller whose rate follows a schedule.
+//! caller whose rate follows a schedule. The network is loopback-like (every request takes the same 2 ms), as
+//! against the emulator: nothing but the job's own schedule keeps its requests out of lockstep with the live
+//! caller's.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -10,7 +12,7 @@ use crate::exec::adaptive::AdaptiveRate;
 use crate::exec::backend::Applied;
 use crate::input::row::Attribute;
 
-const LATENCY: Duration = Duration::from_millis(20);
+const LATENCY: Duration = Duration::from_millis(2);
 
 struct Bucket {
     rate: f64,
@@ -79,9 +81,11 @@ impl SharedQuota {
     }
 
     /// The synthetic live caller: `pattern` = (requests/s, how long), repeated.
-    fn live(self: &Arc<Self>, pattern: Vec<(f64, Duration)>) {
+    /// The live caller, starting `offset` after the job (its phase against the job's requests).
+    fn live_from(self: &Arc<Self>, offset: Duration, pattern: Vec<(f64, Duration)>) {
         let me = self.clone();
         tokio::spawn(async move {
+            tokio::time::sleep(offset).await;
             loop {
                 for (rate, length) in &pattern {
                     let end = Instant::now() + *length;
@@ -104,14 +108,8 @@ impl SharedQuota {
 impl Backend for SharedQuota {
     type RowState = ();
 
-    async fn update(&self, request: &UpdateRequest, _: &mut ()) -> Result<Applied, CallError> {
-        // The network's jitter (0-19 ms, from the row): arrivals are not in lockstep with the live caller's.
-        let jitter = request.username[1..]
-            .parse::<u64>()
-            .unwrap_or(0)
-            .wrapping_mul(7919)
-            % 20;
-        tokio::time::sleep(LATENCY / 2 + Duration::from_millis(jitter)).await;
+    async fn update(&self, _: &UpdateRequest, _: &mut ()) -> Result<Applied, CallError> {
+        tokio::time::sleep(LATENCY / 2).await;
         let ok = self.take();
         tokio::time::sleep(LATENCY / 2).await;
         if ok {
@@ -186,17 +184,22 @@ async fn run_for(quota: Arc<SharedQuota>, pacer: Arc<Pacer>, length: Duration) -
 }
 
 #[tokio::test(start_paused = true)]
-async fn slow_start_throttles_at_most_five_in_the_first_ten_seconds_at_rate_1000_against_25() {
-    let quota = SharedQuota::new(25.0);
-    let pacer = Arc::new(Pacer::schedule_only(AdaptiveRate::new(1000.0)));
-    run_for(quota.clone(), pacer, Duration::from_secs(30)).await;
-    let first_ten = quota.sum(1, 0, 10);
-    assert!(first_ten <= 5, "{first_ten} throttled in the first 10 s");
-    let settled = quota.sum(0, 10, 30) as f64 / 20.0;
-    assert!(
-        settled >= 0.85 * 25.0,
-        "then close to the quota: {settled}/s"
-    );
+async fn slow_start_throttles_at_most_five_in_the_first_ten_seconds_against_25() {
+    for ceiling in [100.0, 1000.0] {
+        let quota = SharedQuota::new(25.0);
+        let pacer = Arc::new(Pacer::schedule_only(AdaptiveRate::new(ceiling)));
+        run_for(quota.clone(), pacer, Duration::from_secs(30)).await;
+        let first_ten = quota.sum(1, 0, 10);
+        assert!(
+            first_ten <= 5,
+            "--rate {ceiling}: {first_ten} throttled in the first 10 s"
+        );
+        let settled = quota.sum(0, 10, 30) as f64 / 20.0;
+        assert!(
+            settled >= 0.85 * 25.0,
+            "--rate {ceiling}: then close to the quota: {settled}/s"
+        );
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -217,50 +220,137 @@ async fn without_throttles_slow_start_reaches_the_ceiling_within_a_few_seconds()
     }
 }
 
+/// What one scripted run against live traffic did.
+struct Figures {
+    live_share: f64,
+    /// The job's successes ÷ the average free share.
+    throughput: f64,
+    first_ten: u32,
+    /// Per step of the free share after the first 10 s: (second, new share, seconds until within 10%).
+    steps: Vec<(usize, f64, Option<usize>)>,
+}
+
+/// The figures of a run of `seconds` whose free share in second `s` was `share(s)`.
+fn figures(quota: &SharedQuota, share: impl Fn(usize) -> f64, seconds: usize) -> Figures {
+    let per_second: Vec<[u32; 4]> = quota.seconds.lock().unwrap().clone();
+    let (live, live_throttled) = (quota.sum(2, 0, seconds), quota.sum(3, 0, seconds));
+    let free = (0..seconds).map(&share).sum::<f64>() / seconds as f64;
+    let mut steps = Vec::new();
+    for s in 10..seconds.saturating_sub(10) {
+        let (before, after) = (share(s - 1), share(s));
+        if (before - after).abs() < 0.5 {
+            continue;
+        }
+        // Within 10%: up to 90% of the new share after a rise, down to 110% of it after a drop.
+        let reached = (s..s + 10).find(|t| {
+            let ok = f64::from(per_second[*t][0]);
+            if after > before {
+                ok >= 0.9 * after
+            } else {
+                ok <= 1.1 * after
+            }
+        });
+        steps.push((s, after, reached.map(|t| t - s + 1)));
+    }
+    Figures {
+        live_share: f64::from(live_throttled) / f64::from(live.max(1)),
+        throughput: f64::from(quota.sum(0, 0, seconds)) / seconds as f64 / free,
+        first_ten: quota.sum(1, 0, 10),
+        steps,
+    }
+}
+
+/// The job at `--rate 25` next to live traffic following `pattern`, the live caller starting `phase` after the
+/// job, for `seconds`.
+async fn shared_run(
+    pattern: Vec<(f64, Duration)>,
+    phase: Duration,
+    seconds: u64,
+) -> Arc<SharedQuota> {
+    let quota = SharedQuota::new(25.0);
+    quota.live_from(phase, pattern);
+    let pacer = Arc::new(Pacer::schedule_only(AdaptiveRate::new(25.0)));
+    run_for(quota.clone(), pacer, Duration::from_secs(seconds)).await;
+    quota
+}
+
+/// The live caller's phases tried: its evenly spaced requests meet the bucket's refills at different points.
+const PHASES: [u64; 4] = [0, 13, 26, 39];
+
+/// The target for the live traffic is 1 % (a benchmark figure, see BENCHMARKS.md); the model's runs stay
+/// under 0.9 %, and this bound guards against regressions without flaking on the job's random slots.
+const LIVE_BOUND: f64 = 0.015;
+
+/// Steady live traffic at 10/s on a 25/s quota, the job at `--rate 25`: evenly spaced requests at the quota's own
+/// refill rate would take every refilled token and never be throttled (the live caller then lost 98 % of its
+/// requests); the job's random slots and bunches leave the live caller its share and find the job's.
+#[tokio::test(start_paused = true)]
+async fn steady_live_traffic_keeps_its_share() {
+    for phase in PHASES {
+        let quota = shared_run(
+            vec![(10.0, Duration::from_secs(1000))],
+            Duration::from_millis(phase),
+            160,
+        )
+        .await;
+        let f = figures(&quota, |_| 15.0, 160);
+        assert!(
+            f.live_share <= LIVE_BOUND,
+            "phase {phase} ms: live traffic throttled {:.2} %",
+            f.live_share * 100.0
+        );
+        assert!(
+            f.throughput >= 0.85,
+            "phase {phase} ms: {:.3} of the free share",
+            f.throughput
+        );
+        assert!(
+            f.first_ten <= 5,
+            "phase {phase} ms: {} throttled in the first 10 s",
+            f.first_ten
+        );
+    }
+}
+
 /// Live traffic cycling 5 ↔ 15/s every 30 s on a 25/s quota, the job at `--rate 25`: after each step the job's
 /// successes are within 10% of the new free share within 10 s, its throughput is at least 0.85 of the average free
 /// share, and live traffic is rarely throttled.
 #[tokio::test(start_paused = true)]
 async fn the_rate_follows_steps_of_the_free_share() {
-    let quota = SharedQuota::new(25.0);
-    quota.live(vec![
-        (5.0, Duration::from_secs(30)),
-        (15.0, Duration::from_secs(30)),
-    ]);
-    let pacer = Arc::new(Pacer::schedule_only(AdaptiveRate::new(25.0)));
-    run_for(quota.clone(), pacer, Duration::from_secs(150)).await;
-    let job: Vec<u32> = quota.seconds.lock().unwrap().iter().map(|s| s[0]).collect();
-
-    // Reached the new share within 10%: down to 110% of it after a drop, up to 90% of it after a rise.
-    for (step, share, up) in [
-        (30, 10.0, false),
-        (60, 20.0, true),
-        (90, 10.0, false),
-        (120, 20.0, true),
-    ] {
-        let reached = |x: u32| match up {
-            true => f64::from(x) >= 0.9 * share,
-            false => f64::from(x) <= 1.1 * share,
+    for phase in PHASES {
+        let quota = shared_run(
+            vec![
+                (5.0, Duration::from_secs(30)),
+                (15.0, Duration::from_secs(30)),
+            ],
+            Duration::from_millis(phase),
+            160,
+        )
+        .await;
+        let share = |s: usize| {
+            if (s / 30).is_multiple_of(2) {
+                20.0
+            } else {
+                10.0
+            }
         };
-        let within = (step..step + 10).find(|s| reached(job[*s]));
+        let f = figures(&quota, share, 160);
+        assert_eq!(f.steps.len(), 4, "steps at 30, 60, 90 and 120 s");
+        for (at, share, within) in &f.steps {
+            assert!(
+                within.is_some(),
+                "phase {phase} ms: step at {at} s to a free share of {share}/s not followed within 10 s"
+            );
+        }
         assert!(
-            within.is_some(),
-            "step at {step} s to a free share of {share}/s: {:?}",
-            &job[step..step + 10]
+            f.live_share <= LIVE_BOUND,
+            "phase {phase} ms: live traffic throttled {:.2} %",
+            f.live_share * 100.0
+        );
+        assert!(
+            f.throughput >= 0.85,
+            "phase {phase} ms: {:.3} of the free share",
+            f.throughput
         );
     }
-    // The target for the live traffic is 1 % (a benchmark figure). In this model the job gets 1.6 %: the
-    // live caller loses a few requests at each drop of the free share, before the job's own throttles tell it,
-    // and whenever the job's evenly spaced requests at the ceiling (= the quota) take every refilled token
-    // without being throttled themselves. The bound here guards against regressions.
-    let (live, live_throttled) = (quota.sum(2, 0, 150), quota.sum(3, 0, 150));
-    assert!(
-        f64::from(live_throttled) <= 0.02 * f64::from(live),
-        "live traffic throttled {live_throttled} times in {live}"
-    );
-    let throughput = f64::from(quota.sum(0, 0, 150)) / 150.0;
-    assert!(
-        throughput >= 0.85 * 15.0,
-        "{throughput}/s for an average free share of 15/s"
-    );
 }
