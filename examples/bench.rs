@@ -907,6 +907,14 @@ fn contention(ctx: &mut Ctx) -> Res<()> {
             "≤ 5 %",
             share <= 0.05,
         );
+        let first_ten = after.throttled - m.samples[0].throttled;
+        ctx.check(
+            "contention",
+            &setting,
+            &format!("throttled in the first 10 s: {first_ten} (slow start)"),
+            "≤ 5",
+            first_ten <= 5,
+        );
     }
     // --rate 20 under the same quota: no throttles, ≥ 98 % of 20/s.
     {

@@ -26,11 +26,11 @@
 //!   share, or the live traffic growing) a bunch meets the empty bucket, and the job is throttled and backs off,
 //!   before a single live request does. A run that is never throttled sends one request per slot.
 //!
-//! Each request goes at a random point of its slot (`1/rate` long; a bunch's slot is as long as its requests'):
-//! evenly spaced requests at the bucket's own refill rate would meet every refilled token first and starve the
-//! live callers without ever being throttled themselves, so the job would never learn. tokio's timer wakes up to
-//! a millisecond late; a slot may therefore start up to [`CATCH_UP`] in the past, so late wake-ups don't lower the
-//! average rate. Time is tokio's, so tests run under paused time.
+//! Each request goes at a random point of its slot (`1/rate` long; a bunch's slot is as long as its requests'; a
+//! slot shorter than [`UNJITTERED_SLOT`] at its start): evenly spaced requests at the bucket's own refill rate would
+//! meet every refilled token first and starve the live callers without ever being throttled themselves, so the job
+//! would never learn. tokio's timer wakes up to a millisecond late; a slot may therefore start up to [`CATCH_UP`]
+//! in the past, so late wake-ups don't lower the average rate. Time is tokio's, so tests run under paused time.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -52,6 +52,9 @@ pub const MAX_PAUSE: Duration = Duration::from_secs(1);
 pub const UNEXPECTED: f64 = 0.6;
 /// Requests per bunch once the job has been throttled.
 pub const BUNCH: u32 = 3;
+/// Slots this short (above 500 requests/s, far above any Cognito quota) are used at their start: tokio's timer
+/// is a millisecond coarse anyway, and a random point would only add to the busiest second.
+pub const UNJITTERED_SLOT: Duration = Duration::from_millis(2);
 /// How far behind the schedule a slot may start (see the module doc).
 pub const CATCH_UP: Duration = Duration::from_millis(2);
 /// Slow start: the first rate (requests/s; the ceiling when lower)...
@@ -203,7 +206,11 @@ impl AdaptiveRate {
                     let slot = s.next_slot.max(earliest);
                     let period = Duration::from_secs_f64(f64::from(n) / s.rate);
                     s.next_slot = slot + period;
-                    let at = slot + period.mul_f64(rand::random::<f64>());
+                    let at = if period >= UNJITTERED_SLOT {
+                        slot + period.mul_f64(rand::random::<f64>())
+                    } else {
+                        slot
+                    };
                     s.bunch = Some((at, n - 1));
                     (at, now)
                 }
