@@ -149,7 +149,7 @@ async fn api(
         };
         return ApiError::new("UnknownOperationException", message).into_response(&request_id);
     };
-    shared.counters.request(op);
+    shared.counters.request(op, shared.clock.now_secs());
     match handle(&shared, op, &connection, body).await {
         Ok(body) => json_response(StatusCode::OK, body, &request_id),
         Err(e) => e.into_response(&request_id),

@@ -1,12 +1,12 @@
-//! Observability counters: requests and throttles per operation, injected faults, verification messages and
-//! applied updates (in total and per user), monthly active users. Served as JSON at `GET /_emulator/stats` and by
+//! Observability counters: requests and throttles per operation, the busiest second of each operation, injected
+//! faults, verification messages and applied updates (in total and per user), monthly active users. Served as JSON at `GET /_emulator/stats` and by
 //! `RunningEmulator::stats`.
 //!
 //! Every aggregate is an atomic counter, so the default `GET /_emulator/stats` never takes the state lock nor
 //! walks the users: it stays cheap to poll under load. The per-user maps are built (under the lock) only for
 //! `GET /_emulator/stats?detail=users` and for the in-process `RunningEmulator::stats`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -28,6 +28,10 @@ pub struct Stats {
     pub requests: BTreeMap<String, u64>,
     /// `TooManyRequestsException` answers per operation name.
     pub throttled: BTreeMap<String, u64>,
+    /// Per operation name, the most requests received within one second: at each arrival, the arrivals of the
+    /// second up to it (exact, on the emulator's clock; throttled and faulted requests included).
+    #[serde(default)]
+    pub busiest_second: BTreeMap<String, u64>,
     /// Injected faults.
     pub faults: FaultStats,
     /// Verification messages the real service would have sent (email/phone changed without `*_verified=true`).
@@ -87,10 +91,29 @@ pub(crate) struct UserCounters {
 /// Per-user counters, pool id -> username -> counters.
 pub(crate) type UserStats = HashMap<String, HashMap<String, UserCounters>>;
 
+/// The arrivals of the last second of one operation, and the most there ever were.
+#[derive(Debug, Default)]
+struct Window {
+    arrivals: VecDeque<f64>,
+    busiest: u64,
+}
+
+impl Window {
+    /// An arrival at `now` (seconds): the arrivals in `(now − 1 s, now]` are counted.
+    fn arrive(&mut self, now: f64) {
+        while self.arrivals.front().is_some_and(|t| *t <= now - 1.0) {
+            self.arrivals.pop_front();
+        }
+        self.arrivals.push_back(now);
+        self.busiest = self.busiest.max(self.arrivals.len() as u64);
+    }
+}
+
 /// Counters updated without the state lock.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
     requests: [AtomicU64; Operation::ALL.len()],
+    busiest: Mutex<[Window; Operation::ALL.len()]>,
     throttled: [AtomicU64; Operation::ALL.len()],
     unknown: Mutex<BTreeMap<String, u64>>,
     pub(crate) internal_errors: AtomicU64,
@@ -106,8 +129,10 @@ pub(crate) struct Counters {
 }
 
 impl Counters {
-    pub(crate) fn request(&self, op: Operation) {
+    /// A request of `op` received at `now` (the emulator's clock, seconds).
+    pub(crate) fn request(&self, op: Operation, now: f64) {
         self.requests[op.index()].fetch_add(1, Ordering::Relaxed);
+        self.busiest.lock().unwrap_or_else(|e| e.into_inner())[op.index()].arrive(now);
     }
 
     pub(crate) fn unknown_request(&self, name: &str) {
@@ -126,6 +151,14 @@ impl Counters {
     pub(crate) fn reset(&self) {
         for c in self.requests.iter().chain(&self.throttled) {
             c.store(0, Ordering::Relaxed);
+        }
+        for w in self
+            .busiest
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter_mut()
+        {
+            *w = Window::default();
         }
         self.unknown
             .lock()
@@ -175,9 +208,18 @@ impl Counters {
         {
             *requests.entry(name.clone()).or_default() += n;
         }
+        let busiest_second = {
+            let windows = self.busiest.lock().unwrap_or_else(|e| e.into_inner());
+            Operation::ALL
+                .iter()
+                .filter(|op| windows[op.index()].busiest > 0)
+                .map(|op| (op.name().to_string(), windows[op.index()].busiest))
+                .collect()
+        };
         let mut stats = Stats {
             requests,
             throttled: per_op(&self.throttled),
+            busiest_second,
             faults: FaultStats {
                 internal_errors: self.internal_errors.load(Ordering::Relaxed),
                 dropped_before_apply: self.dropped_before_apply.load(Ordering::Relaxed),
@@ -216,5 +258,38 @@ impl Counters {
             }
         }
         stats
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_busiest_second_counts_arrivals_within_one_second_of_each_other() {
+        let mut w = Window::default();
+        for t in [0.0, 0.5, 0.99, 1.0, 1.2, 1.6] {
+            w.arrive(t);
+        }
+        // (0.0, 1.0] holds 0.5, 0.99, 1.0; (0.6, 1.6] holds 0.99, 1.0, 1.2, 1.6.
+        assert_eq!(w.busiest, 4);
+        w.arrive(5.0);
+        assert_eq!(w.arrivals.len(), 1, "older arrivals are dropped");
+        assert_eq!(w.busiest, 4, "the most there ever were");
+    }
+
+    #[test]
+    fn the_busiest_second_is_served_per_operation_and_reset() {
+        let c = Counters::default();
+        for i in 0..40 {
+            // 16 a second, evenly spaced (binary fractions: exact).
+            c.request(Operation::AdminUpdateUserAttributes, f64::from(i) / 16.0);
+        }
+        c.request(Operation::AdminGetUser, 0.0);
+        let s = c.snapshot(None);
+        assert_eq!(s.busiest_second["AdminUpdateUserAttributes"], 16);
+        assert_eq!(s.busiest_second["AdminGetUser"], 1);
+        c.reset();
+        assert!(c.snapshot(None).busiest_second.is_empty());
     }
 }
