@@ -31,7 +31,7 @@ mod model;
 mod ops;
 mod persist;
 mod protocol;
-mod quota;
+pub(crate) mod quota;
 mod schema;
 mod server;
 mod stats;

@@ -131,10 +131,16 @@ struct State {
     successes: SuccessMeter,
     /// The current bunch: when it goes, and how many more requests go with it.
     bunch: Option<(Instant, u32)>,
-    /// Throttled answers to requests sent before this were answered by the last decrease.
-    answered_before: Option<Instant>,
     /// Picks the points in the slots.
     rng: StdRng,
+}
+
+impl State {
+    /// How long nothing is sent after a decrease; throttles of requests sent before it ended were answered by
+    /// the decrease.
+    fn pause(&self) -> Duration {
+        Duration::from_secs_f64(PAUSE_SLOTS / self.settled).min(MAX_PAUSE)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -178,7 +184,6 @@ impl AdaptiveRate {
                 k: 0.0,
                 successes: SuccessMeter::new(now),
                 bunch: None,
-                answered_before: None,
                 rng: StdRng::from_os_rng(),
             }),
         }
@@ -237,7 +242,7 @@ impl AdaptiveRate {
     pub fn on_throttle(&self, sent: Instant) {
         let mut s = self.state.lock().expect("rate state");
         let now = Instant::now();
-        if s.answered_before.is_some_and(|t| sent < t) {
+        if s.last_decrease.is_some_and(|t| sent < t + s.pause()) {
             return;
         }
         let last_second = s.successes.last_second(now);
@@ -262,9 +267,7 @@ impl AdaptiveRate {
         s.k = ((s.settled - start).max(0.0) / (C * w_max)).cbrt();
         s.last_decrease = Some(now);
         s.window = (now, s.successes.total);
-        let pause = Duration::from_secs_f64(PAUSE_SLOTS / s.settled).min(MAX_PAUSE);
-        s.next_slot = s.next_slot.max(now + pause);
-        s.answered_before = Some(now + pause);
+        s.next_slot = s.next_slot.max(now + s.pause());
         s.bunch = None;
     }
 
@@ -312,10 +315,6 @@ impl AdaptiveRate {
     pub fn settled(&self) -> Option<f64> {
         let s = self.state.lock().expect("rate state");
         s.last_decrease.map(|_| s.settled)
-    }
-
-    pub fn margin(&self) -> f64 {
-        self.margin
     }
 }
 

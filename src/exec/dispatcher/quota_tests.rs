@@ -7,36 +7,18 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
+use super::tests::job;
 use super::*;
+use crate::emulator::quota::TokenBucket;
 use crate::exec::adaptive::AdaptiveRate;
 use crate::exec::backend::Applied;
-use crate::input::row::Attribute;
 
 const LATENCY: Duration = Duration::from_millis(2);
 
-struct Bucket {
-    rate: f64,
-    tokens: f64,
-    last: Instant,
-}
-
-impl Bucket {
-    fn take(&mut self, now: Instant) -> bool {
-        let dt = now.duration_since(self.last).as_secs_f64();
-        self.last = now;
-        self.tokens = (self.tokens + dt * self.rate).min(self.rate);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
 /// The job's side of the shared quota, and what happened to every request, by second since the start.
 struct SharedQuota {
-    bucket: Mutex<Bucket>,
+    /// The emulator's bucket, on seconds since `start`.
+    bucket: Mutex<TokenBucket>,
     start: Instant,
     /// Per second: (job successes, job throttles, live attempts, live throttles).
     seconds: Mutex<Vec<[u32; 4]>>,
@@ -46,11 +28,7 @@ impl SharedQuota {
     fn new(quota: f64) -> Arc<Self> {
         let now = Instant::now();
         Arc::new(SharedQuota {
-            bucket: Mutex::new(Bucket {
-                rate: quota,
-                tokens: quota,
-                last: now,
-            }),
+            bucket: Mutex::new(TokenBucket::new(quota, 0.0)),
             start: now,
             seconds: Mutex::new(Vec::new()),
         })
@@ -66,7 +44,8 @@ impl SharedQuota {
     }
 
     fn take(&self) -> bool {
-        self.bucket.lock().unwrap().take(Instant::now())
+        let now = Instant::now().duration_since(self.start).as_secs_f64();
+        self.bucket.lock().unwrap().try_take(now)
     }
 
     /// Sum of `column` over seconds `from..to`.
@@ -125,20 +104,6 @@ impl Backend for SharedQuota {
                 ambiguous: false,
             })
         }
-    }
-}
-
-fn job(i: u64) -> RowJob {
-    RowJob {
-        id: RowId { line: i, hash: i },
-        request: UpdateRequest {
-            username: format!("u{i}"),
-            attributes: vec![Attribute {
-                name: "custom:tier".into(),
-                value: "gold".into(),
-            }],
-            delete: vec![],
-        },
     }
 }
 

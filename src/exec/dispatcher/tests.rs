@@ -69,7 +69,7 @@ fn err(disposition: Disposition, code: &str) -> Result<Applied, CallError> {
     })
 }
 
-fn job(i: u64) -> RowJob {
+pub(super) fn job(i: u64) -> RowJob {
     RowJob {
         id: RowId {
             line: i + 2,

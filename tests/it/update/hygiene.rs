@@ -36,9 +36,7 @@ async fn a_quote_left_open_at_the_end_of_the_file_is_a_file_error_naming_its_lin
     assert_eq!(all_requests(&env), 0, "nothing reaches the pool");
     assert_eq!(env.attribute("user0001", "given_name"), before);
 
-    let mut validate = env.command();
-    validate.args(["validate", "--offline"]).arg(&csv);
-    let out = run(validate).await;
+    let out = run(env.validate(&csv, &["--offline"])).await;
     assert_eq!(code(&out), 3, "{}", text(&out));
     assert!(
         stderr(&out).contains("in.csv:2: this line opens a quoted value that is never closed"),
@@ -66,9 +64,7 @@ async fn a_value_spanning_lines_makes_its_row_invalid_and_every_row_is_reported(
     );
     assert_eq!(env.requests("AdminUpdateUserAttributes"), 0, "nothing sent");
 
-    let mut validate = env.command();
-    validate.args(["validate", "--offline"]).arg(&csv);
-    let out = run(validate).await;
+    let out = run(env.validate(&csv, &["--offline"])).await;
     assert_eq!(code(&out), 3, "{}", text(&out));
     assert!(stderr(&out).contains("spans lines 2–4"), "{}", text(&out));
     assert!(
@@ -130,16 +126,11 @@ async fn allow_multiline_values_sends_multi_line_values() {
     );
     assert_eq!(env.report().len(), 2);
 
-    let mut validate = env.command();
-    validate
-        .args(["validate", "--offline"])
-        .env("COGNITO_BULK_ALLOW_MULTILINE_VALUES", "true")
-        .arg(&csv);
+    let mut validate = env.validate(&csv, &["--offline"]);
+    validate.env("COGNITO_BULK_ALLOW_MULTILINE_VALUES", "true");
     let out = run(validate).await;
     assert_eq!(code(&out), 0, "{}", text(&out));
-    let mut validate = env.command();
-    validate.args(["validate", "--offline"]).arg(&csv);
-    let out = run(validate).await;
+    let out = run(env.validate(&csv, &["--offline"])).await;
     assert_eq!(code(&out), 3, "not allowed by default: {}", text(&out));
 }
 
@@ -164,9 +155,7 @@ async fn a_nul_byte_makes_its_row_invalid_naming_the_column() {
     assert_eq!(env.requests("AdminUpdateUserAttributes"), 1);
     assert_eq!(env.attribute("user0001", "given_name"), before);
 
-    let mut validate = env.command();
-    validate.args(["validate", "--offline"]).arg(&csv);
-    let out = run(validate).await;
+    let out = run(env.validate(&csv, &["--offline"])).await;
     assert_eq!(code(&out), 3, "{}", text(&out));
     assert!(
         stderr(&out)
@@ -227,11 +216,7 @@ async fn a_second_run_on_the_same_report_is_refused_in_every_mode() {
         );
     }
     // `validate --report` writes its problems report over the file: refused too.
-    let mut validate = env.command();
-    validate
-        .args(["validate", "--offline", "--report", "report.csv"])
-        .arg(&csv);
-    let out = run(validate).await;
+    let out = run(env.validate(&csv, &["--offline", "--report", "report.csv"])).await;
     assert_eq!(code(&out), 2, "validate: {}", text(&out));
     assert!(
         stderr(&out).contains("in use by another cognito-bulk run"),
@@ -380,9 +365,7 @@ async fn away_from_the_repository_the_missing_seed_is_explained() {
     );
     assert!(!env.path("report.csv").exists(), "nothing left behind");
 
-    let mut cmd = env.command();
-    cmd.args(["validate", "--offline"]).arg(&csv);
-    let out = run(cmd).await;
+    let out = run(env.validate(&csv, &["--offline"])).await;
     assert_eq!(
         code(&out),
         0,

@@ -30,6 +30,15 @@ async fn env_with(faults: Faults) -> TestEnv {
     .await
 }
 
+/// The sample migration (200 rows) with room for retries.
+async fn migrate(env: &TestEnv) -> std::process::Output {
+    run(env.update(
+        &repo("sample-data/migration.csv"),
+        &["--max-attempts", "10", "--concurrency", "8"],
+    ))
+    .await
+}
+
 fn confirmed(row: &Row) -> bool {
     row["message"].starts_with("confirmed by read-back")
 }
@@ -37,11 +46,7 @@ fn confirmed(row: &Row) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drops_after_apply_are_confirmed_and_no_user_is_updated_twice() {
     let env = env_with(faults(0.0, 0.3, 1.0)).await;
-    let out = run(env.update(
-        &repo("sample-data/migration.csv"),
-        &["--max-attempts", "10", "--concurrency", "8"],
-    ))
-    .await;
+    let out = migrate(&env).await;
     assert_eq!(code(&out), 0, "{}", text(&out));
     let report = env.report();
     assert_eq!(report.len(), 200, "every row exactly once");
@@ -84,11 +89,7 @@ async fn drops_after_apply_are_confirmed_and_no_user_is_updated_twice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failures_before_applying_are_read_back_then_resent_once() {
     let env = env_with(faults(0.15, 0.15, 0.0)).await;
-    let out = run(env.update(
-        &repo("sample-data/migration.csv"),
-        &["--max-attempts", "10", "--concurrency", "8"],
-    ))
-    .await;
+    let out = migrate(&env).await;
     assert_eq!(code(&out), 0, "{}", text(&out));
     let rows = by_line(&env.report(), 2..=201);
     let stats = env.emu.stats();
