@@ -4,6 +4,11 @@
 
 use std::time::Duration;
 
+use aws_sdk_cognitoidentityprovider::Client;
+use aws_sdk_cognitoidentityprovider::error::SdkError;
+use aws_sdk_cognitoidentityprovider::operation::admin_update_user_attributes::{
+    AdminUpdateUserAttributesError, AdminUpdateUserAttributesOutput,
+};
 use cognito_bulk::cognito::classify;
 use cognito_bulk::emulator::{EmulatorConfig, Faults};
 
@@ -150,19 +155,27 @@ async fn an_email_change_confirmed_by_read_back_is_not_sent_twice_and_keeps_its_
     assert_eq!(undo.len(), 2, "a confirmed row still gets its undo row");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_dropped_connection_is_ambiguous_and_a_refused_one_is_not() {
-    let env = env_with(faults(0.0, 1.0, 1.0)).await;
-    let sdk = client(&env.emu);
-    let err = sdk
-        .admin_update_user_attributes()
+/// One AdminUpdateUserAttributes call for user0001 through `sdk`.
+async fn update_tier(
+    sdk: &Client,
+) -> Result<AdminUpdateUserAttributesOutput, SdkError<AdminUpdateUserAttributesError>> {
+    sdk.admin_update_user_attributes()
         .user_pool_id("local_SamplePool1")
         .username("user0001")
         .user_attributes(crate::emulator::support::attr("custom:tier", "gold"))
         .send()
         .await
-        .expect_err("the connection is dropped");
-    let dropped = classify::from_sdk(err);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_connection_is_ambiguous_and_a_refused_one_is_not() {
+    let env = env_with(faults(0.0, 1.0, 1.0)).await;
+    let sdk = client(&env.emu);
+    let dropped = classify::from_sdk(
+        update_tier(&sdk)
+            .await
+            .expect_err("the connection is dropped"),
+    );
     assert!(dropped.ambiguous, "{dropped:?}");
 
     // A port nothing listens on: refused before anything was sent.
@@ -174,14 +187,7 @@ async fn a_dropped_connection_is_ambiguous_and_a_refused_one_is_not() {
         .to_builder()
         .endpoint_url(format!("http://127.0.0.1:{port}"))
         .build();
-    let refused = aws_sdk_cognitoidentityprovider::Client::from_conf(conf)
-        .admin_update_user_attributes()
-        .user_pool_id("local_SamplePool1")
-        .username("user0001")
-        .user_attributes(crate::emulator::support::attr("custom:tier", "gold"))
-        .send()
-        .await
-        .expect_err("nothing listens");
-    let refused = classify::from_sdk(refused);
+    let nowhere = Client::from_conf(conf);
+    let refused = classify::from_sdk(update_tier(&nowhere).await.expect_err("nothing listens"));
     assert!(!refused.ambiguous, "{refused:?}");
 }
