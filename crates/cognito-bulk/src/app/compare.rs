@@ -1,0 +1,160 @@
+//! How `--skip-unchanged` compares, for `update` and `validate`: the cost choice between a pool snapshot and
+//! per-user reads, then the snapshot itself (listed now, or loaded from `--snapshot FILE`), and the banner line
+//! that says which way was taken and why.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_cognitoidentityprovider::Client;
+
+use crate::cli::CompareWith;
+use crate::error::{ConfigError, RunError};
+use crate::schema::PoolSchema;
+use crate::snapshot::choice::{self, Decision, Inputs, Method};
+use crate::snapshot::shape::{FileShape, MAX_PATTERNS};
+use crate::snapshot::{IndexBuilder, KeyRules, SnapshotIndex, file, live};
+
+/// The settings the comparison depends on.
+#[derive(Debug, Clone)]
+pub(crate) struct CompareOptions {
+    pub(crate) compare_with: CompareWith,
+    pub(crate) snapshot: Option<PathBuf>,
+    pub(crate) list_rate: f64,
+    pub(crate) read_rate: f64,
+    pub(crate) attempt_timeout: Duration,
+    /// No status lines while listing.
+    pub(crate) quiet: bool,
+}
+
+impl CompareOptions {
+    /// `--snapshot` and `--compare-with` only mean something with `--skip-unchanged`.
+    pub(crate) fn check(&self, skip_unchanged: bool) -> Result<(), ConfigError> {
+        if self.snapshot.is_some() && !skip_unchanged {
+            return Err(ConfigError::Usage(
+                "--snapshot is what --skip-unchanged compares rows with: add --skip-unchanged"
+                    .into(),
+            ));
+        }
+        if self.snapshot.is_some() && self.compare_with == CompareWith::Reads {
+            return Err(ConfigError::Usage(
+                "--snapshot compares with an export, --compare-with reads with AdminGetUser reads: choose one".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The way chosen, and the snapshot when it is one.
+pub(crate) struct Comparison {
+    pub(crate) decision: Decision,
+    pub(crate) index: Option<Arc<SnapshotIndex>>,
+    /// What the snapshot is: "12,000 users listed in 7 s", "export x.csv, 3h old, 12,000 users".
+    pub(crate) source: Option<String>,
+}
+
+impl Comparison {
+    /// Whether rows are compared by AdminGetUser before their write.
+    pub(crate) fn by_reads(&self) -> bool {
+        self.index.is_none()
+    }
+
+    /// The banner line.
+    pub(crate) fn describe(&self) -> String {
+        match &self.source {
+            Some(source) => format!("comparing with {} ({source})", self.decision.reason),
+            None => format!("comparing with {}", self.decision.reason),
+        }
+    }
+}
+
+/// Chooses and, for a snapshot, takes it. `rows` is the number of rows that would be compared.
+pub(crate) async fn prepare(
+    options: &CompareOptions,
+    client: &Client,
+    pool_id: &str,
+    schema: Option<&PoolSchema>,
+    shape: &FileShape,
+    rows: u64,
+) -> Result<Comparison, RunError> {
+    let estimated_users = schema.and_then(|s| s.estimated_users);
+    let decision = choice::choose(&Inputs {
+        compare_with: options.compare_with,
+        snapshot_file: options.snapshot.is_some(),
+        estimated_users,
+        rows,
+        list_rate: options.list_rate,
+        read_rate: options.read_rate,
+        not_comparable: shape.overflow.then(|| {
+            format!(
+                "the file has more than {MAX_PATTERNS} different sets of non-empty columns, more than a snapshot \
+                 keeps"
+            )
+        }),
+    });
+    if decision.method == Method::Reads {
+        return Ok(Comparison {
+            decision,
+            index: None,
+            source: None,
+        });
+    }
+    // Without the pool's settings, keys resolve by exact username (and `sub`) only: a key the pool would resolve
+    // otherwise is "not in the snapshot", so sent.
+    let no_schema = PoolSchema {
+        case_sensitive: true,
+        ..PoolSchema::default()
+    };
+    let rules = KeyRules::for_pool(
+        schema.unwrap_or(&no_schema),
+        shape.sub_keys,
+        shape.alias_keys,
+    );
+    let mut builder = IndexBuilder::new(rules, shape.patterns.clone(), estimated_users);
+    let started = Instant::now();
+    let source = match &options.snapshot {
+        Some(path) => {
+            let age = file::load(path, &mut builder)?;
+            let index = builder.finish();
+            let age = age.map_or("age unknown".to_string(), |a| {
+                format!(
+                    "{} old",
+                    humantime::format_duration(Duration::from_secs(a.as_secs()))
+                )
+            });
+            let source = format!("{}, {age}, {} users", path.display(), index.users());
+            return Ok(Comparison {
+                decision,
+                index: Some(Arc::new(index)),
+                source: Some(source),
+            });
+        }
+        None => {
+            let stats = live::list_pool(
+                client,
+                pool_id,
+                options.list_rate,
+                options.attempt_timeout,
+                options.quiet,
+                &mut builder,
+            )
+            .await?;
+            let mut source = format!(
+                "{} users listed in {:.1} s, {} pages, {} throttled",
+                stats.users,
+                started.elapsed().as_secs_f64(),
+                stats.pages,
+                stats.throttles
+            );
+            if let Some(reason) = &stats.fallback_reason {
+                source.push_str(&format!("; one stream: {reason}"));
+            }
+            source
+        }
+    };
+    Ok(Comparison {
+        decision,
+        index: Some(Arc::new(builder.finish())),
+        source: Some(source),
+    })
+}

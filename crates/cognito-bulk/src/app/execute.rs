@@ -1,0 +1,232 @@
+//! The execution phase of `update`: the reader (the same row planner as the pre-flight), the dispatcher and its
+//! row workers, the sink that owns the report, and the signal watcher, wired together with bounded channels.
+//! Returns the run's summary once every row has an outcome (or the run was aborted).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use aws_sdk_cognitoidentityprovider::Client;
+use tokio::sync::mpsc;
+
+use super::messages::{resume_command, shell_quote};
+use crate::cognito::backend::{CognitoBackend, ReadFirst};
+use crate::config::Settings;
+use crate::error::RunError;
+use crate::exec::control::{Live, RunControl};
+use crate::exec::dispatcher::{Dispatcher, RowJob};
+use crate::exec::outcome::{RowOutcome, Status};
+use crate::exec::pacer::Pacer;
+use crate::exec::retry::RetryPolicy;
+use crate::input::duplicates::DuplicateTracker;
+use crate::input::reader::CsvInput;
+use crate::preflight::{PassSpec, ResumeMode, RowPlan};
+use crate::report::journal::{self, Journal};
+use crate::report::progress::{Progress, percent};
+use crate::report::sink::{Sink, Thresholds};
+use crate::report::summary::RunSummary;
+use crate::report::undo::UndoFile;
+use crate::report::writer::ReportWriter;
+use crate::schema::PoolSchema;
+use crate::signals;
+use crate::snapshot::SnapshotIndex;
+
+/// Everything the execution phase needs, decided before it.
+pub(crate) struct Execution<'a> {
+    pub(crate) settings: &'a Settings,
+    pub(crate) mode: ResumeMode,
+    pub(crate) input: Arc<CsvInput>,
+    pub(crate) journal: Option<Arc<Journal>>,
+    pub(crate) schema: Option<Arc<PoolSchema>>,
+    pub(crate) duplicates: DuplicateTracker,
+    /// The pool snapshot rows are compared with (`--skip-unchanged` by snapshot).
+    pub(crate) snapshot: Option<Arc<SnapshotIndex>>,
+    /// `--skip-unchanged` by per-user reads: AdminGetUser before each write.
+    pub(crate) skip_by_reads: bool,
+    /// Input rows, from the pre-flight.
+    pub(crate) total: u64,
+    pub(crate) client: Client,
+}
+
+impl Execution<'_> {
+    pub(crate) async fn run(
+        self,
+        report: ReportWriter,
+        undo: Option<Arc<UndoFile>>,
+    ) -> Result<RunSummary, RunError> {
+        let settings = self.settings;
+        let common = &settings.common;
+        let started = Instant::now();
+        let control = Arc::new(RunControl::default());
+        let watcher = tokio::spawn(signals::watch(control.clone(), settings.shutdown_grace));
+        // With a read before each write, the executor paces the reads and the backend paces the writes. The read
+        // limiter exists in every run: read-backs after ambiguous failures use it. With a snapshot, unchanged rows
+        // never reach the backend: only the undo file reads before a write.
+        let writes = Arc::new(Pacer::with_margin(settings.rate, settings.rate_margin));
+        let reads = Arc::new(Pacer::with_margin(settings.read_rate, settings.rate_margin));
+        let read_first = (self.skip_by_reads || undo.is_some()).then(|| ReadFirst {
+            skip_unchanged: self.skip_by_reads,
+            undo: undo.clone(),
+        });
+        let pacer = match read_first {
+            Some(_) => reads.clone(),
+            None => writes.clone(),
+        };
+        let write_pacer = writes.clone();
+        let (row_tx, row_rx) = mpsc::channel::<RowJob>(settings.concurrency * 2);
+        let (out_tx, out_rx) = mpsc::channel::<RowOutcome>(1024);
+        let reader = {
+            let (input, journal, schema, snapshot, control, out_tx) = (
+                self.input.clone(),
+                self.journal.clone(),
+                self.schema.clone(),
+                self.snapshot.clone(),
+                control.clone(),
+                out_tx.clone(),
+            );
+            let (set, username_column, mode) = (
+                common.set.clone(),
+                common.username_column.clone(),
+                self.mode,
+            );
+            let duplicates = self.duplicates.restart();
+            tokio::task::spawn_blocking(move || {
+                let spec = PassSpec {
+                    input: &input,
+                    username_column: username_column.as_deref(),
+                    set: &set,
+                    journal: journal.as_deref(),
+                    mode,
+                    schema: schema.as_deref(),
+                    snapshot: snapshot.as_deref(),
+                };
+                feed_rows(&spec, duplicates, &row_tx, &out_tx, &control)
+            })
+        };
+        let dispatcher = Dispatcher {
+            backend: Arc::new(CognitoBackend {
+                read_first,
+                ..CognitoBackend::new(
+                    self.client.clone(),
+                    common.target.pool_id.clone(),
+                    writes,
+                    reads,
+                )
+            }),
+            pacer: pacer.clone(),
+            policy: RetryPolicy::new(settings.max_attempts, settings.max_row_time),
+            concurrency: settings.concurrency,
+            control: control.clone(),
+        };
+        let sink = Sink {
+            writer: report,
+            thresholds: Thresholds {
+                max_failures: settings.max_failures,
+                max_failure_ratio: settings.max_failure_ratio,
+                max_consecutive_failures: settings.max_consecutive_failures,
+            },
+            control: control.clone(),
+            pacer: Some(write_pacer.clone()),
+            progress: Progress::new(self.total, common.quiet),
+            total: self.total,
+        };
+        let (_, tally, read) =
+            tokio::join!(dispatcher.run(row_rx, out_tx), sink.run(out_rx), reader);
+        watcher.abort();
+        let tally = tally?;
+        read.map_err(|e| RunError::Internal(format!("the reader failed: {e}")))??;
+        if self.mode != ResumeMode::Fresh {
+            journal::compact(&common.report)?;
+        }
+
+        let mut summary = RunSummary {
+            tally,
+            total: self.total,
+            elapsed: started.elapsed(),
+            attempts: Live::get(&control.live.attempts),
+            throttled: Live::get(&control.live.throttled),
+            report: common.report.clone(),
+            target: common.target.describe(),
+            stop: control.reason(),
+            signal: control.signal(),
+            resume_command: None,
+            notes: vec![],
+        };
+        if !summary.all_done() {
+            summary.resume_command = Some(resume_command(&common.report));
+        }
+        summary.notes.push(rate_note(&summary, &write_pacer));
+        let read_backs = Live::get(&control.live.read_backs);
+        if read_backs > 0 {
+            summary.notes.push(format!(
+                "read-back: {read_backs} users read after an ambiguous failure (dropped connection, timeout, 5xx); \
+                 {} confirmed by read-back and not resent",
+                Live::get(&control.live.confirmed)
+            ));
+        }
+        if let Some(undo) = &undo {
+            summary.notes.push(format!(
+                "undo file: {} ({} rows this run); `cognito-bulk update {}` with the same pool options restores \
+                 the previous values",
+                undo.path().display(),
+                undo.rows(),
+                shell_quote(&undo.path().display().to_string())
+            ));
+        }
+        Ok(summary)
+    }
+}
+
+/// The summary's line on pacing: how often the run was throttled and the rate it settled at.
+fn rate_note(summary: &RunSummary, writes: &Pacer) -> String {
+    let share = percent(summary.throttled, summary.attempts);
+    match writes.settled() {
+        Some(settled) => format!(
+            "rate: throttled on {share} of requests; settled at {settled:.1} requests/s after the last throttle \
+             (--rate {:.1}/s is the ceiling)",
+            writes.ceiling()
+        ),
+        None => format!(
+            "rate: never throttled ({share}); ran up to the ceiling, --rate {:.1}/s",
+            writes.ceiling()
+        ),
+    }
+}
+
+/// The execution pass: plans every row again (exactly as the pre-flight did) and sends it on.
+fn feed_rows(
+    spec: &PassSpec<'_>,
+    duplicates: DuplicateTracker,
+    rows_out: &mpsc::Sender<RowJob>,
+    outcomes: &mpsc::Sender<RowOutcome>,
+    control: &RunControl,
+) -> Result<(), RunError> {
+    let (mut planner, mut rows) = spec.open(duplicates)?;
+    while let Some((line, record)) = rows.next_record()? {
+        if control.aborting().is_cancelled() {
+            break;
+        }
+        let (id, username, plan) = planner.plan(line, record)?;
+        let sent = match plan {
+            RowPlan::Send(request) => rows_out.blocking_send(RowJob { id, request }).is_ok(),
+            RowPlan::Invalid(problem) => {
+                let outcome = RowOutcome::new(id, &username, Status::Invalid)
+                    .with_error("", problem.to_string());
+                outcomes.blocking_send(outcome).is_ok()
+            }
+            RowPlan::Unchanged(request) => {
+                let outcome = RowOutcome::new(id, &username, Status::Unchanged)
+                    .with_attributes(request.attribute_names());
+                outcomes.blocking_send(outcome).is_ok()
+            }
+            RowPlan::Carry(status) => {
+                let mut outcome = RowOutcome::new(id, &username, status);
+                outcome.fresh = false;
+                outcomes.blocking_send(outcome).is_ok()
+            }
+        };
+        if !sent {
+            break;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! The files a run writes besides its summary: the report (which is also the journal of `--resume`) and the
+//! optional undo file. Both are created before the first call, so a path that can't be written stops the job
+//! before anything is sent; a run refused after that removes the files it created.
+//!
+//! Both are locked ([`lock_outputs`]) before the earlier report is read, truncated or appended to, and stay locked
+//! for the whole run: a second run naming either file is refused at once. A dry run writes nothing and locks
+//! nothing.
+
+use std::sync::Arc;
+
+use crate::cli::UpdateArgs;
+use crate::config::Settings;
+use crate::error::{ConfigError, ReportError, RunError};
+use crate::preflight::{Preflight, ResumeMode};
+use crate::report::lock::{self, OutputLock};
+use crate::report::undo::{UndoFile, undo_columns};
+use crate::report::writer::{OpenMode, ReportWriter};
+
+/// Locks the report and the undo file of a run that writes them (not a dry run); hold the result until the run
+/// ends.
+pub(crate) fn lock_outputs(
+    settings: &Settings,
+    args: &UpdateArgs,
+) -> Result<Vec<OutputLock>, RunError> {
+    if args.dry_run {
+        return Ok(vec![]);
+    }
+    let report = &settings.common.report;
+    // A lock file that can't be created means the file itself can't be: say so as its creation error.
+    let mut locks = vec![lock::lock(report).map_err(|e| match e {
+        ReportError::Lock { path, source, .. } => ReportError::Create { path, source },
+        other => other,
+    })?];
+    if let Some(undo) = args.undo_file.as_ref().filter(|u| *u != report) {
+        locks.push(lock::lock(undo).map_err(|e| match e {
+            ReportError::Lock { path, source, .. } => ReportError::UndoCreate { path, source },
+            other => other,
+        })?);
+    }
+    Ok(locks)
+}
+
+pub(crate) struct Outputs {
+    /// `None` on a dry run.
+    pub(crate) report: Option<ReportWriter>,
+    pub(crate) undo: Option<Arc<UndoFile>>,
+    mode: OpenMode,
+}
+
+impl Outputs {
+    pub(crate) fn open(
+        settings: &Settings,
+        args: &UpdateArgs,
+        mode: ResumeMode,
+        pre: &Preflight,
+    ) -> Result<Self, RunError> {
+        let common = &settings.common;
+        let mode = match (mode, args.overwrite) {
+            (ResumeMode::Fresh, false) => OpenMode::CreateNew,
+            (ResumeMode::Fresh, true) => OpenMode::Overwrite,
+            _ => OpenMode::Append,
+        };
+        if args.dry_run {
+            return Ok(Outputs {
+                report: None,
+                undo: None,
+                mode,
+            });
+        }
+        let mut outputs = Outputs {
+            report: Some(ReportWriter::open(&common.report, mode)?),
+            undo: None,
+            mode,
+        };
+        if let Some(path) = &args.undo_file {
+            if path == &common.report || path == &common.input {
+                outputs.discard();
+                return Err(ConfigError::Usage(format!(
+                    "--undo-file {} is the input or the report: choose another path",
+                    path.display()
+                ))
+                .into());
+            }
+            let columns = undo_columns(
+                pre.attribute_columns.iter().map(String::as_str),
+                common.set.iter().map(|a| a.name.as_str()),
+                pre.deleted.iter().map(String::as_str),
+            );
+            match UndoFile::open(path, columns, mode) {
+                Ok(undo) => outputs.undo = Some(Arc::new(undo)),
+                Err(e) => {
+                    outputs.discard();
+                    return Err(e.into());
+                }
+            }
+        }
+        Ok(outputs)
+    }
+
+    /// Removes the files this run created (nothing was sent); files of an earlier run being resumed are kept.
+    pub(crate) fn discard(self) {
+        if self.mode == OpenMode::Append {
+            return;
+        }
+        if let Some(report) = self.report {
+            let _ = std::fs::remove_file(report.path());
+        }
+        if let Some(undo) = self.undo {
+            let _ = std::fs::remove_file(undo.path());
+        }
+    }
+}

@@ -1,0 +1,472 @@
+//! The command line, as typed: clap definitions of every subcommand and flag, and nothing else.
+//!
+//! Flags are `Option<T>` without clap defaults so that the layers resolve in one place
+//! ([`crate::config`]): built-in defaults < config file < environment (`COGNITO_BULK_*`) < flags.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use cognito_emulator::EmulatorArgs;
+
+/// Change attributes of existing Amazon Cognito users in bulk, from a CSV file.
+///
+/// One AdminUpdateUserAttributes call per row, behind a rate limiter that never exceeds --rate and slows down
+/// when Cognito throttles. Every input row ends in the report exactly once. Without a real user pool id the job
+/// runs against the built-in local emulator: nothing reaches AWS by accident.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cognito-bulk",
+    version,
+    propagate_version = true,
+    args_override_self = true,
+    max_term_width = 110
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Update users' attributes from a CSV file (one AdminUpdateUserAttributes call per row).
+    Update(Box<UpdateArgs>),
+    /// Check a CSV file without writing anything: every row check of `update`, plus the pool's schema when a
+    /// pool is reachable.
+    Validate(ValidateArgs),
+    /// Run the local Cognito-compatible emulator (for trying the tool and testing your own Cognito code).
+    Emulator(EmulatorArgs),
+    /// Write a pool's users (or some of them) to a CSV file in `update`'s input format, read with ListUsers.
+    Export(ExportArgs),
+}
+
+/// Where the job goes and how the input is read; shared by `update` and `validate`.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct CommonArgs {
+    /// The CSV file to read (`-` reads standard input). The header names the key column and the attributes.
+    #[arg(value_name = "CSV")]
+    pub(crate) csv: PathBuf,
+
+    #[command(flatten)]
+    pub(crate) target: TargetArgs,
+
+    /// Name of the column that holds the user key (a username, a verified alias or a `sub`)
+    /// [default: `username`, else `cognito:username`] [env: COGNITO_BULK_USERNAME_COLUMN]
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "COGNITO_BULK_USERNAME_COLUMN",
+        hide_env = true
+    )]
+    pub(crate) username_column: Option<String>,
+
+    /// Add attribute NAME=VALUE to every row (repeatable), e.g. `--set email_verified=true`.
+    /// [env: COGNITO_BULK_SET, pairs separated by `;`]
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub(crate) set: Vec<String>,
+
+    /// Report file (CSV, one row per input row) [default: <input name>-<UTC time>.report.csv]
+    /// [env: COGNITO_BULK_REPORT]
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "COGNITO_BULK_REPORT",
+        hide_env = true
+    )]
+    pub(crate) report: Option<PathBuf>,
+
+    /// Accept quoted values that span lines. Without it such a row is invalid: it is usually a stray `"` that
+    /// merged the lines after it into one value [env: COGNITO_BULK_ALLOW_MULTILINE_VALUES]
+    #[arg(long, env = "COGNITO_BULK_ALLOW_MULTILINE_VALUES", hide_env = true)]
+    pub(crate) allow_multiline_values: bool,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct UpdateArgs {
+    #[command(flatten)]
+    pub(crate) common: CommonArgs,
+
+    /// Ceiling on requests per second, retries included. Cognito's UserUpdate quota (25/s) is shared with your
+    /// live traffic; the job also slows down by itself when throttled [default: 10] [env: COGNITO_BULK_RATE]
+    #[arg(
+        long,
+        value_name = "PER_SECOND",
+        env = "COGNITO_BULK_RATE",
+        hide_env = true
+    )]
+    pub(crate) rate: Option<f64>,
+
+    /// Most requests in flight at once [default: 16] [env: COGNITO_BULK_CONCURRENCY]
+    #[arg(
+        long,
+        value_name = "N",
+        env = "COGNITO_BULK_CONCURRENCY",
+        hide_env = true
+    )]
+    pub(crate) concurrency: Option<usize>,
+
+    /// Most attempts per row for transient errors (server errors, timeouts, dropped connections). Throttled
+    /// attempts do not count: they are bounded by --max-row-time [default: 5] [env: COGNITO_BULK_MAX_ATTEMPTS]
+    #[arg(
+        long,
+        value_name = "N",
+        env = "COGNITO_BULK_MAX_ATTEMPTS",
+        hide_env = true
+    )]
+    pub(crate) max_attempts: Option<u32>,
+
+    /// Timeout of one HTTP attempt, e.g. `10s` [default: 10s] [env: COGNITO_BULK_ATTEMPT_TIMEOUT]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        env = "COGNITO_BULK_ATTEMPT_TIMEOUT",
+        hide_env = true
+    )]
+    pub(crate) attempt_timeout: Option<String>,
+
+    /// Time budget of one row across all its attempts and backoffs, e.g. `15m` [default: 15m]
+    /// [env: COGNITO_BULK_MAX_ROW_TIME]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        env = "COGNITO_BULK_MAX_ROW_TIME",
+        hide_env = true
+    )]
+    pub(crate) max_row_time: Option<String>,
+
+    /// Stop the run (remaining rows `not_attempted`) once this many rows have failed [default: no limit]
+    /// [env: COGNITO_BULK_MAX_FAILURES]
+    #[arg(
+        long,
+        value_name = "N",
+        env = "COGNITO_BULK_MAX_FAILURES",
+        hide_env = true
+    )]
+    pub(crate) max_failures: Option<u64>,
+
+    /// Stop the run once more than this fraction of finished rows failed (checked after 100 rows), e.g. `0.1`
+    /// [default: no limit] [env: COGNITO_BULK_MAX_FAILURE_RATIO]
+    #[arg(
+        long,
+        value_name = "RATIO",
+        env = "COGNITO_BULK_MAX_FAILURE_RATIO",
+        hide_env = true
+    )]
+    pub(crate) max_failure_ratio: Option<f64>,
+
+    /// Stop the run after this many consecutive rows fail with the same error code [default: 25]
+    /// [env: COGNITO_BULK_MAX_CONSECUTIVE_FAILURES]
+    #[arg(
+        long,
+        value_name = "N",
+        env = "COGNITO_BULK_MAX_CONSECUTIVE_FAILURES",
+        hide_env = true
+    )]
+    pub(crate) max_consecutive_failures: Option<u64>,
+
+    /// After SIGINT/SIGTERM, how long rows in flight may take to finish, e.g. `30s` [default: 30s]
+    /// [env: COGNITO_BULK_SHUTDOWN_GRACE]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        env = "COGNITO_BULK_SHUTDOWN_GRACE",
+        hide_env = true
+    )]
+    pub(crate) shutdown_grace: Option<String>,
+
+    /// Continue the run recorded in --report: skip rows already `updated` or `unchanged`, run the rest.
+    /// Refuses if the input changed since the report was written.
+    #[arg(long)]
+    pub(crate) resume: bool,
+
+    /// Like --resume, but run only the rows the report lists as `failed`.
+    #[arg(long, conflicts_with = "resume")]
+    pub(crate) retry_failed: bool,
+
+    /// Replace an existing report file instead of refusing to start.
+    #[arg(long, conflicts_with_all = ["resume", "retry_failed"])]
+    pub(crate) overwrite: bool,
+
+    /// Check everything (pre-flight and, with a reachable pool, its schema) and send nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+
+    /// Start even if some rows are invalid; they are reported `invalid` and never sent
+    /// [env: COGNITO_BULK_SKIP_INVALID]
+    #[arg(long, env = "COGNITO_BULK_SKIP_INVALID", hide_env = true)]
+    pub(crate) skip_invalid: bool,
+
+    /// Allow rows that change `email` or `phone_number` without marking them verified; Cognito sends each such
+    /// user a verification message [env: COGNITO_BULK_ALLOW_VERIFICATION_MESSAGES]
+    #[arg(
+        long,
+        env = "COGNITO_BULK_ALLOW_VERIFICATION_MESSAGES",
+        hide_env = true
+    )]
+    pub(crate) allow_verification_messages: bool,
+
+    /// Skip rows whose values the user already has (reported `unchanged`, nothing sent): compared with a pool
+    /// snapshot (ListUsers, no MAUs billed) or by reading each user (AdminGetUser), whichever costs less; see
+    /// --compare-with [env: COGNITO_BULK_SKIP_UNCHANGED]
+    #[arg(long, env = "COGNITO_BULK_SKIP_UNCHANGED", hide_env = true)]
+    pub(crate) skip_unchanged: bool,
+
+    /// Ceiling on AdminGetUser requests per second for --skip-unchanged, --undo-file and the read-back after an
+    /// ambiguous failure (UserRead quota: 120/s) [default: 50] [env: COGNITO_BULK_READ_RATE]
+    #[arg(
+        long,
+        value_name = "PER_SECOND",
+        env = "COGNITO_BULK_READ_RATE",
+        hide_env = true
+    )]
+    pub(crate) read_rate: Option<f64>,
+
+    /// Once throttled, settle this fraction below the free share estimated from the throttles, leaving room for
+    /// other traffic on the shared quota (0 to 0.5) [default: 0.1] [env: COGNITO_BULK_RATE_MARGIN]
+    #[arg(
+        long,
+        value_name = "FRACTION",
+        env = "COGNITO_BULK_RATE_MARGIN",
+        hide_env = true
+    )]
+    pub(crate) rate_margin: Option<f64>,
+
+    /// Write each changed user's previous values to this CSV (input format), so that
+    /// `cognito-bulk update <undo file>` restores them.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) undo_file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) compare: CompareArgs,
+}
+
+/// How `--skip-unchanged` compares rows with the pool (shared by `update` and `validate`).
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct CompareArgs {
+    /// `--list-rate`, for the pool snapshot.
+    #[command(flatten)]
+    pub(crate) list: ListRateArgs,
+
+    /// How --skip-unchanged compares: `snapshot` lists the whole pool first (ListUsers: no monthly active
+    /// users billed), `reads` reads each user before its write (AdminGetUser), `auto` picks the faster by the
+    /// pool's estimated size [default: auto] [env: COGNITO_BULK_COMPARE_WITH]
+    #[arg(
+        long,
+        value_name = "HOW",
+        env = "COGNITO_BULK_COMPARE_WITH",
+        hide_env = true
+    )]
+    pub(crate) compare_with: Option<CompareWith>,
+
+    /// With --skip-unchanged, compare with this earlier `cognito-bulk export` instead of listing the pool
+    /// [env: COGNITO_BULK_SNAPSHOT]
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "COGNITO_BULK_SNAPSHOT",
+        hide_env = true
+    )]
+    pub(crate) snapshot: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct ValidateArgs {
+    #[command(flatten)]
+    pub(crate) common: CommonArgs,
+
+    /// Check offline only: do not read the pool's schema even when a pool is configured.
+    #[arg(long)]
+    pub(crate) offline: bool,
+
+    /// Also compare each row with the pool as `update --skip-unchanged` would, and count only the rows that
+    /// would be sent (needs the pool; see --compare-with and --snapshot)
+    #[arg(long, conflicts_with = "offline")]
+    pub(crate) skip_unchanged: bool,
+
+    #[command(flatten)]
+    pub(crate) compare: CompareArgs,
+}
+
+/// How fast the pool is read with ListUsers; shared by every command that lists a pool.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct ListRateArgs {
+    /// Ceiling on ListUsers pages per second (60 users a page), retries included. Cognito's UserList quota (30/s)
+    /// is shared with your other callers; the job also slows down by itself when throttled [default: 20]
+    /// [env: COGNITO_BULK_LIST_RATE]
+    #[arg(
+        long,
+        value_name = "PAGES_PER_SECOND",
+        env = "COGNITO_BULK_LIST_RATE",
+        hide_env = true
+    )]
+    pub(crate) list_rate: Option<f64>,
+}
+
+/// Where the job goes (the same for every subcommand that reaches a pool), and how it logs.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct TargetArgs {
+    /// Config file (TOML; keys as in the shipped config.toml). [env: COGNITO_BULK_CONFIG]
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "COGNITO_BULK_CONFIG",
+        hide_env = true
+    )]
+    pub(crate) config: Option<PathBuf>,
+
+    /// User pool id. A real id (`us-east-1_AbC123`) goes to AWS; a `local_*` id runs on the built-in emulator.
+    /// [default: local_SamplePool1] [env: COGNITO_BULK_USER_POOL_ID]
+    #[arg(
+        long,
+        value_name = "ID",
+        env = "COGNITO_BULK_USER_POOL_ID",
+        hide_env = true
+    )]
+    pub(crate) user_pool_id: Option<String>,
+
+    /// AWS Region [default: the Region in the pool id] [env: COGNITO_BULK_REGION]
+    #[arg(
+        long,
+        value_name = "REGION",
+        env = "COGNITO_BULK_REGION",
+        hide_env = true
+    )]
+    pub(crate) region: Option<String>,
+
+    /// AWS shared-config profile for credentials [default: the standard credential chain]
+    /// [env: COGNITO_BULK_PROFILE]
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "COGNITO_BULK_PROFILE",
+        hide_env = true
+    )]
+    pub(crate) profile: Option<String>,
+
+    /// Use this Cognito-compatible endpoint instead of AWS or the built-in emulator (for example a
+    /// `cognito-bulk emulator` started by hand) [env: COGNITO_BULK_ENDPOINT_URL]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "COGNITO_BULK_ENDPOINT_URL",
+        hide_env = true
+    )]
+    pub(crate) endpoint_url: Option<String>,
+
+    /// Seed file (pools and users) for the built-in emulator used with `local_*` pool ids
+    /// [default: sample-data/seed.json] [env: COGNITO_BULK_EMULATOR_SEED]
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "COGNITO_BULK_EMULATOR_SEED",
+        hide_env = true
+    )]
+    pub(crate) emulator_seed: Option<PathBuf>,
+
+    /// Log format on standard error [default: text] [env: COGNITO_BULK_LOG_FORMAT]
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        env = "COGNITO_BULK_LOG_FORMAT",
+        hide_env = true
+    )]
+    pub(crate) log_format: Option<LogFormat>,
+
+    /// No banner, progress bar or status lines; errors and the final summary only [env: COGNITO_BULK_QUIET]
+    #[arg(long, env = "COGNITO_BULK_QUIET", hide_env = true)]
+    pub(crate) quiet: bool,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct ExportArgs {
+    #[command(flatten)]
+    pub(crate) target: TargetArgs,
+
+    #[command(flatten)]
+    pub(crate) list: ListRateArgs,
+
+    /// The CSV file to write (`-`: standard output) [default: <pool id>-<UTC time>.users.csv]
+    #[arg(long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+
+    /// Replace an existing --output file instead of refusing to start.
+    #[arg(long)]
+    pub(crate) overwrite: bool,
+
+    /// Only these columns besides `username`, comma-separated (e.g. `email,custom:tier`)
+    /// [default: every attribute found]
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub(crate) attributes: Vec<String>,
+
+    /// Cognito's own ListUsers filter, e.g. `email ^= "a"` or `cognito:user_status = "UNCONFIRMED"` (one
+    /// attribute; the pool is then read as one stream)
+    #[arg(long, value_name = "EXPR")]
+    pub(crate) filter: Option<String>,
+
+    /// Keep only users where NAME=VALUE or NAME!=VALUE holds (repeatable; all must hold; a missing attribute is the
+    /// empty value). NAME may be `username` or any attribute, also one not written.
+    #[arg(long = "where", value_name = "NAME=VALUE|NAME!=VALUE")]
+    pub(crate) wheres: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum LogFormat {
+    Text,
+    Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// The defaults written in `--help` are the built-in config's values.
+    #[test]
+    fn help_defaults_match_the_built_in_config() {
+        let built_in: toml::Table = toml::from_str(crate::config::BUILT_IN).unwrap();
+        let update = Cli::command().find_subcommand("update").unwrap().clone();
+        let mut checked = 0;
+        for arg in update.get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            let key = long.replace('-', "_");
+            let Some(value) = built_in.get(&key) else {
+                continue;
+            };
+            let shown = match value {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Float(f) => f.to_string(),
+                other => other.to_string(),
+            };
+            let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+            if matches!(value, toml::Value::Boolean(false)) {
+                continue; // switches: off unless given
+            }
+            assert!(
+                help.contains(&format!("[default: {shown}]")),
+                "--{long}: help says `{help}`, config.toml says {shown}"
+            );
+            checked += 1;
+        }
+        assert!(checked >= 10, "{checked}");
+    }
+}
+
+/// `--compare-with` (config `compare_with`). The values are described in the flag's help (doc comments on the
+/// variants would switch clap's whole `--help` to another layout).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum CompareWith {
+    // The cheaper of the two, by estimated time.
+    #[default]
+    Auto,
+    // A snapshot of the whole pool (ListUsers), or the `--snapshot` file.
+    Snapshot,
+    // AdminGetUser for each row, right before its write.
+    Reads,
+}

@@ -1,0 +1,339 @@
+//! The dispatcher and the row workers.
+//!
+//! The dispatcher takes a concurrency permit, then a rate token, and only then pulls the next row from the
+//! reader's bounded channel (so backpressure reaches the reader and the file never sits in memory). Each row runs
+//! in its own task: attempts, classification, backoff, and every retry passes the rate limiter again. Each task
+//! sends its own outcome, so a finished row reaches the report at once.
+//!
+//! Stopping: on [`RunControl::stop`] no more rows are taken, the rows in flight finish, the rows still unread are
+//! sent on as `not_attempted`. On [`RunControl::abort`] the rows in flight are dropped and reported `failed` with
+//! code `Interrupted`, and unread rows are left out (a resumed run picks them up).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use super::backend::{Backend, CallError, Disposition, ReadBack};
+use super::control::{Live, RunControl, StopReason};
+use super::pacer::Pacer;
+use super::retry::{GiveUp, Retries, RetryPolicy};
+use crate::exec::outcome::{RowOutcome, Slot, Status};
+use crate::input::row::{RowId, UpdateRequest};
+
+/// A checked row on its way to the service.
+#[derive(Debug, Clone)]
+pub(crate) struct RowJob {
+    pub(crate) id: RowId,
+    pub(crate) request: UpdateRequest,
+}
+
+impl RowJob {
+    fn outcome(&self, status: Status) -> RowOutcome {
+        RowOutcome::new(self.id, &self.request.username, status)
+            .with_attributes(self.request.attribute_names())
+    }
+
+    /// The outcome of a row the run never sent.
+    pub(crate) fn not_attempted(&self) -> RowOutcome {
+        self.outcome(Status::NotAttempted)
+            .with_error("", "the run stopped before this row was sent")
+    }
+}
+
+/// The executor: drains the row channel through the backend.
+pub(crate) struct Dispatcher<B> {
+    pub(crate) backend: Arc<B>,
+    pub(crate) pacer: Arc<Pacer>,
+    pub(crate) policy: RetryPolicy,
+    pub(crate) concurrency: usize,
+    pub(crate) control: Arc<RunControl>,
+}
+
+struct InFlight {
+    job: RowJob,
+    attempts: Arc<AtomicU32>,
+    started: Instant,
+}
+
+impl<B: Backend> Dispatcher<B> {
+    /// Runs until the row channel is closed and every row has an outcome, or until aborted.
+    pub(crate) async fn run(
+        self,
+        mut rows: mpsc::Receiver<RowJob>,
+        outcomes: mpsc::Sender<RowOutcome>,
+    ) {
+        let permits = Arc::new(Semaphore::new(self.concurrency));
+        let mut tasks = JoinSet::new();
+        let mut in_flight: HashMap<tokio::task::Id, InFlight> = HashMap::new();
+        let stop = self.control.stopping().clone();
+        loop {
+            while let Some(done) = tasks.try_join_next_with_id() {
+                reap(done, &mut in_flight, &outcomes).await;
+            }
+            let permit = tokio::select! {
+                biased;
+                _ = stop.cancelled() => break,
+                permit = permits.clone().acquire_owned() => permit.expect("semaphore is never closed"),
+            };
+            tokio::select! {
+                biased;
+                _ = stop.cancelled() => break,
+                _ = self.pacer.acquire() => {}
+            }
+            let job = tokio::select! {
+                biased;
+                _ = stop.cancelled() => break,
+                job = rows.recv() => match job { Some(job) => job, None => break },
+            };
+            let attempts = Arc::new(AtomicU32::new(0));
+            let worker = Worker {
+                backend: self.backend.clone(),
+                pacer: self.pacer.clone(),
+                policy: self.policy,
+                control: self.control.clone(),
+                attempts: attempts.clone(),
+            };
+            let (task_job, sink) = (job.clone(), outcomes.clone());
+            let handle = tasks.spawn(async move {
+                let mut outcome = worker.process(task_job).await;
+                // The permit travels with the outcome and is released by the sink once the row is in the report:
+                // rows finished but not yet recorded count as in flight (a crash loses at most `concurrency` of
+                // them), and a failure threshold the row trips stops the run before the next row starts.
+                outcome.slot = Slot::holding(permit);
+                let _ = sink.send(outcome).await;
+            });
+            in_flight.insert(
+                handle.id(),
+                InFlight {
+                    job,
+                    attempts,
+                    started: Instant::now(),
+                },
+            );
+        }
+
+        let abort = self.control.aborting().clone();
+        if !abort.is_cancelled() {
+            loop {
+                tokio::select! {
+                    biased;
+                    _ = abort.cancelled() => break,
+                    job = rows.recv() => match job {
+                        Some(job) => { let _ = outcomes.send(job.not_attempted()).await; }
+                        None => break,
+                    },
+                }
+            }
+        }
+        let mut aborted = false;
+        loop {
+            tokio::select! {
+                biased;
+                _ = abort.cancelled(), if !aborted => {
+                    aborted = true;
+                    tasks.abort_all();
+                }
+                done = tasks.join_next_with_id() => match done {
+                    Some(done) => reap(done, &mut in_flight, &outcomes).await,
+                    None => break,
+                },
+            }
+        }
+    }
+}
+
+async fn reap(
+    done: Result<(tokio::task::Id, ()), tokio::task::JoinError>,
+    in_flight: &mut HashMap<tokio::task::Id, InFlight>,
+    outcomes: &mpsc::Sender<RowOutcome>,
+) {
+    match done {
+        Ok((id, ())) => {
+            in_flight.remove(&id);
+        }
+        Err(err) => {
+            let Some(row) = in_flight.remove(&err.id()) else {
+                return;
+            };
+            let mut outcome = row.job.outcome(Status::Failed).with_error(
+                "Interrupted",
+                if err.is_cancelled() {
+                    "stopped while a request was in flight; the update may or may not have been applied"
+                } else {
+                    "the worker failed unexpectedly; the update may or may not have been applied"
+                },
+            );
+            outcome.attempts = row.attempts.load(Ordering::Relaxed);
+            outcome.duration = row.started.elapsed();
+            let _ = outcomes.send(outcome).await;
+        }
+    }
+}
+
+/// The message of a row confirmed by a read-back instead of being resent.
+const CONFIRMED_BY_READ_BACK: &str = "confirmed by read-back";
+
+/// One row's retry loop.
+struct Worker<B> {
+    backend: Arc<B>,
+    pacer: Arc<Pacer>,
+    policy: RetryPolicy,
+    control: Arc<RunControl>,
+    attempts: Arc<AtomicU32>,
+}
+
+impl<B: Backend> Worker<B> {
+    async fn process(&self, job: RowJob) -> RowOutcome {
+        let live = &self.control.live;
+        Live::add(&live.in_flight, 1);
+        let started = Instant::now();
+        let mut outcome = self.attempt_until_done(&job, started).await;
+        Live::sub(&live.in_flight, 1);
+        outcome.attempts = self.attempts.load(Ordering::Relaxed);
+        outcome.duration = started.elapsed();
+        outcome
+    }
+
+    /// After an ambiguous failure (`err.ambiguous`), before any resend: asks the backend to read the user back.
+    /// `Some(outcome)` when that settles the row (confirmed: `updated`; or a fatal error); `None` to resend.
+    /// The read is not counted in the row's `attempts` (which counts requests of the update itself).
+    async fn read_back(
+        &self,
+        job: &RowJob,
+        state: &mut B::RowState,
+        err: &CallError,
+    ) -> Option<RowOutcome> {
+        if !err.ambiguous {
+            return None;
+        }
+        let live = &self.control.live;
+        let read_back = self.backend.read_back(&job.request, state).await;
+        if !matches!(read_back, ReadBack::Unsupported) {
+            Live::add(&live.read_backs, 1);
+        }
+        match read_back {
+            ReadBack::Confirmed { request_id } => {
+                Live::add(&live.confirmed, 1);
+                tracing::debug!(line = job.id.line, code = %err.code, "confirmed by read-back");
+                let mut o = job.outcome(Status::Updated);
+                o.message = format!(
+                    "{CONFIRMED_BY_READ_BACK} after {} ({}); not resent",
+                    err.code, err.message
+                );
+                o.request_id = request_id.unwrap_or_default();
+                Some(o)
+            }
+            ReadBack::Stop(stop) => {
+                self.control.stop(StopReason::Fatal {
+                    code: stop.code.clone(),
+                    message: stop.message.clone(),
+                });
+                let mut o = job
+                    .outcome(Status::Failed)
+                    .with_error(&stop.code, stop.message);
+                o.request_id = stop.request_id.unwrap_or_default();
+                Some(o)
+            }
+            ReadBack::NotApplied => None,
+            ReadBack::Failed(read_err) => {
+                tracing::debug!(line = job.id.line, code = %read_err.code, "read-back failed; resending");
+                None
+            }
+            ReadBack::Unsupported => None,
+        }
+    }
+
+    async fn attempt_until_done(&self, job: &RowJob, started: Instant) -> RowOutcome {
+        let mut retries = Retries::new(self.policy, started);
+        let failed = |err: &CallError, note: &str| {
+            let message = if note.is_empty() {
+                err.message.clone()
+            } else {
+                format!("{} ({note})", err.message)
+            };
+            let mut o = job.outcome(Status::Failed).with_error(&err.code, message);
+            o.request_id = err.request_id.clone().unwrap_or_default();
+            o
+        };
+        let stopping = self.control.stopping();
+        let mut state = B::RowState::default();
+        loop {
+            let attempt = self.attempts.fetch_add(1, Ordering::Relaxed) + 1;
+            Live::add(&self.control.live.attempts, 1);
+            let sent = Instant::now();
+            let err = match self.backend.update(&job.request, &mut state).await {
+                Ok(applied) => {
+                    self.pacer.on_success();
+                    let status = if applied.unchanged {
+                        Status::Unchanged
+                    } else {
+                        Status::Updated
+                    };
+                    let mut o = job.outcome(status);
+                    o.request_id = applied.request_id.unwrap_or_default();
+                    return o;
+                }
+                Err(err) => err,
+            };
+            tracing::debug!(line = job.id.line, attempt, code = %err.code, ambiguous = err.ambiguous, "attempt failed");
+            if err.disposition == Disposition::Throttled {
+                self.pacer.on_throttle(sent);
+                Live::add(&self.control.live.throttled, 1);
+            }
+            let delay = match retries.after(err.disposition) {
+                Ok(delay) => delay,
+                Err(GiveUp::NotRetryable) => return failed(&err, ""),
+                Err(GiveUp::CredentialsStillExpired) => {
+                    return failed(&err, "credentials still expired after refreshing");
+                }
+                Err(GiveUp::StopRun) => {
+                    self.control.stop(StopReason::Fatal {
+                        code: err.code.clone(),
+                        message: err.message.clone(),
+                    });
+                    return failed(&err, "");
+                }
+                // The last attempt may have been applied: read back before reporting the row failed.
+                Err(give_up @ (GiveUp::Attempts(_) | GiveUp::Budget)) => {
+                    if let Some(o) = self.read_back(job, &mut state, &err).await {
+                        return o;
+                    }
+                    let note = match give_up {
+                        GiveUp::Attempts(n) => {
+                            format!("gave up after {n} attempts (--max-attempts)")
+                        }
+                        _ => format!(
+                            "row time budget (--max-row-time) used up after {attempt} attempts"
+                        ),
+                    };
+                    return failed(&err, &note);
+                }
+            };
+            let not_retried = "not retried: the run is stopping";
+            tokio::select! {
+                biased;
+                _ = stopping.cancelled() => return failed(&err, not_retried),
+                _ = tokio::time::sleep(delay) => {}
+            }
+            if let Some(o) = self.read_back(job, &mut state, &err).await {
+                return o;
+            }
+            tokio::select! {
+                biased;
+                _ = stopping.cancelled() => return failed(&err, not_retried),
+                _ = self.pacer.acquire() => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod quota_tests;
+#[cfg(test)]
+mod read_back_tests;
+#[cfg(test)]
+mod tests;

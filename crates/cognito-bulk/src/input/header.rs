@@ -1,0 +1,219 @@
+//! The header row: which column is the user key, which columns are attributes, which are ignored, and the
+//! reserved [`DELETE_COLUMN`].
+
+use std::path::Path;
+
+use csv::StringRecord;
+
+use crate::error::InputError;
+
+/// The key column names recognised without `--username-column`, in order of preference.
+const DEFAULT_KEY_COLUMNS: [&str; 2] = ["username", "cognito:username"];
+
+/// The reserved column naming attributes to delete from the user, `;`-separated (`locale;custom:tenant_id`).
+/// Undo files use it for attributes the user did not have before the run. Every other `cognito-bulk:` column
+/// name is reserved too and rejected.
+pub(crate) const DELETE_COLUMN: &str = "cognito-bulk:delete";
+
+/// The prefix of column names reserved for cognito-bulk itself.
+const RESERVED_PREFIX: &str = "cognito-bulk:";
+
+/// The parsed header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Header {
+    /// Column names as written (BOM and surrounding spaces removed).
+    pub(crate) columns: Vec<String>,
+    /// Index of the key column.
+    pub(crate) key: usize,
+    /// Attribute columns: (index, name).
+    pub(crate) attributes: Vec<(usize, String)>,
+    /// Columns of the Cognito user-import CSV that are not attributes (e.g. `cognito:mfa_enabled`): not sent.
+    pub(crate) ignored: Vec<String>,
+    /// Index of the [`DELETE_COLUMN`], if there is one.
+    pub(crate) delete: Option<usize>,
+}
+
+impl Header {
+    pub(crate) fn parse(
+        path: &Path,
+        record: &StringRecord,
+        username_column: Option<&str>,
+        set_names: &[&str],
+    ) -> Result<Header, InputError> {
+        let columns: Vec<String> = record
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if i == 0 {
+                    c.trim_start_matches('\u{feff}')
+                } else {
+                    c
+                }
+                .trim()
+                .to_string()
+            })
+            .collect();
+        if columns.is_empty() || (columns.len() == 1 && columns[0].is_empty()) {
+            return Err(InputError::NoHeader {
+                path: path.to_path_buf(),
+            });
+        }
+        for (i, name) in columns.iter().enumerate() {
+            if name.is_empty() {
+                return Err(InputError::Header {
+                    path: path.to_path_buf(),
+                    message: format!("column {} has no name in the header", i + 1),
+                });
+            }
+            if let Some(first) = columns[..i].iter().position(|c| c == name) {
+                let _ = first;
+                return Err(InputError::DuplicateColumn {
+                    path: path.to_path_buf(),
+                    column: i + 1,
+                    name: name.clone(),
+                });
+            }
+        }
+        let key = match username_column {
+            Some(wanted) => columns.iter().position(|c| c == wanted).ok_or_else(|| InputError::NoKeyColumn {
+                path: path.to_path_buf(),
+                message: format!("--username-column `{wanted}` is not in the header ({})", columns.join(",")),
+            })?,
+            None => DEFAULT_KEY_COLUMNS.iter().find_map(|k| columns.iter().position(|c| c == k)).ok_or_else(|| {
+                InputError::NoKeyColumn {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "expected a `username` or `cognito:username` column, or name one with --username-column \
+                         (header: {})",
+                        columns.join(",")
+                    ),
+                }
+            })?,
+        };
+        let mut attributes = Vec::new();
+        let mut ignored = Vec::new();
+        let mut delete = None;
+        for (i, name) in columns.iter().enumerate() {
+            if i == key {
+                continue;
+            }
+            if name == DELETE_COLUMN {
+                delete = Some(i);
+            } else if name.starts_with(RESERVED_PREFIX) {
+                return Err(InputError::Header {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "unknown column `{name}`: the `{RESERVED_PREFIX}` prefix is reserved (the only such column \
+                         is `{DELETE_COLUMN}`)"
+                    ),
+                });
+            } else if name.starts_with("cognito:") || DEFAULT_KEY_COLUMNS.contains(&name.as_str()) {
+                ignored.push(name.clone());
+            } else {
+                attributes.push((i, name.clone()));
+            }
+        }
+        if let Some(name) = set_names
+            .iter()
+            .find(|n| attributes.iter().any(|(_, a)| a == *n))
+        {
+            return Err(InputError::Header {
+                path: path.to_path_buf(),
+                message: format!(
+                    "--set {name}=... would replace the `{name}` column; drop one of the two"
+                ),
+            });
+        }
+        if attributes.is_empty() && set_names.is_empty() && delete.is_none() {
+            return Err(InputError::Header {
+                path: path.to_path_buf(),
+                message: "no attribute columns (and no --set): nothing to update".into(),
+            });
+        }
+        Ok(Header {
+            columns,
+            key,
+            attributes,
+            ignored,
+            delete,
+        })
+    }
+
+    pub(crate) fn key_name(&self) -> &str {
+        &self.columns[self.key]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(cols: &[&str], key: Option<&str>) -> Result<Header, InputError> {
+        Header::parse(
+            Path::new("in.csv"),
+            &StringRecord::from(cols.to_vec()),
+            key,
+            &[],
+        )
+    }
+
+    #[test]
+    fn finds_the_key_and_the_attributes() {
+        let h = parse(&["\u{feff}username", "email", " custom:tier "], None).unwrap();
+        assert_eq!(h.key, 0);
+        assert_eq!(
+            h.attributes,
+            vec![(1, "email".into()), (2, "custom:tier".into())]
+        );
+    }
+
+    #[test]
+    fn recognises_the_import_csv_header_and_ignores_its_non_attributes() {
+        let h = parse(
+            &["name", "email", "cognito:mfa_enabled", "cognito:username"],
+            None,
+        )
+        .unwrap();
+        assert_eq!(h.key_name(), "cognito:username");
+        assert_eq!(h.ignored, vec!["cognito:mfa_enabled".to_string()]);
+        assert_eq!(h.attributes.len(), 2);
+    }
+
+    #[test]
+    fn header_errors_name_the_file_and_line() {
+        let e = parse(&["email", "name"], None).unwrap_err().to_string();
+        assert!(e.starts_with("in.csv:1: no key column"), "{e}");
+        let e = parse(&["username", "email", "email"], None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("column 3 `email` appears twice"), "{e}");
+        let e = parse(&["id", "email"], Some("user"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--username-column `user`"), "{e}");
+        let e = parse(&["username"], None).unwrap_err().to_string();
+        assert!(e.contains("nothing to update"), "{e}");
+        let e = parse(&[""], None).unwrap_err().to_string();
+        assert!(e.contains("empty"), "{e}");
+    }
+
+    #[test]
+    fn finds_the_delete_column_and_rejects_other_reserved_names() {
+        let h = parse(&["username", "given_name", "cognito-bulk:delete"], None).unwrap();
+        assert_eq!(h.delete, Some(2));
+        assert_eq!(h.attributes, vec![(1, "given_name".into())]);
+        let h = parse(&["username", "cognito-bulk:delete"], None).unwrap();
+        assert!(h.attributes.is_empty(), "a delete-only file is valid");
+        let e = parse(&["username", "cognito-bulk:remove"], None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`cognito-bulk:` prefix is reserved"), "{e}");
+    }
+
+    #[test]
+    fn set_may_not_shadow_a_column() {
+        let rec = StringRecord::from(vec!["username", "email_verified"]);
+        let e = Header::parse(Path::new("in.csv"), &rec, None, &["email_verified"]).unwrap_err();
+        assert!(e.to_string().contains("--set email_verified"));
+    }
+}

@@ -1,0 +1,11 @@
+//! The input CSV: streaming it ([`reader`]) with a check for quotes left open at the end ([`quotes`]), its header
+//! ([`header`]), the checks every row passes before it may be sent ([`text`] for control characters and values
+//! spanning lines, [`validate`] for the API's rules) and duplicate detection in flat memory ([`duplicates`]).
+
+pub(crate) mod duplicates;
+pub(crate) mod header;
+pub(crate) mod quotes;
+pub(crate) mod reader;
+pub(crate) mod row;
+pub(crate) mod text;
+pub(crate) mod validate;

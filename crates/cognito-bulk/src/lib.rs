@@ -1,0 +1,63 @@
+//! cognito-bulk: change attributes of existing Amazon Cognito users in bulk, from a CSV file.
+//!
+//! The architecture (crates, layers, data flow, module map) is described in `ARCHITECTURE.md`. The library's only
+//! public item is [`main`]: every module is private to the crate, so the compiler reports what nothing uses.
+
+mod app;
+mod cli;
+mod cognito;
+mod config;
+mod error;
+mod exec;
+mod exit_code;
+mod export;
+mod input;
+mod preflight;
+mod report;
+mod schema;
+mod signals;
+mod snapshot;
+mod target;
+mod telemetry;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+/// Parses the command line, runs the subcommand and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cognito-bulk: failed to start the async runtime: {e}");
+            return exit_code::INTERNAL;
+        }
+    };
+    let code = runtime.block_on(async {
+        let result = match cli.command {
+            Command::Update(args) => app::update(*args).await,
+            Command::Validate(args) => app::validate(args).await,
+            Command::Export(args) => app::export(args).await,
+            Command::Emulator(args) => {
+                telemetry::init(cli::LogFormat::Text, false);
+                cognito_emulator::run_cli(args)
+                    .await
+                    .map(|()| exit_code::SUCCESS)
+                    .map_err(|e| error::RunError::Emulator(e.to_string()))
+            }
+        };
+        match result {
+            Ok(code) => code,
+            Err(err) => {
+                eprintln!("cognito-bulk: error: {err}");
+                err.exit_code()
+            }
+        }
+    });
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    code
+}

@@ -1,0 +1,189 @@
+//! Reading an earlier report to resume its run, and compacting a report to one row per input line.
+//!
+//! The report is an append-only journal: a resumed run appends new outcomes for the rows it runs again, and the
+//! last row for a line is that line's outcome. When a run ends, [`compact`] rewrites the file (temp file + rename)
+//! keeping only those last rows, in journal order, so a person reads one final outcome per input row.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::writer::COLUMNS;
+use crate::error::ReportError;
+use crate::exec::outcome::Status;
+
+/// The last recorded outcome of each line.
+#[derive(Debug, Default)]
+pub(crate) struct Journal {
+    entries: HashMap<u64, Entry>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub(crate) hash: u64,
+    pub(crate) status: Status,
+}
+
+fn journal_error(path: &Path, message: impl Into<String>) -> ReportError {
+    ReportError::Journal {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+fn open(path: &Path) -> Result<csv::Reader<std::fs::File>, ReportError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| journal_error(path, e.to_string()))?;
+    let header = reader
+        .headers()
+        .map_err(|e| journal_error(path, e.to_string()))?;
+    if header.iter().collect::<Vec<_>>() != COLUMNS {
+        return Err(journal_error(
+            path,
+            "it is not a cognito-bulk report (unexpected header)",
+        ));
+    }
+    Ok(reader)
+}
+
+impl Journal {
+    /// Loads a report. Rows cut short by a crash (a partial last line) are ignored: their rows run again.
+    pub(crate) fn load(path: &Path) -> Result<Journal, ReportError> {
+        let mut reader = open(path)?;
+        let mut journal = Journal::default();
+        for record in reader.records() {
+            let record = record.map_err(|e| journal_error(path, e.to_string()))?;
+            if record.len() != COLUMNS.len() {
+                continue;
+            }
+            let parsed = (
+                record[0].parse::<u64>(),
+                u64::from_str_radix(&record[1], 16),
+                Status::parse(&record[3]),
+            );
+            let (Ok(line), Ok(hash), Some(status)) = parsed else {
+                let line = record.position().map_or(0, |p| p.line());
+                return Err(journal_error(
+                    path,
+                    format!("line {line} is not a report row"),
+                ));
+            };
+            journal.entries.insert(line, Entry { hash, status });
+        }
+        Ok(journal)
+    }
+
+    pub(crate) fn get(&self, line: u64) -> Option<Entry> {
+        self.entries.get(&line).copied()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+/// Rewrites the report keeping only the last row of each line (atomically: temp file + rename).
+pub(crate) fn compact(path: &Path) -> Result<(), ReportError> {
+    let mut last: HashMap<u64, u64> = HashMap::new();
+    let mut duplicates = false;
+    for (index, record) in open(path)?.records().enumerate() {
+        let record = record.map_err(|e| journal_error(path, e.to_string()))?;
+        if record.len() != COLUMNS.len() {
+            duplicates = true; // a partial row from a crash: drop it
+            continue;
+        }
+        if let Ok(line) = record[0].parse::<u64>() {
+            duplicates |= last.insert(line, index as u64).is_some();
+        }
+    }
+    if !duplicates {
+        return Ok(());
+    }
+    let write_err = |source| ReportError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let temp = tempfile::NamedTempFile::new_in(dir).map_err(write_err)?;
+    {
+        let mut writer = csv::Writer::from_writer(temp.as_file());
+        writer
+            .write_record(COLUMNS)
+            .map_err(|e| write_err(std::io::Error::other(e)))?;
+        for (index, record) in open(path)?.records().enumerate() {
+            let record = record.map_err(|e| journal_error(path, e.to_string()))?;
+            let keep = record.len() == COLUMNS.len()
+                && record[0]
+                    .parse::<u64>()
+                    .is_ok_and(|line| last.get(&line) == Some(&(index as u64)));
+            if keep {
+                writer
+                    .write_record(&record)
+                    .map_err(|e| write_err(std::io::Error::other(e)))?;
+            }
+        }
+        writer.flush().map_err(write_err)?;
+    }
+    temp.as_file().sync_all().map_err(write_err)?;
+    temp.persist(path).map_err(|e| write_err(e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "line,row_hash,username,status,attempts,error_code,message,request_id,duration_ms,attributes\n";
+
+    #[test]
+    fn last_row_of_a_line_wins_and_compaction_keeps_only_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.csv");
+        let body = format!(
+            "{HEADER}2,00000000000000aa,al,failed,5,InternalErrorException,x,,1,email\n\
+             3,00000000000000bb,bo,updated,1,,,r1,1,email\n\
+             2,00000000000000aa,al,updated,1,,,r2,1,email\n\
+             4,00000000000000cc,cy,upd"
+        );
+        std::fs::write(&path, body).unwrap();
+        let journal = Journal::load(&path).unwrap();
+        assert_eq!(
+            journal.get(2),
+            Some(Entry {
+                hash: 0xaa,
+                status: Status::Updated
+            })
+        );
+        assert_eq!(
+            journal.get(4),
+            None,
+            "a row cut short by a crash is ignored"
+        );
+        compact(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            format!(
+                "{HEADER}3,00000000000000bb,bo,updated,1,,,r1,1,email\n2,00000000000000aa,al,updated,1,,,r2,1,email\n"
+            )
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_report_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("users.csv");
+        std::fs::write(&path, "username,email\nal,a@b.co\n").unwrap();
+        assert!(
+            Journal::load(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("not a cognito-bulk report")
+        );
+    }
+}

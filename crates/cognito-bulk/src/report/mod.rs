@@ -1,0 +1,12 @@
+//! Everything the user sees about the run's results: the per-row report file ([`writer`]), reading an earlier
+//! report to resume it ([`journal`]), the sink task that owns the report, counters and progress ([`sink`],
+//! [`progress`]), the final summary ([`summary`]), the undo file ([`undo`]), and the one-run-per-file lock ([`lock`]).
+
+pub(crate) mod journal;
+pub(crate) mod lock;
+pub(crate) mod progress;
+pub(crate) mod sink;
+pub(crate) mod summary;
+pub(crate) mod tally;
+pub(crate) mod undo;
+pub(crate) mod writer;

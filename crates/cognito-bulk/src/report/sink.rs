@@ -1,0 +1,136 @@
+//! The sink task: the only owner of the report file, the counters and the progress line. It receives every
+//! [`RowOutcome`], writes it, flushes when no other outcome is waiting, and stops the run when a failure
+//! threshold is reached. It ends when every sender is gone, which is how "all rows are done" is known.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::progress::{Progress, RateMeter, View};
+use super::tally::Tally;
+use super::writer::ReportWriter;
+use crate::error::ReportError;
+use crate::exec::control::{Live, RunControl, StopReason};
+use crate::exec::outcome::{RowOutcome, Status};
+use crate::exec::pacer::Pacer;
+
+/// When to stop on failures.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Thresholds {
+    pub(crate) max_failures: Option<u64>,
+    pub(crate) max_failure_ratio: Option<f64>,
+    pub(crate) max_consecutive_failures: u64,
+}
+
+/// The ratio threshold is only checked once this many rows have finished.
+const RATIO_MIN_ROWS: u64 = 100;
+
+pub(crate) struct Sink {
+    pub(crate) writer: ReportWriter,
+    pub(crate) thresholds: Thresholds,
+    pub(crate) control: Arc<RunControl>,
+    pub(crate) pacer: Option<Arc<Pacer>>,
+    pub(crate) progress: Progress,
+    pub(crate) total: u64,
+}
+
+impl Sink {
+    pub(crate) async fn run(
+        mut self,
+        mut outcomes: mpsc::Receiver<RowOutcome>,
+    ) -> Result<Tally, ReportError> {
+        let mut tally = Tally::default();
+        let mut streak: (String, u64) = (String::new(), 0);
+        let mut meter = RateMeter::default();
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        let mut this_run_failed = 0u64;
+        let mut this_run_done = 0u64;
+        loop {
+            tokio::select! {
+                next = outcomes.recv() => {
+                    let Some(first) = next else { break };
+                    let mut batch = Some(first);
+                    // Slots are released once the batch is flushed: the next rows start after these are recorded.
+                    let mut recorded = Vec::new();
+                    while let Some(mut o) = batch {
+                        recorded.push(o.take_slot());
+                        if o.fresh {
+                            self.writer.write(&o)?;
+                            tally.written += 1;
+                            this_run_done += 1;
+                            this_run_failed += u64::from(o.status == Status::Failed);
+                        }
+                        tally.add(&o);
+                        self.check_thresholds(&o, &mut streak, this_run_failed, this_run_done);
+                        batch = outcomes.try_recv().ok();
+                    }
+                    self.writer.flush()?;
+                    drop(recorded);
+                }
+                _ = tick.tick() => {}
+            }
+            let attempts = Live::get(&self.control.live.attempts);
+            let view = View {
+                done: tally.rows(),
+                total: self.total,
+                updated: tally.count(Status::Updated),
+                failed: tally.count(Status::Failed),
+                throttled: Live::get(&self.control.live.throttled),
+                effective_rate: meter.sample(Instant::now(), attempts),
+                allowed_rate: self.pacer.as_ref().map_or(0.0, |p| p.rate()),
+                attempts,
+                settled: self.pacer.as_ref().and_then(|p| p.settled()),
+            };
+            self.progress.update(&view);
+        }
+        self.writer.flush()?;
+        self.progress.finish();
+        Ok(tally)
+    }
+
+    fn check_thresholds(&self, o: &RowOutcome, streak: &mut (String, u64), failed: u64, done: u64) {
+        if !o.fresh {
+            return;
+        }
+        match o.status {
+            Status::Failed if o.error_code != "Interrupted" => {
+                if streak.0 == o.error_code {
+                    streak.1 += 1;
+                } else {
+                    *streak = (o.error_code.clone(), 1);
+                }
+            }
+            Status::Updated | Status::Unchanged => *streak = (String::new(), 0),
+            _ => {}
+        }
+        let t = &self.thresholds;
+        let reason = if streak.1 >= t.max_consecutive_failures {
+            Some(format!(
+                "{} consecutive rows failed with {} (--max-consecutive-failures {})",
+                streak.1, streak.0, t.max_consecutive_failures
+            ))
+        } else if t.max_failures.is_some_and(|max| failed >= max) {
+            Some(format!(
+                "{failed} rows failed (--max-failures {})",
+                t.max_failures.unwrap_or_default()
+            ))
+        } else if let Some(ratio) = t.max_failure_ratio
+            && done >= RATIO_MIN_ROWS
+            && failed as f64 / done as f64 > ratio
+        {
+            Some(format!(
+                "{failed} of {done} finished rows failed, more than --max-failure-ratio {ratio}"
+            ))
+        } else {
+            None
+        };
+        if let Some(reason) = reason
+            && !self.control.is_stopping()
+        {
+            tracing::warn!("stopping the run: {reason}");
+            self.control.stop(StopReason::Threshold(reason));
+        }
+    }
+}

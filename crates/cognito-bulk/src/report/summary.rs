@@ -1,0 +1,159 @@
+//! The final summary: printed only after the report is complete, from the same counts the exit code is
+//! computed from.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::tally::Tally;
+use crate::exec::control::{Signal, StopReason};
+use crate::exec::outcome::Status;
+use crate::exit_code;
+
+#[derive(Debug, Clone)]
+pub(crate) struct RunSummary {
+    pub(crate) tally: Tally,
+    /// Input rows (from the pre-flight).
+    pub(crate) total: u64,
+    pub(crate) elapsed: Duration,
+    pub(crate) attempts: u64,
+    pub(crate) throttled: u64,
+    pub(crate) report: PathBuf,
+    /// Where the job went (as in the start banner, which `--quiet` hides).
+    pub(crate) target: String,
+    pub(crate) stop: Option<StopReason>,
+    pub(crate) signal: Option<Signal>,
+    /// The command that continues this run, when there is something left to do.
+    pub(crate) resume_command: Option<String>,
+    /// Extra lines (e.g. the undo file) printed after the counts.
+    pub(crate) notes: Vec<String>,
+}
+
+impl RunSummary {
+    /// Rows with no outcome in the report (only after an abort).
+    fn unrecorded(&self) -> u64 {
+        self.total.saturating_sub(self.tally.rows())
+    }
+
+    pub(crate) fn all_done(&self) -> bool {
+        self.unrecorded() == 0
+            && self.tally.rows()
+                == self.tally.count(Status::Updated) + self.tally.count(Status::Unchanged)
+    }
+
+    /// The exit code of a run that went to the end of its input (or was stopped on purpose).
+    pub(crate) fn exit_code(&self) -> i32 {
+        match (&self.signal, &self.stop) {
+            (Some(signal), _) => signal.exit_code(),
+            (None, Some(StopReason::Fatal { .. } | StopReason::Threshold(_))) => exit_code::STOPPED,
+            _ if self.all_done() => exit_code::SUCCESS,
+            _ => exit_code::ROWS_NOT_UPDATED,
+        }
+    }
+
+    pub(crate) fn render(&self) -> String {
+        let mut s = String::new();
+        let t = &self.tally;
+        let counts: Vec<String> = Status::ALL
+            .iter()
+            .filter(|st| t.count(**st) > 0 || matches!(st, Status::Updated | Status::Failed))
+            .map(|st| format!("{} {st}", t.count(*st)))
+            .collect();
+        let secs = self.elapsed.as_secs_f64();
+        let _ = writeln!(
+            s,
+            "cognito-bulk: {} rows in {:.1}s: {}",
+            self.total,
+            secs,
+            counts.join(", ")
+        );
+        let _ = writeln!(s, "  target: {}", self.target);
+        let rate = if secs > 0.0 {
+            self.attempts as f64 / secs
+        } else {
+            0.0
+        };
+        let _ = writeln!(
+            s,
+            "  requests: {} sent ({} throttled), effective rate {:.1} requests/s",
+            self.attempts, self.throttled, rate
+        );
+        if !t.by_code.is_empty() {
+            let codes: Vec<String> = t.by_code.iter().map(|(c, n)| format!("{c} {n}")).collect();
+            let _ = writeln!(s, "  failures by error code: {}", codes.join(", "));
+        }
+        if self.unrecorded() > 0 {
+            let _ = writeln!(
+                s,
+                "  {} rows have no outcome in the report yet (stopped at once)",
+                self.unrecorded()
+            );
+        }
+        if let Some(stop) = &self.stop {
+            let _ = writeln!(s, "  stopped: {stop}");
+        }
+        for note in &self.notes {
+            let _ = writeln!(s, "  {note}");
+        }
+        let _ = writeln!(s, "  report: {}", self.report.display());
+        if let Some(cmd) = &self.resume_command {
+            let _ = writeln!(s, "  to continue: {cmd}");
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exit_code::*;
+
+    fn summary(statuses: &[(Status, u64)]) -> RunSummary {
+        let mut tally = Tally::default();
+        for (s, n) in statuses {
+            tally.by_status.insert(*s, *n);
+        }
+        RunSummary {
+            total: statuses.iter().map(|(_, n)| n).sum(),
+            tally,
+            elapsed: Default::default(),
+            attempts: 0,
+            throttled: 0,
+            report: "r.csv".into(),
+            target: "local emulator".into(),
+            stop: None,
+            signal: None,
+            resume_command: None,
+            notes: vec![],
+        }
+    }
+
+    #[test]
+    fn run_outcomes_map_to_documented_codes() {
+        assert_eq!(
+            summary(&[(Status::Updated, 3), (Status::Unchanged, 1)]).exit_code(),
+            SUCCESS
+        );
+        assert_eq!(
+            summary(&[(Status::Updated, 3), (Status::Failed, 1)]).exit_code(),
+            ROWS_NOT_UPDATED
+        );
+        assert_eq!(
+            summary(&[(Status::Invalid, 1)]).exit_code(),
+            ROWS_NOT_UPDATED
+        );
+        let mut s = summary(&[(Status::Updated, 1), (Status::NotAttempted, 5)]);
+        s.stop = Some(StopReason::Fatal {
+            code: "NotAuthorizedException".into(),
+            message: String::new(),
+        });
+        assert_eq!(s.exit_code(), STOPPED);
+        s.signal = Some(Signal::Terminate);
+        assert_eq!(s.exit_code(), INTERRUPTED_SIGTERM);
+        s.signal = Some(Signal::Interrupt);
+        assert_eq!(s.exit_code(), INTERRUPTED_SIGINT);
+        let mut incomplete = summary(&[(Status::Updated, 1)]);
+        incomplete.total = 2;
+        assert_eq!(incomplete.exit_code(), ROWS_NOT_UPDATED);
+    }
+}

@@ -1,0 +1,224 @@
+//! The undo file (`--undo-file`): for every row the run really changed, the user's previous values of the
+//! attributes the row touched, as a CSV in the input format, so that `cognito-bulk update <undo file>` puts them
+//! back.
+//!
+//! Format: `username,<attribute columns...>,cognito-bulk:delete`. The columns are fixed before the first call
+//! ([`undo_columns`]): every attribute the input can change, plus the verification flag of `email` and
+//! `phone_number`. A row fills the cells of the attributes it restores and leaves the others empty (an empty cell
+//! leaves the attribute as it is); attributes the user did not have before the run are listed in the
+//! [`DELETE_COLUMN`] cell, `;`-separated, so the undo run deletes them.
+//!
+//! Like the report, the file is created before the first call and flushed after every row. This module owns the
+//! file only; which values go in a row is decided in [`crate::cognito::before`].
+
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use super::writer::OpenMode;
+use crate::error::ReportError;
+use crate::input::header::DELETE_COLUMN;
+use crate::input::row::Attribute;
+
+/// The key column of an undo file.
+pub(crate) const KEY_COLUMN: &str = "username";
+
+/// One row of the undo file: the user key, the previous values to set again, the attributes to delete.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct UndoRow {
+    pub(crate) key: String,
+    pub(crate) set: Vec<Attribute>,
+    pub(crate) delete: Vec<String>,
+}
+
+/// The attribute columns of an undo file, in a stable order: the input's attribute columns, the `--set` names,
+/// the names the input's delete column mentions, then `email_verified` / `phone_number_verified` when `email` /
+/// `phone_number` can change (a changed address also changes its flag, see [`crate::cognito::before`]).
+pub(crate) fn undo_columns<'a>(
+    header: impl IntoIterator<Item = &'a str>,
+    set: impl IntoIterator<Item = &'a str>,
+    deleted: impl IntoIterator<Item = &'a str>,
+) -> Vec<String> {
+    let mut columns: Vec<String> = Vec::new();
+    for name in header.into_iter().chain(set).chain(deleted) {
+        if !columns.iter().any(|c| c == name) {
+            columns.push(name.to_string());
+        }
+    }
+    for (address, flag) in [
+        ("email", "email_verified"),
+        ("phone_number", "phone_number_verified"),
+    ] {
+        if columns.iter().any(|c| c == address) && !columns.iter().any(|c| c == flag) {
+            columns.push(flag.to_string());
+        }
+    }
+    columns
+}
+
+/// The open undo file.
+pub(crate) struct UndoFile {
+    path: PathBuf,
+    columns: Vec<String>,
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    writer: csv::Writer<File>,
+    rows: u64,
+}
+
+impl UndoFile {
+    /// Creates the file and writes its header (appends to an existing one when resuming a run). A failure here
+    /// stops the job before anything is sent.
+    pub(crate) fn open(
+        path: &Path,
+        columns: Vec<String>,
+        mode: OpenMode,
+    ) -> Result<Self, ReportError> {
+        let create = |source| ReportError::UndoCreate {
+            path: path.to_path_buf(),
+            source,
+        };
+        let exists = path.exists();
+        let mut options = OpenOptions::new();
+        match mode {
+            OpenMode::CreateNew => options.write(true).create_new(true),
+            OpenMode::Overwrite => options.write(true).create(true).truncate(true),
+            OpenMode::Append => options.append(true).create(true),
+        };
+        let file = options.open(path).map_err(create)?;
+        let file = UndoFile {
+            path: path.to_path_buf(),
+            columns,
+            inner: Mutex::new(Inner {
+                writer: csv::Writer::from_writer(file),
+                rows: 0,
+            }),
+        };
+        if mode != OpenMode::Append || !exists {
+            let header: Vec<&str> = std::iter::once(KEY_COLUMN)
+                .chain(file.columns.iter().map(String::as_str))
+                .chain(std::iter::once(DELETE_COLUMN))
+                .collect();
+            let mut inner = file.inner.lock().expect("not poisoned");
+            file.write(&mut inner, &header)
+                .map_err(|e| create(std::io::Error::other(e.to_string())))?;
+            drop(inner);
+        }
+        Ok(file)
+    }
+
+    /// Appends one row and flushes it.
+    pub(crate) fn record(&self, row: &UndoRow) -> Result<(), ReportError> {
+        let mut cells = vec![String::new(); self.columns.len()];
+        for attr in &row.set {
+            let Some(i) = self.columns.iter().position(|c| *c == attr.name) else {
+                return Err(self.error(format!(
+                    "attribute `{}` has no column in the undo file",
+                    attr.name
+                )));
+            };
+            cells[i] = attr.value.clone();
+        }
+        let delete = row.delete.join(";");
+        let record: Vec<&str> = std::iter::once(row.key.as_str())
+            .chain(cells.iter().map(String::as_str))
+            .chain(std::iter::once(delete.as_str()))
+            .collect();
+        let mut inner = self.inner.lock().expect("not poisoned");
+        self.write(&mut inner, &record)?;
+        inner.rows += 1;
+        Ok(())
+    }
+
+    fn write(&self, inner: &mut Inner, record: &[&str]) -> Result<(), ReportError> {
+        inner
+            .writer
+            .write_record(record)
+            .map_err(|e| self.error(e.to_string()))?;
+        inner.writer.flush().map_err(|e| self.error(e.to_string()))
+    }
+
+    fn error(&self, message: String) -> ReportError {
+        ReportError::UndoWrite {
+            path: self.path.clone(),
+            message,
+        }
+    }
+
+    /// Rows written by this run.
+    pub(crate) fn rows(&self) -> u64 {
+        self.inner.lock().expect("not poisoned").rows
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_deduplicated_and_gain_the_verification_flags() {
+        let columns = undo_columns(
+            ["given_name", "email"],
+            ["custom:tier", "given_name"],
+            ["locale"],
+        );
+        assert_eq!(
+            columns,
+            [
+                "given_name",
+                "email",
+                "custom:tier",
+                "locale",
+                "email_verified"
+            ]
+        );
+        let columns = undo_columns(["phone_number", "phone_number_verified"], [], []);
+        assert_eq!(columns, ["phone_number", "phone_number_verified"]);
+    }
+
+    #[test]
+    fn rows_fill_their_columns_and_list_deletions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("undo.csv");
+        let file = UndoFile::open(
+            &path,
+            vec!["given_name".into(), "locale".into(), "custom:tier".into()],
+            OpenMode::CreateNew,
+        )
+        .unwrap();
+        file.record(&UndoRow {
+            key: "user0001".into(),
+            set: vec![Attribute {
+                name: "custom:tier".into(),
+                value: "free".into(),
+            }],
+            delete: vec!["locale".into(), "given_name".into()],
+        })
+        .unwrap();
+        let bad = UndoRow {
+            key: "x".into(),
+            set: vec![Attribute {
+                name: "nickname".into(),
+                value: "n".into(),
+            }],
+            delete: vec![],
+        };
+        assert!(file.record(&bad).is_err());
+        assert_eq!(file.rows(), 1);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "username,given_name,locale,custom:tier,cognito-bulk:delete\n\
+             user0001,,,free,locale;given_name\n"
+        );
+        assert!(matches!(
+            UndoFile::open(&path, vec![], OpenMode::CreateNew),
+            Err(ReportError::UndoCreate { .. })
+        ));
+    }
+}

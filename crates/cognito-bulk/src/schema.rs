@@ -1,0 +1,299 @@
+//! A user pool's schema and settings, read once with DescribeUserPool, and the row checks that need it: the
+//! attribute exists and is mutable, its data type, string length and number range, and a required attribute is
+//! not emptied. Also the pool settings the verification-message guard explains.
+//!
+//! Standard attributes are part of every pool: a DescribeUserPool answer that does not list them (moto lists only
+//! custom attributes) still gets them, with Cognito's default rules ([`standard_attribute`]).
+
+use std::collections::HashMap;
+
+use crate::input::header::DELETE_COLUMN;
+use crate::input::row::{RowProblem, UpdateRequest};
+
+/// One schema attribute, with the name used in API calls (`custom:tier`, `dev:custom:x`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct SchemaAttribute {
+    pub(crate) data_type: String,
+    pub(crate) mutable: bool,
+    pub(crate) required: bool,
+    pub(crate) min_length: Option<usize>,
+    pub(crate) max_length: Option<usize>,
+    pub(crate) min_value: Option<f64>,
+    pub(crate) max_value: Option<f64>,
+}
+
+/// The parts of DescribeUserPool the job uses.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct PoolSchema {
+    pub(crate) attributes: HashMap<String, SchemaAttribute>,
+    pub(crate) username_attributes: Vec<String>,
+    pub(crate) alias_attributes: Vec<String>,
+    pub(crate) auto_verified: Vec<String>,
+    pub(crate) keep_original_until_verified: Vec<String>,
+    pub(crate) email_sending_account: Option<String>,
+    pub(crate) case_sensitive: bool,
+    /// DescribeUserPool's `EstimatedNumberOfUsers`; `None` when the pool gives none (or says 0).
+    pub(crate) estimated_users: Option<u64>,
+}
+
+/// A standard attribute's rules in Cognito's default schema (cognito-facts.md §2.2), `None` for any other name.
+fn standard_attribute(name: &str) -> Option<SchemaAttribute> {
+    let string = |min, max| SchemaAttribute {
+        data_type: "String".into(),
+        mutable: true,
+        required: false,
+        min_length: Some(min),
+        max_length: Some(max),
+        ..Default::default()
+    };
+    Some(match name {
+        "sub" => SchemaAttribute {
+            mutable: false,
+            required: true,
+            ..string(1, 2048)
+        },
+        "birthdate" => string(10, 10),
+        "email_verified" | "phone_number_verified" => SchemaAttribute {
+            data_type: "Boolean".into(),
+            mutable: true,
+            ..Default::default()
+        },
+        "updated_at" => SchemaAttribute {
+            data_type: "Number".into(),
+            mutable: true,
+            min_value: Some(0.0),
+            ..Default::default()
+        },
+        _ if crate::input::validate::STANDARD_ATTRIBUTES.contains(&name) => string(0, 2048),
+        _ => return None,
+    })
+}
+
+impl PoolSchema {
+    /// Adds every standard attribute the pool's answer did not list, with its default rules; listed ones are
+    /// kept as the pool describes them.
+    pub(crate) fn with_standard_attributes(mut self) -> Self {
+        let names = crate::input::validate::STANDARD_ATTRIBUTES
+            .iter()
+            .chain(&["sub"]);
+        for name in names {
+            if !self.attributes.contains_key(*name)
+                && let Some(rules) = standard_attribute(name)
+            {
+                self.attributes.insert((*name).to_string(), rules);
+            }
+        }
+        self
+    }
+
+    /// Checks a request against the schema.
+    pub(crate) fn check(&self, request: &UpdateRequest) -> Result<(), RowProblem> {
+        for attr in &request.attributes {
+            let col = Some(attr.name.as_str());
+            let Some(schema) = self.attributes.get(&attr.name) else {
+                return Err(RowProblem::new(
+                    col,
+                    "the pool's schema has no such attribute",
+                ));
+            };
+            if !schema.mutable {
+                return Err(RowProblem::new(
+                    col,
+                    "the pool's schema makes this attribute immutable",
+                ));
+            }
+            let chars = attr.value.chars().count();
+            if attr.value.is_empty() {
+                if schema.required {
+                    return Err(RowProblem::new(
+                        col,
+                        "a required attribute cannot be emptied",
+                    ));
+                }
+                continue;
+            }
+            match schema.data_type.as_str() {
+                "Number" => {
+                    let Ok(n) = attr.value.parse::<f64>() else {
+                        return Err(RowProblem::new(
+                            col,
+                            "the pool's schema makes this a Number",
+                        ));
+                    };
+                    if schema.min_value.is_some_and(|min| n < min)
+                        || schema.max_value.is_some_and(|max| n > max)
+                    {
+                        return Err(RowProblem::new(
+                            col,
+                            format!(
+                                "out of the schema's range {}..{}",
+                                fmt(schema.min_value),
+                                fmt(schema.max_value)
+                            ),
+                        ));
+                    }
+                }
+                "Boolean" if !matches!(attr.value.as_str(), "true" | "false") => {
+                    return Err(RowProblem::new(
+                        col,
+                        "the pool's schema makes this a Boolean (`true` or `false`)",
+                    ));
+                }
+                _ => {}
+            }
+            if schema.min_length.is_some_and(|min| chars < min)
+                || schema.max_length.is_some_and(|max| chars > max)
+            {
+                return Err(RowProblem::new(
+                    col,
+                    format!(
+                        "{chars} characters, out of the schema's length {}..{}",
+                        fmt(schema.min_length.map(|v| v as f64)),
+                        fmt(schema.max_length.map(|v| v as f64))
+                    ),
+                ));
+            }
+        }
+        for name in &request.delete {
+            let col = Some(DELETE_COLUMN);
+            let problem = match self.attributes.get(name) {
+                None => "the pool's schema has no such attribute",
+                Some(s) if !s.mutable => "the pool's schema makes this attribute immutable",
+                Some(s) if s.required => "a required attribute cannot be deleted",
+                Some(_) => continue,
+            };
+            return Err(RowProblem::new(col, format!("`{name}`: {problem}")));
+        }
+        Ok(())
+    }
+
+    /// Whether the pool sends email itself (Cognito's default sender: 50 emails a day per account).
+    pub(crate) fn uses_default_email_sender(&self) -> bool {
+        self.email_sending_account
+            .as_deref()
+            .is_none_or(|a| a == "COGNITO_DEFAULT")
+    }
+}
+
+fn fmt(v: Option<f64>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::row::Attribute;
+
+    fn schema() -> PoolSchema {
+        let mut attributes = HashMap::new();
+        let s = |t: &str, m: bool, r: bool| SchemaAttribute {
+            data_type: t.into(),
+            mutable: m,
+            required: r,
+            ..Default::default()
+        };
+        attributes.insert(
+            "email".into(),
+            SchemaAttribute {
+                max_length: Some(2048),
+                ..s("String", true, true)
+            },
+        );
+        attributes.insert(
+            "custom:tier".into(),
+            SchemaAttribute {
+                max_length: Some(4),
+                ..s("String", true, false)
+            },
+        );
+        attributes.insert("custom:legacy".into(), s("String", false, false));
+        attributes.insert(
+            "custom:score".into(),
+            SchemaAttribute {
+                min_value: Some(0.0),
+                max_value: Some(10.0),
+                ..s("Number", true, false)
+            },
+        );
+        PoolSchema {
+            attributes,
+            ..Default::default()
+        }
+    }
+
+    fn check(name: &str, value: &str) -> Result<(), RowProblem> {
+        let req = UpdateRequest {
+            username: "u".into(),
+            attributes: vec![Attribute {
+                name: name.into(),
+                value: value.into(),
+            }],
+            delete: vec![],
+        };
+        schema().check(&req)
+    }
+
+    #[test]
+    fn standard_attributes_are_known_even_when_the_pool_lists_only_custom_ones() {
+        let moto = PoolSchema {
+            attributes: schema()
+                .attributes
+                .into_iter()
+                .filter(|(n, _)| n.starts_with("custom:"))
+                .collect(),
+            ..Default::default()
+        }
+        .with_standard_attributes();
+        let check = |name: &str, value: &str| {
+            moto.check(&UpdateRequest {
+                username: "u".into(),
+                attributes: vec![Attribute {
+                    name: name.into(),
+                    value: value.into(),
+                }],
+                delete: vec![],
+            })
+        };
+        for (name, value) in [
+            ("email", "a@example.com"),
+            ("given_name", "Ada"),
+            ("email_verified", "true"),
+            ("updated_at", "1700000000"),
+            ("birthdate", "1990-01-31"),
+            ("custom:tier", "gold"),
+        ] {
+            assert!(check(name, value).is_ok(), "{name}");
+        }
+        for (name, value, reason) in [
+            ("sub", "x", "immutable"),
+            ("email_verified", "yes", "Boolean"),
+            ("updated_at", "-1", "range"),
+            ("birthdate", "1990-1-31", "length"),
+            ("custom:nope", "x", "no such attribute"),
+        ] {
+            let err = check(name, value).expect_err(name);
+            assert!(err.reason.contains(reason), "{name}: {}", err.reason);
+        }
+        // A pool's own description of a standard attribute wins.
+        let listed = schema().with_standard_attributes();
+        assert!(listed.attributes["email"].required);
+    }
+
+    #[test]
+    fn schema_table() {
+        assert!(check("custom:tier", "gold").is_ok());
+        assert!(check("custom:score", "7").is_ok());
+        let cases = [
+            ("custom:nope", "x", "no such attribute"),
+            ("custom:legacy", "x", "immutable"),
+            ("custom:tier", "platinum", "length"),
+            ("custom:score", "11", "range"),
+            ("custom:score", "high", "Number"),
+            ("email", "", "required"),
+        ];
+        for (name, value, reason) in cases {
+            let err = check(name, value).expect_err(name);
+            assert!(err.reason.contains(reason), "{name}: {}", err.reason);
+        }
+    }
+}

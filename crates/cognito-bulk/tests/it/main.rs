@@ -1,0 +1,5 @@
+//! One integration-test binary; themed modules below.
+
+mod export;
+mod safety;
+mod update;

@@ -1,0 +1,14 @@
+//! The `update` job end to end: the real binary, the real AWS SDK, real HTTP, against the in-process emulator.
+
+mod cli_and_config;
+mod emulator_subcommand;
+mod errors_and_exit_codes;
+mod happy_path;
+mod hygiene;
+mod rate_figures;
+mod read_back;
+mod resilience;
+mod skip_unchanged_snapshot;
+mod stop_and_resume;
+pub(crate) mod support;
+mod validate_and_dry_run;

@@ -1,0 +1,20 @@
+//! The `cognito-emulator` binary: the emulator on its own, with the same flags as `cognito-bulk emulator`.
+
+use clap::Parser;
+
+/// Run a local Amazon Cognito user-pool emulator (awsJson 1.1 over HTTP).
+#[derive(Parser)]
+#[command(name = "cognito-emulator", version)]
+struct Cli {
+    #[command(flatten)]
+    args: cognito_emulator::EmulatorArgs,
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = cognito_emulator::run_cli(cli.args).await {
+        eprintln!("cognito-emulator: error: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,127 @@
+//! Request-rate quotas: one token bucket per Cognito quota category, plus the per-user write bucket.
+//!
+//! A bucket holds at most `rate` tokens (a burst of one second) and refills continuously. Over quota, the caller
+//! answers `TooManyRequestsException` "Rate exceeded" and applies nothing.
+
+use serde::{Deserialize, Serialize};
+
+/// Cognito's request-rate quota categories that the emulated operations belong to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Category {
+    /// AdminUpdateUserAttributes, AdminDeleteUserAttributes, AdminDeleteUser (25/s).
+    UserUpdate,
+    /// AdminGetUser (120/s).
+    UserRead,
+    /// ListUsers (30/s).
+    UserList,
+    /// DescribeUserPool, ListUserPools (15/s).
+    UserPoolRead,
+    /// AdminCreateUser (50/s).
+    UserCreation,
+}
+
+impl Category {
+    /// All categories, in index order.
+    pub const ALL: [Category; 5] = [
+        Category::UserUpdate,
+        Category::UserRead,
+        Category::UserList,
+        Category::UserPoolRead,
+        Category::UserCreation,
+    ];
+
+    /// Cognito's default requests per second for the category.
+    pub fn default_rate(self) -> f64 {
+        match self {
+            Category::UserUpdate => 25.0,
+            Category::UserRead => 120.0,
+            Category::UserList => 30.0,
+            Category::UserPoolRead => 15.0,
+            Category::UserCreation => 50.0,
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Cognito's per-user write limit ("10 operations per user per second").
+pub const DEFAULT_PER_USER_WRITE_RATE: f64 = 10.0;
+
+/// A continuously refilled token bucket with capacity equal to its rate: the model of one Cognito quota
+/// category. Public so that clients can test their pacing against the same model without a server.
+#[derive(Clone, Debug)]
+pub struct TokenBucket {
+    rate: f64,
+    tokens: f64,
+    last: f64,
+}
+
+impl TokenBucket {
+    /// A full bucket at time `now` (seconds).
+    pub fn new(rate: f64, now: f64) -> Self {
+        Self {
+            rate,
+            tokens: rate,
+            last: now,
+        }
+    }
+
+    /// Takes one token if there is one.
+    pub fn try_take(&mut self, now: f64) -> bool {
+        let elapsed = (now - self.last).max(0.0);
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.rate);
+        self.last = self.last.max(now);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// The category buckets of one emulator (`None` = no quota).
+#[derive(Debug)]
+pub(crate) struct Quotas {
+    buckets: [Option<TokenBucket>; 5],
+}
+
+impl Quotas {
+    pub(crate) fn new(rates: &[Option<f64>; 5], now: f64) -> Self {
+        Self {
+            buckets: rates.map(|rate| rate.map(|r| TokenBucket::new(r, now))),
+        }
+    }
+
+    /// Takes a token from the category's bucket; `true` if allowed.
+    pub(crate) fn try_take(&mut self, category: Category, now: f64) -> bool {
+        match &mut self.buckets[category.index()] {
+            Some(bucket) => bucket.try_take(now),
+            None => true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn burst_is_capacity_then_refills_continuously() {
+        let mut b = TokenBucket::new(25.0, 0.0);
+        let granted = (0..60).filter(|_| b.try_take(0.0)).count();
+        assert_eq!(granted, 25);
+        assert!(!b.try_take(0.039));
+        assert!(b.try_take(0.04));
+        assert!(!b.try_take(0.04));
+    }
+
+    #[test]
+    fn refill_is_capped_at_one_second_of_tokens() {
+        let mut b = TokenBucket::new(10.0, 0.0);
+        let granted = (0..100).filter(|_| b.try_take(100.0)).count();
+        assert_eq!(granted, 10);
+    }
+}

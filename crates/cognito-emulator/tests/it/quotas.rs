@@ -1,0 +1,126 @@
+//! Quota buckets, counted exactly with a manual clock (time only moves when the test says so).
+
+use std::time::Duration;
+
+use cognito_emulator::{Category, Clock, EmulatorConfig, ManualClock, start};
+
+use super::support::{SAMPLE_POOL, client, sample_seed, update};
+
+#[tokio::test]
+async fn burst_over_the_user_update_bucket_is_throttled_exactly() {
+    let clock = ManualClock::new();
+    let emu = start(
+        EmulatorConfig::default()
+            .with_per_user_write_rate(None)
+            .with_clock(Clock::Manual(clock.clone()))
+            .with_seed(sample_seed()),
+    )
+    .await
+    .unwrap();
+    let c = client(&emu);
+    let mut ok = 0;
+    let mut throttled = 0;
+    for i in 1..=60 {
+        match update(
+            &c,
+            SAMPLE_POOL,
+            &format!("user{i:04}"),
+            &[("custom:tier", "pro")],
+        )
+        .await
+        {
+            Ok(()) => ok += 1,
+            Err((code, message)) => {
+                assert_eq!(
+                    (code.as_str(), message.as_str()),
+                    ("TooManyRequestsException", "Rate exceeded")
+                );
+                throttled += 1;
+            }
+        }
+    }
+    assert_eq!((ok, throttled), (25, 35));
+    let stats = emu.stats();
+    assert_eq!(stats.throttled.get("AdminUpdateUserAttributes"), Some(&35));
+    assert_eq!(stats.requests.get("AdminUpdateUserAttributes"), Some(&60));
+    assert_eq!(stats.applied_total, 25, "throttled requests apply nothing");
+    // user0026..user0060 were throttled and keep their value.
+    assert_eq!(
+        emu.user(SAMPLE_POOL, "user0026")
+            .unwrap()
+            .attribute("custom:tier"),
+        Some("free")
+    );
+
+    // 200 ms refill 5 tokens.
+    clock.advance(Duration::from_millis(200));
+    let mut ok = 0;
+    for _ in 0..10 {
+        if update(&c, SAMPLE_POOL, "user0100", &[("custom:tier", "x")])
+            .await
+            .is_ok()
+        {
+            ok += 1;
+        }
+    }
+    assert_eq!(ok, 5);
+    // Other categories have their own bucket.
+    c.admin_get_user()
+        .user_pool_id(SAMPLE_POOL)
+        .username("user0001")
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn per_user_write_limit() {
+    let clock = ManualClock::new();
+    let emu = start(
+        EmulatorConfig::default()
+            .with_quota(Category::UserUpdate, None)
+            .with_clock(Clock::Manual(clock.clone()))
+            .with_seed(sample_seed()),
+    )
+    .await
+    .unwrap();
+    let c = client(&emu);
+    let results: Vec<bool> = {
+        let mut v = Vec::new();
+        for _ in 0..15 {
+            v.push(
+                update(&c, SAMPLE_POOL, "user0001", &[("custom:tier", "a")])
+                    .await
+                    .is_ok(),
+            );
+        }
+        v
+    };
+    assert_eq!(results.iter().filter(|ok| **ok).count(), 10);
+    assert!(results[..10].iter().all(|ok| *ok));
+    update(&c, SAMPLE_POOL, "user0002", &[("custom:tier", "a")])
+        .await
+        .unwrap();
+    clock.advance(Duration::from_secs(1));
+    update(&c, SAMPLE_POOL, "user0001", &[("custom:tier", "a")])
+        .await
+        .unwrap();
+    assert_eq!(emu.stats().applied_updates.get("user0001"), Some(&11));
+}
+
+#[tokio::test]
+async fn default_config_has_cognito_quotas_and_without_quotas_turns_them_off() {
+    let d = EmulatorConfig::default();
+    let rates: Vec<Option<f64>> = Category::ALL
+        .iter()
+        .map(|c| d.quotas[*c as usize])
+        .collect();
+    assert_eq!(
+        rates,
+        vec![Some(25.0), Some(120.0), Some(30.0), Some(15.0), Some(50.0)]
+    );
+    assert_eq!(d.per_user_write_rate, Some(10.0));
+    let off = d.without_quotas();
+    assert_eq!(off.quotas, [None; 5]);
+    assert_eq!(off.per_user_write_rate, None);
+}

@@ -1,6 +1,0 @@
-//! One integration-test binary; themed modules below.
-
-mod emulator;
-mod export;
-mod safety;
-mod update;
