@@ -7,7 +7,9 @@
 //! values, so every count (the guard, the banner, the dry run) is taken on the rows that will really be sent.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
+pub(crate) use crate::config::ResumeMode;
 use crate::error::InputError;
 use crate::exec::outcome::Status;
 use crate::input::duplicates::{CandidateFilter, DuplicateTracker};
@@ -22,17 +24,6 @@ use crate::snapshot::{Compared, FileShape, SnapshotIndex};
 
 /// Problems listed in full on the terminal; the rest are counted (all are in the report).
 const MAX_LISTED_PROBLEMS: usize = 50;
-
-/// Which rows of an earlier report run again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ResumeMode {
-    /// A new run: every row.
-    Fresh,
-    /// Skip rows already `updated` or `unchanged`; run the rest.
-    Resume,
-    /// Run only rows the report lists as `failed` (and rows it does not list at all).
-    RetryFailed,
-}
 
 /// What happens to one row.
 #[derive(Debug, Clone, PartialEq)]
@@ -231,7 +222,35 @@ fn verification_messages(request: &UpdateRequest) -> (bool, bool) {
     )
 }
 
-/// Everything a pass needs besides the file.
+/// The owned inputs of every pass over the file, built once by the plan (`app/plan.rs`): each pass borrows them as a
+/// [`PassSpec`], and the execution pass moves them into its reader task, so the rows sent are planned from exactly
+/// what the pre-flight checked.
+pub(crate) struct PassSources {
+    pub(crate) input: Arc<CsvInput>,
+    pub(crate) username_column: Option<String>,
+    pub(crate) set: Vec<Attribute>,
+    pub(crate) journal: Option<Arc<Journal>>,
+    pub(crate) mode: ResumeMode,
+    pub(crate) schema: Option<Arc<PoolSchema>>,
+    /// The pool snapshot rows are compared with (`--skip-unchanged` by snapshot).
+    pub(crate) snapshot: Option<Arc<SnapshotIndex>>,
+}
+
+impl PassSources {
+    pub(crate) fn spec(&self) -> PassSpec<'_> {
+        PassSpec {
+            input: &self.input,
+            username_column: self.username_column.as_deref(),
+            set: &self.set,
+            journal: self.journal.as_deref(),
+            mode: self.mode,
+            schema: self.schema.as_deref(),
+            snapshot: self.snapshot.as_deref(),
+        }
+    }
+}
+
+/// Everything a pass needs besides the file, borrowed from [`PassSources`] (tests build one directly).
 pub(crate) struct PassSpec<'a> {
     pub(crate) input: &'a CsvInput,
     pub(crate) username_column: Option<&'a str>,

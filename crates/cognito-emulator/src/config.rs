@@ -14,35 +14,36 @@ use super::quota::{Category, DEFAULT_PER_USER_WRITE_RATE};
 /// Largest request body accepted by default (1 MiB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// Configuration of one emulator instance.
+/// Configuration of one emulator instance: `EmulatorConfig::default()` (Cognito's quotas, 127.0.0.1, a free
+/// port) and a `with_*` method for each setting.
 #[derive(Clone, Debug)]
 pub struct EmulatorConfig {
     /// Address to bind; port 0 picks a free port.
-    pub bind: SocketAddr,
-    /// Requests per second per category; `None` = unlimited. Indexed by [`Category`] order.
-    pub quotas: [Option<f64>; 5],
+    pub(crate) bind: SocketAddr,
+    /// Requests per second per category; `None` = unlimited. Indexed by `Category::index`.
+    pub(crate) quotas: [Option<f64>; 5],
     /// `AdminUpdateUserAttributes`/`AdminDeleteUserAttributes`/`AdminDeleteUser` per user per second.
-    pub per_user_write_rate: Option<f64>,
+    pub(crate) per_user_write_rate: Option<f64>,
     /// Fault injection.
-    pub faults: Faults,
+    pub(crate) faults: Faults,
     /// Seed file of pools and users, loaded at start (unless the state file exists).
-    pub seed: Option<PathBuf>,
+    pub(crate) seed: Option<PathBuf>,
     /// State file: loaded at start if it exists, written atomically on shutdown.
-    pub state_file: Option<PathBuf>,
+    pub(crate) state_file: Option<PathBuf>,
     /// Clock for the quota buckets.
-    pub clock: Clock,
+    pub(crate) clock: Clock,
     /// Largest accepted request body in bytes.
-    pub max_body_bytes: usize,
+    pub(crate) max_body_bytes: usize,
     /// Region part of the pool ids the emulator creates (`<region>_<random>`).
-    pub region: String,
+    pub(crate) region: String,
     /// Latency added per operation (`*` = every operation not named); later settings win.
-    pub op_latency: Vec<OpLatency>,
+    pub(crate) op_latency: Vec<OpLatency>,
     /// `ListUsers` refuses a filter on `sub` with `InvalidParameterException` (as some Cognito look-alikes do).
-    pub refuse_sub_filter: bool,
+    pub(crate) refuse_sub_filter: bool,
     /// A synthetic live caller consuming the UserUpdate bucket (the application's own traffic).
-    pub live_traffic: Option<LivePattern>,
+    pub(crate) live_traffic: Option<LivePattern>,
     /// DescribeUserPool lists only the custom attributes in `SchemaAttributes`, as moto does.
-    pub moto_schema: bool,
+    pub(crate) moto_schema: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -66,6 +67,16 @@ impl Default for EmulatorConfig {
 }
 
 impl EmulatorConfig {
+    /// The requests per second of `category`'s quota (`None`: unlimited).
+    pub fn quota(&self, category: Category) -> Option<f64> {
+        self.quotas[category.index()]
+    }
+
+    /// The per-user write limit, requests per second (`None`: unlimited).
+    pub fn per_user_write_rate(&self) -> Option<f64> {
+        self.per_user_write_rate
+    }
+
     /// Turns every quota off, the per-user write limit included.
     pub fn without_quotas(mut self) -> Self {
         self.quotas = [None; 5];

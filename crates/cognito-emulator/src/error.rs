@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 /// Failure to start, seed, persist or serve the emulator.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum EmulatorError {
     /// The listening socket could not be bound.
     #[error("failed to bind {addr}")]

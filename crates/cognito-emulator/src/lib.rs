@@ -52,7 +52,7 @@ pub use config::{DEFAULT_MAX_BODY_BYTES, EmulatorConfig};
 pub use error::EmulatorError;
 pub use faults::{Faults, ScriptedError, default_message};
 pub use latency::{EVERY_OTHER_OPERATION, OpLatency};
-pub use live::{LivePattern, LiveStats, LiveStep};
+pub use live::{LivePattern, LiveSecond, LiveStats, LiveStep};
 pub use quota::{Category, DEFAULT_PER_USER_WRITE_RATE, TokenBucket};
 pub use server::{RunningEmulator, start};
 pub use stats::{FaultStats, MauStats, Stats};

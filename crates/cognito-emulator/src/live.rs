@@ -101,13 +101,37 @@ impl FromStr for LivePattern {
 
 /// The live caller's counts, as served in the stats.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LiveStats {
     /// Attempts made.
     pub attempts: u64,
     /// Attempts throttled (no UserUpdate token left).
     pub throttled: u64,
-    /// `[attempts, throttled]` per second, indexed by the second since the emulator started.
-    pub per_second: Vec<[u64; 2]>,
+    /// The counts of each second, indexed by the second since the emulator started.
+    pub per_second: Vec<LiveSecond>,
+}
+
+/// The live caller's counts in one second (served as `[attempts, throttled]`).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[serde(from = "[u64; 2]", into = "[u64; 2]")]
+pub struct LiveSecond {
+    pub attempts: u64,
+    pub throttled: u64,
+}
+
+impl From<[u64; 2]> for LiveSecond {
+    fn from([attempts, throttled]: [u64; 2]) -> Self {
+        LiveSecond {
+            attempts,
+            throttled,
+        }
+    }
+}
+
+impl From<LiveSecond> for [u64; 2] {
+    fn from(s: LiveSecond) -> Self {
+        [s.attempts, s.throttled]
+    }
 }
 
 /// The running live caller (kept with the quota buckets, under the state lock).
@@ -178,13 +202,15 @@ impl LiveTraffic {
             let granted = quotas.try_take(Category::UserUpdate, t);
             let second = t.max(0.0) as usize;
             if self.stats.per_second.len() <= second {
-                self.stats.per_second.resize(second + 1, [0, 0]);
+                self.stats
+                    .per_second
+                    .resize(second + 1, LiveSecond::default());
             }
             self.stats.attempts += 1;
-            self.stats.per_second[second][0] += 1;
+            self.stats.per_second[second].attempts += 1;
             if !granted {
                 self.stats.throttled += 1;
-                self.stats.per_second[second][1] += 1;
+                self.stats.per_second[second].throttled += 1;
             }
             self.k += 1;
             self.next = self.schedule();
@@ -200,7 +226,7 @@ impl LiveTraffic {
         self.stats.attempts = 0;
         self.stats.throttled = 0;
         for s in &mut self.stats.per_second {
-            *s = [0, 0];
+            *s = LiveSecond::default();
         }
     }
 }
@@ -208,6 +234,13 @@ impl LiveTraffic {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn seconds(s: &LiveStats) -> Vec<(u64, u64)> {
+        s.per_second
+            .iter()
+            .map(|s| (s.attempts, s.throttled))
+            .collect()
+    }
 
     #[test]
     fn parses_constant_and_steps() {
@@ -249,13 +282,13 @@ mod tests {
     #[test]
     fn evenly_spaced_and_repeating() {
         let s = run("2@1s,4@1s", 4.0, None);
-        assert_eq!(s.per_second, [[2, 0], [4, 0], [2, 0], [4, 0]]);
+        assert_eq!(seconds(&s), [(2, 0), (4, 0), (2, 0), (4, 0)]);
         assert_eq!((s.attempts, s.throttled), (12, 0));
         assert_eq!(LivePattern::from(8.0), "8".parse().unwrap());
         let s = run("8", 3.0, None);
-        assert_eq!(s.per_second, [[8, 0], [8, 0], [8, 0]]);
+        assert_eq!(seconds(&s), [(8, 0), (8, 0), (8, 0)]);
         let s = run("0@1s,3@1s", 4.0, None);
-        assert_eq!(s.per_second, [[0, 0], [3, 0], [0, 0], [3, 0]]);
+        assert_eq!(seconds(&s), [(0, 0), (3, 0), (0, 0), (3, 0)]);
         assert_eq!(run("0", 5.0, None).attempts, 0);
     }
 
@@ -266,6 +299,6 @@ mod tests {
         let s = run("8", 2.0, Some(4.0));
         assert_eq!(s.attempts, 16);
         assert_eq!(s.throttled, 5);
-        assert_eq!(s.per_second, [[8, 1], [8, 4]]);
+        assert_eq!(seconds(&s), [(8, 1), (8, 4)]);
     }
 }

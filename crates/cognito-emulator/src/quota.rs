@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// Cognito's request-rate quota categories that the emulated operations belong to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Category {
     /// AdminUpdateUserAttributes, AdminDeleteUserAttributes, AdminDeleteUser (25/s).
     UserUpdate,

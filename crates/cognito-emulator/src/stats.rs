@@ -23,6 +23,7 @@ use super::protocol::Operation;
 /// then username. These per-user maps are filled only with detail (`?detail=users`, `RunningEmulator::stats`);
 /// otherwise they are empty and left out of the JSON.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Stats {
     /// All requests received per operation name, throttled and faulted ones included.
     pub requests: BTreeMap<String, u64>,
@@ -58,6 +59,7 @@ pub struct Stats {
 
 /// Monthly active users since start or the last reset (see the `mau` module for what counts as touched).
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MauStats {
     /// Distinct (pool, user) pairs touched by any billed operation.
     pub total: u64,
@@ -68,6 +70,7 @@ pub struct MauStats {
 
 /// Injected fault counts.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FaultStats {
     /// `InternalErrorException` answers from the internal-error rate.
     pub internal_errors: u64,

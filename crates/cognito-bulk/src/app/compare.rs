@@ -2,48 +2,17 @@
 //! per-user reads, then the snapshot itself (listed now, or loaded from `--snapshot FILE`), and the banner line
 //! that says which way was taken and why.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_cognitoidentityprovider::Client;
 
-use crate::cli::CompareWith;
-use crate::error::{ConfigError, RunError};
+use super::plan::PlanSettings;
+use crate::error::RunError;
 use crate::schema::PoolSchema;
 use crate::snapshot::choice::{self, Decision, Inputs, Method};
 use crate::snapshot::shape::{FileShape, MAX_PATTERNS};
 use crate::snapshot::{IndexBuilder, KeyRules, SnapshotIndex, file, live};
-
-/// The settings the comparison depends on.
-#[derive(Debug, Clone)]
-pub(crate) struct CompareOptions {
-    pub(crate) compare_with: CompareWith,
-    pub(crate) snapshot: Option<PathBuf>,
-    pub(crate) list_rate: f64,
-    pub(crate) read_rate: f64,
-    pub(crate) attempt_timeout: Duration,
-    /// No status lines while listing.
-    pub(crate) quiet: bool,
-}
-
-impl CompareOptions {
-    /// `--snapshot` and `--compare-with` only mean something with `--skip-unchanged`.
-    pub(crate) fn check(&self, skip_unchanged: bool) -> Result<(), ConfigError> {
-        if self.snapshot.is_some() && !skip_unchanged {
-            return Err(ConfigError::Usage(
-                "--snapshot is what --skip-unchanged compares rows with: add --skip-unchanged"
-                    .into(),
-            ));
-        }
-        if self.snapshot.is_some() && self.compare_with == CompareWith::Reads {
-            return Err(ConfigError::Usage(
-                "--snapshot compares with an export, --compare-with reads with AdminGetUser reads: choose one".into(),
-            ));
-        }
-        Ok(())
-    }
-}
 
 /// The way chosen, and the snapshot when it is one.
 pub(crate) struct Comparison {
@@ -70,13 +39,13 @@ impl Comparison {
 
 /// Chooses and, for a snapshot, takes it. `rows` is the number of rows that would be compared.
 pub(crate) async fn prepare(
-    options: &CompareOptions,
+    s: &PlanSettings<'_>,
     client: &Client,
-    pool_id: &str,
     schema: Option<&PoolSchema>,
     shape: &FileShape,
     rows: u64,
 ) -> Result<Comparison, RunError> {
+    let options = s.compare;
     let estimated_users = schema.and_then(|s| s.estimated_users);
     let decision = choice::choose(&Inputs {
         compare_with: options.compare_with,
@@ -132,10 +101,10 @@ pub(crate) async fn prepare(
         None => {
             let stats = live::list_pool(
                 client,
-                pool_id,
+                &s.common.target.pool_id,
                 options.list_rate,
-                options.attempt_timeout,
-                options.quiet,
+                s.attempt_timeout,
+                s.common.quiet,
                 &mut builder,
             )
             .await?;

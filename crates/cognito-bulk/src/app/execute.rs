@@ -9,6 +9,7 @@ use aws_sdk_cognitoidentityprovider::Client;
 use tokio::sync::mpsc;
 
 use super::messages::{resume_command, shell_quote};
+use super::plan::Plan;
 use crate::cognito::backend::{CognitoBackend, ReadFirst};
 use crate::config::Settings;
 use crate::error::RunError;
@@ -18,32 +19,20 @@ use crate::exec::outcome::{RowOutcome, Status};
 use crate::exec::pacer::Pacer;
 use crate::exec::retry::RetryPolicy;
 use crate::input::duplicates::DuplicateTracker;
-use crate::input::reader::CsvInput;
 use crate::preflight::{PassSpec, ResumeMode, RowPlan};
-use crate::report::journal::{self, Journal};
+use crate::report::journal;
 use crate::report::progress::{Progress, percent};
 use crate::report::sink::{Sink, Thresholds};
 use crate::report::summary::RunSummary;
 use crate::report::undo::UndoFile;
 use crate::report::writer::ReportWriter;
-use crate::schema::PoolSchema;
 use crate::signals;
-use crate::snapshot::SnapshotIndex;
 
 /// Everything the execution phase needs, decided before it.
 pub(crate) struct Execution<'a> {
     pub(crate) settings: &'a Settings,
-    pub(crate) mode: ResumeMode,
-    pub(crate) input: Arc<CsvInput>,
-    pub(crate) journal: Option<Arc<Journal>>,
-    pub(crate) schema: Option<Arc<PoolSchema>>,
-    pub(crate) duplicates: DuplicateTracker,
-    /// The pool snapshot rows are compared with (`--skip-unchanged` by snapshot).
-    pub(crate) snapshot: Option<Arc<SnapshotIndex>>,
-    /// `--skip-unchanged` by per-user reads: AdminGetUser before each write.
-    pub(crate) skip_by_reads: bool,
-    /// Input rows, from the pre-flight.
-    pub(crate) total: u64,
+    /// The pre-flight's plan: the execution pass plans its rows from the same sources.
+    pub(crate) plan: Plan,
     pub(crate) client: Client,
 }
 
@@ -55,16 +44,25 @@ impl Execution<'_> {
     ) -> Result<RunSummary, RunError> {
         let settings = self.settings;
         let common = &settings.common;
+        let total = self.plan.pre.total;
+        // `--skip-unchanged` by per-user reads: AdminGetUser before each write.
+        let skip_by_reads = self.plan.by_reads();
         let started = Instant::now();
         let control = Arc::new(RunControl::default());
-        let watcher = tokio::spawn(signals::watch(control.clone(), settings.shutdown_grace));
+        let watcher = tokio::spawn(signals::watch(
+            control.clone(),
+            settings.retry.shutdown_grace,
+        ));
         // With a read before each write, the executor paces the reads and the backend paces the writes. The read
         // limiter exists in every run: read-backs after ambiguous failures use it. With a snapshot, unchanged rows
         // never reach the backend: only the undo file reads before a write.
         let writes = Arc::new(Pacer::with_margin(settings.rate, settings.rate_margin));
-        let reads = Arc::new(Pacer::with_margin(settings.read_rate, settings.rate_margin));
-        let read_first = (self.skip_by_reads || undo.is_some()).then(|| ReadFirst {
-            skip_unchanged: self.skip_by_reads,
+        let reads = Arc::new(Pacer::with_margin(
+            settings.compare.read_rate,
+            settings.rate_margin,
+        ));
+        let read_first = (skip_by_reads || undo.is_some()).then(|| ReadFirst {
+            skip_unchanged: skip_by_reads,
             undo: undo.clone(),
         });
         let pacer = match read_first {
@@ -75,31 +73,10 @@ impl Execution<'_> {
         let (row_tx, row_rx) = mpsc::channel::<RowJob>(settings.concurrency * 2);
         let (out_tx, out_rx) = mpsc::channel::<RowOutcome>(1024);
         let reader = {
-            let (input, journal, schema, snapshot, control, out_tx) = (
-                self.input.clone(),
-                self.journal.clone(),
-                self.schema.clone(),
-                self.snapshot.clone(),
-                control.clone(),
-                out_tx.clone(),
-            );
-            let (set, username_column, mode) = (
-                common.set.clone(),
-                common.username_column.clone(),
-                self.mode,
-            );
-            let duplicates = self.duplicates.restart();
+            let (sources, control, out_tx) = (self.plan.sources, control.clone(), out_tx.clone());
+            let duplicates = self.plan.duplicates.restart();
             tokio::task::spawn_blocking(move || {
-                let spec = PassSpec {
-                    input: &input,
-                    username_column: username_column.as_deref(),
-                    set: &set,
-                    journal: journal.as_deref(),
-                    mode,
-                    schema: schema.as_deref(),
-                    snapshot: snapshot.as_deref(),
-                };
-                feed_rows(&spec, duplicates, &row_tx, &out_tx, &control)
+                feed_rows(&sources.spec(), duplicates, &row_tx, &out_tx, &control)
             })
         };
         let dispatcher = Dispatcher {
@@ -113,7 +90,7 @@ impl Execution<'_> {
                 )
             }),
             pacer: pacer.clone(),
-            policy: RetryPolicy::new(settings.max_attempts, settings.max_row_time),
+            policy: RetryPolicy::new(settings.retry.max_attempts, settings.retry.max_row_time),
             concurrency: settings.concurrency,
             control: control.clone(),
         };
@@ -126,21 +103,21 @@ impl Execution<'_> {
             },
             control: control.clone(),
             pacer: Some(write_pacer.clone()),
-            progress: Progress::new(self.total, common.quiet),
-            total: self.total,
+            progress: Progress::new(total, common.quiet),
+            total,
         };
         let (_, tally, read) =
             tokio::join!(dispatcher.run(row_rx, out_tx), sink.run(out_rx), reader);
         watcher.abort();
         let tally = tally?;
         read.map_err(|e| RunError::Internal(format!("the reader failed: {e}")))??;
-        if self.mode != ResumeMode::Fresh {
+        if settings.mode != ResumeMode::Fresh {
             journal::compact(&common.report)?;
         }
 
         let mut summary = RunSummary {
             tally,
-            total: self.total,
+            total,
             elapsed: started.elapsed(),
             attempts: Live::get(&control.live.attempts),
             throttled: Live::get(&control.live.throttled),

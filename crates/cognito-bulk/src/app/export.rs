@@ -32,7 +32,7 @@ pub(crate) async fn export(args: ExportArgs) -> Result<i32, RunError> {
         Destination::Stdout => None,
     };
     settings.output.check(settings.overwrite)?;
-    let connected = target::connect(&settings.target, settings.attempt_timeout).await?;
+    let connected = target::connect(&settings.target, settings.retry.attempt_timeout).await?;
     let result = run(&settings, &connected.client).await;
     connected.close().await;
     result
@@ -52,14 +52,17 @@ async fn run(
         );
     }
     let control = Arc::new(RunControl::default());
-    tokio::spawn(signals::watch(control.clone(), settings.shutdown_grace));
+    tokio::spawn(signals::watch(
+        control.clone(),
+        settings.retry.shutdown_grace,
+    ));
     let spec = ListSpec {
         pool_id: settings.target.pool_id.clone(),
         filter: settings.filter.clone(),
         partitions: true,
         list_rate: settings.list_rate,
-        attempt_timeout: settings.attempt_timeout,
-        retry: RetryPolicy::new(settings.max_attempts, settings.max_row_time),
+        attempt_timeout: settings.retry.attempt_timeout,
+        retry: RetryPolicy::new(settings.retry.max_attempts, settings.retry.max_row_time),
     };
     if !settings.quiet {
         banner(settings);

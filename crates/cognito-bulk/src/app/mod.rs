@@ -8,6 +8,7 @@ mod execute;
 mod export;
 mod messages;
 mod outputs;
+mod plan;
 mod update;
 mod validate;
 

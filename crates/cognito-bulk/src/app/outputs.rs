@@ -8,7 +8,6 @@
 
 use std::sync::Arc;
 
-use crate::cli::UpdateArgs;
 use crate::config::Settings;
 use crate::error::{ConfigError, ReportError, RunError};
 use crate::preflight::{Preflight, ResumeMode};
@@ -18,11 +17,8 @@ use crate::report::writer::{OpenMode, ReportWriter};
 
 /// Locks the report and the undo file of a run that writes them (not a dry run); hold the result until the run
 /// ends.
-pub(crate) fn lock_outputs(
-    settings: &Settings,
-    args: &UpdateArgs,
-) -> Result<Vec<OutputLock>, RunError> {
-    if args.dry_run {
+pub(crate) fn lock_outputs(settings: &Settings) -> Result<Vec<OutputLock>, RunError> {
+    if settings.dry_run {
         return Ok(vec![]);
     }
     let report = &settings.common.report;
@@ -31,7 +27,7 @@ pub(crate) fn lock_outputs(
         ReportError::Lock { path, source, .. } => ReportError::Create { path, source },
         other => other,
     })?];
-    if let Some(undo) = args.undo_file.as_ref().filter(|u| *u != report) {
+    if let Some(undo) = settings.undo_file.as_ref().filter(|u| *u != report) {
         locks.push(lock::lock(undo).map_err(|e| match e {
             ReportError::Lock { path, source, .. } => ReportError::UndoCreate { path, source },
             other => other,
@@ -48,19 +44,14 @@ pub(crate) struct Outputs {
 }
 
 impl Outputs {
-    pub(crate) fn open(
-        settings: &Settings,
-        args: &UpdateArgs,
-        mode: ResumeMode,
-        pre: &Preflight,
-    ) -> Result<Self, RunError> {
+    pub(crate) fn open(settings: &Settings, pre: &Preflight) -> Result<Self, RunError> {
         let common = &settings.common;
-        let mode = match (mode, args.overwrite) {
+        let mode = match (settings.mode, settings.overwrite) {
             (ResumeMode::Fresh, false) => OpenMode::CreateNew,
             (ResumeMode::Fresh, true) => OpenMode::Overwrite,
             _ => OpenMode::Append,
         };
-        if args.dry_run {
+        if settings.dry_run {
             return Ok(Outputs {
                 report: None,
                 undo: None,
@@ -72,7 +63,7 @@ impl Outputs {
             undo: None,
             mode,
         };
-        if let Some(path) = &args.undo_file {
+        if let Some(path) = &settings.undo_file {
             if path == &common.report || path == &common.input {
                 outputs.discard();
                 return Err(ConfigError::Usage(format!(

@@ -2,81 +2,41 @@
 //! has been read and checked), the report and undo files, the pool (connect, DescribeUserPool, schema checks),
 //! the safety refusals, then the execution and the summary.
 
-use std::sync::Arc;
-
-use super::compare::{self, CompareOptions, Comparison};
+use super::compare::Comparison;
 use super::execute::Execution;
 use super::messages::{print_problems, verification_warning};
 use super::outputs::{Outputs, lock_outputs};
+use super::plan::{Plan, PlanSettings};
 use crate::cli::UpdateArgs;
-use crate::config::{self, FileConfig, Settings};
-use crate::error::{ConfigError, RunError};
-use crate::input::reader::CsvInput;
-use crate::preflight::{self, PassSpec, Preflight, ResumeMode};
-use crate::report::journal::Journal;
+use crate::config::Settings;
+use crate::error::RunError;
+use crate::preflight::Preflight;
 use crate::schema::PoolSchema;
 use crate::{exit_code, target, telemetry};
 
 pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
-    let cfg = config::layered(
-        args.common.target.config.as_deref(),
-        FileConfig::from_update(&args)?,
-    )?;
-    let report_named = cfg.report.is_some();
-    let settings = Settings::resolve(&args.common.csv, cfg)?;
+    let settings = Settings::for_update(&args)?;
+    drop(args);
     telemetry::init(settings.common.log_format, settings.common.quiet);
     let common = &settings.common;
-    let mode = match (args.resume, args.retry_failed) {
-        (true, _) => ResumeMode::Resume,
-        (_, true) => ResumeMode::RetryFailed,
-        _ => ResumeMode::Fresh,
-    };
-    if mode != ResumeMode::Fresh && !report_named {
-        return Err(ConfigError::Usage(
-            "--resume and --retry-failed continue an earlier run: name its report with --report"
-                .into(),
-        )
-        .into());
-    }
 
     // One run per report: held until this function returns, taken before the report is read or truncated.
-    let _locks = lock_outputs(&settings, &args)?;
-
-    let compare_options = CompareOptions {
-        compare_with: settings.compare_with,
-        snapshot: settings.snapshot.clone(),
-        list_rate: settings.list_rate,
-        read_rate: settings.read_rate,
-        quiet: settings.common.quiet,
-        attempt_timeout: settings.attempt_timeout,
-    };
-    compare_options.check(settings.skip_unchanged)?;
+    let _locks = lock_outputs(&settings)?;
 
     // Pre-flight, offline.
-    let input = Arc::new(
-        CsvInput::open(&common.input)?.with_multiline_values(common.allow_multiline_values),
-    );
-    let journal = match mode {
-        ResumeMode::Fresh => None,
-        _ => Some(Arc::new(Journal::load(&common.report)?)),
+    let plan_settings = PlanSettings {
+        common,
+        compare: &settings.compare,
+        mode: settings.mode,
+        attempt_timeout: settings.retry.attempt_timeout,
     };
-    let spec = PassSpec {
-        input: &input,
-        username_column: common.username_column.as_deref(),
-        set: &common.set,
-        journal: journal.as_deref(),
-        mode,
-        schema: None,
-        snapshot: None,
-    };
-    let (duplicates, shape) = preflight::scan_keys_and_shape(&spec, settings.skip_unchanged)?;
-    let mut pre = preflight::scan_rows(&spec, &duplicates)?;
+    let mut plan = Plan::offline(&plan_settings)?;
 
     // The report (and undo file) exist before the first call.
-    let outputs = Outputs::open(&settings, &args, mode, &pre)?;
+    let outputs = Outputs::open(&settings, &plan.pre)?;
 
     // The pool: where the job goes, its schema, and the checks that need it.
-    let connected = match target::connect(&common.target, settings.attempt_timeout).await {
+    let connected = match target::connect(&common.target, settings.retry.attempt_timeout).await {
         Ok(connected) => connected,
         Err(e) => {
             outputs.discard();
@@ -84,60 +44,22 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
         }
     };
     let checked = async {
-        let schema = target::describe_pool(&connected.client, &common.target)
-            .await?
-            .map(Arc::new);
-        if let Some(schema) = &schema {
-            pre = preflight::scan_rows(
-                &PassSpec {
-                    schema: Some(schema),
-                    ..spec
-                },
-                &duplicates,
-            )?;
-        }
         // --skip-unchanged: compare now, so that every count below is taken on the rows really sent.
-        let comparison = match &shape {
-            Some(shape) => Some(
-                compare::prepare(
-                    &compare_options,
-                    &connected.client,
-                    &common.target.pool_id,
-                    schema.as_deref(),
-                    shape,
-                    pre.to_send,
-                )
-                .await?,
-            ),
-            None => None,
-        };
-        if let Some(index) = comparison.as_ref().and_then(|c| c.index.as_deref()) {
-            pre = preflight::scan_rows(
-                &PassSpec {
-                    schema: schema.as_deref(),
-                    snapshot: Some(index),
-                    ..spec
-                },
-                &duplicates,
-            )?;
-        }
-        refuse_or_continue(&settings, &args, &pre, schema.as_deref())?;
-        Ok::<_, RunError>((schema, comparison))
+        plan.against_pool(&plan_settings, &connected.client).await?;
+        refuse_or_continue(&settings, &plan.pre, plan.sources.schema.as_deref())
     }
     .await;
-    let (schema, comparison) = match checked {
-        Ok(schema) => schema,
-        Err(e) => {
-            outputs.discard();
-            connected.close().await;
-            return Err(e);
-        }
-    };
+    if let Err(e) = checked {
+        outputs.discard();
+        connected.close().await;
+        return Err(e);
+    }
+    let pre = &plan.pre;
     for column in &pre.ignored_columns {
         tracing::info!(column, "column is not a user attribute: ignored");
     }
     if !common.quiet {
-        banner(&settings, &pre, &outputs, comparison.as_ref());
+        banner(&settings, pre, &outputs, plan.comparison.as_ref());
     }
     let Outputs {
         report: Some(report),
@@ -146,7 +68,7 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
     } = outputs
     else {
         connected.close().await;
-        let unchanged = if comparison.as_ref().is_some_and(|c| !c.by_reads()) {
+        let unchanged = if plan.comparison.as_ref().is_some_and(|c| !c.by_reads()) {
             format!(", {} unchanged", pre.unchanged)
         } else {
             String::new()
@@ -167,14 +89,7 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
 
     let execution = Execution {
         settings: &settings,
-        mode,
-        input,
-        journal,
-        schema,
-        duplicates,
-        snapshot: comparison.as_ref().and_then(|c| c.index.clone()),
-        skip_by_reads: comparison.as_ref().is_some_and(Comparison::by_reads),
-        total: pre.total,
+        plan,
         client: connected.client.clone(),
     };
     let summary = execution.run(report, undo).await;
@@ -226,7 +141,7 @@ fn banner(
             .map(|u| format!("; undo file: {}", u.path().display()));
         eprintln!(
             "cognito-bulk: reading each user first (AdminGetUser) at ≤ {}/s{}",
-            settings.read_rate,
+            settings.compare.read_rate,
             undo.unwrap_or_default()
         );
     }
@@ -234,13 +149,12 @@ fn banner(
 
 fn refuse_or_continue(
     settings: &Settings,
-    args: &UpdateArgs,
     pre: &Preflight,
     schema: Option<&PoolSchema>,
 ) -> Result<(), RunError> {
     if pre.invalid > 0 {
         print_problems(&settings.common.input, pre);
-        if !settings.skip_invalid && !args.dry_run {
+        if !settings.skip_invalid && !settings.dry_run {
             return Err(RunError::InvalidRows {
                 invalid: pre.invalid,
                 total: pre.total,
@@ -248,7 +162,7 @@ fn refuse_or_continue(
         }
     }
     if let Some(warning) = verification_warning(pre, schema) {
-        if settings.allow_verification_messages || args.dry_run {
+        if settings.allow_verification_messages || settings.dry_run {
             tracing::warn!("{warning}");
         } else {
             return Err(RunError::Refused(warning));

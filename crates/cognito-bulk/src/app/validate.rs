@@ -4,99 +4,44 @@
 
 use std::path::Path;
 
-use super::compare::{self, CompareOptions};
 use super::messages::{print_problems, verification_warning};
+use super::plan::{Plan, PlanSettings};
 use crate::cli::ValidateArgs;
-use crate::config::{self, CommonSettings, FileConfig};
-use crate::error::{ConfigError, ReportError, RunError};
+use crate::config::{ResumeMode, ValidateSettings};
+use crate::error::{ReportError, RunError};
 use crate::input::duplicates::DuplicateTracker;
-use crate::input::reader::CsvInput;
-use crate::preflight::{self, PassSpec, ResumeMode, RowPlan};
+use crate::preflight::{PassSpec, RowPlan};
 use crate::{exit_code, target, telemetry};
 
 /// `cognito-bulk validate`.
 pub(crate) async fn validate(args: ValidateArgs) -> Result<i32, RunError> {
-    let cfg = config::layered(
-        args.common.target.config.as_deref(),
-        FileConfig::from_common(&args.common)?
-            .overlaid_with(FileConfig::from_compare(&args.compare)),
-    )?;
-    let report_named = cfg.report.is_some();
-    let common = CommonSettings::resolve(&args.common.csv, &cfg)?;
+    let settings = ValidateSettings::for_validate(&args)?;
+    drop(args);
+    let common = &settings.common;
     telemetry::init(common.log_format, common.quiet);
     // The problems report is written over: never while a run (or another validate) is using that file.
-    let _lock = match report_named {
+    let _lock = match settings.problems_report {
         true => Some(crate::report::lock::lock(&common.report)?),
         false => None,
     };
-    if args.compare.snapshot.is_some() && !args.skip_unchanged {
-        return Err(ConfigError::Usage(
-            "--snapshot is what --skip-unchanged compares rows with: add --skip-unchanged".into(),
-        )
-        .into());
-    }
-    let compare_options = CompareOptions {
-        compare_with: cfg.compare_with.unwrap_or_default(),
-        snapshot: cfg.snapshot.clone().filter(|_| args.skip_unchanged),
-        list_rate: config::positive_rate(cfg.list_rate, "list_rate")?,
-        read_rate: config::positive_rate(cfg.read_rate, "read_rate")?,
-        quiet: common.quiet,
-        attempt_timeout: std::time::Duration::from_secs(10),
-    };
-    compare_options.check(args.skip_unchanged)?;
-    let input = CsvInput::open(&common.input)?.with_multiline_values(common.allow_multiline_values);
-    let mut spec = PassSpec {
-        input: &input,
-        username_column: common.username_column.as_deref(),
-        set: &common.set,
-        journal: None,
+    let plan_settings = PlanSettings {
+        common,
+        compare: &settings.compare,
         mode: ResumeMode::Fresh,
-        schema: None,
-        snapshot: None,
+        attempt_timeout: settings.retry.attempt_timeout,
     };
-    let (duplicates, shape) = preflight::scan_keys_and_shape(&spec, args.skip_unchanged)?;
-    let mut schema = None;
-    let mut comparison = None;
-    let mut pre = preflight::scan_rows(&spec, &duplicates)?;
-    if !args.offline {
-        let connected = target::connect(&common.target, std::time::Duration::from_secs(10)).await?;
-        schema = match target::describe_pool(&connected.client, &common.target).await {
-            Ok(schema) => schema,
-            Err(e) => {
-                connected.close().await;
-                return Err(e);
-            }
-        };
-        spec.schema = schema.as_ref();
-        pre = preflight::scan_rows(&spec, &duplicates)?;
-        if let Some(shape) = &shape {
-            let prepared = compare::prepare(
-                &compare_options,
-                &connected.client,
-                &common.target.pool_id,
-                schema.as_ref(),
-                shape,
-                pre.to_send,
-            )
-            .await;
-            connected.close().await;
-            comparison = Some(prepared?);
-        } else {
-            connected.close().await;
-        }
+    let mut plan = Plan::offline(&plan_settings)?;
+    if !settings.offline {
+        let connected = target::connect(&common.target, settings.retry.attempt_timeout).await?;
+        let checked = plan.against_pool(&plan_settings, &connected.client).await;
+        connected.close().await;
+        checked?;
     }
-    if let Some(index) = comparison.as_ref().and_then(|c| c.index.as_deref()) {
-        pre = preflight::scan_rows(
-            &PassSpec {
-                snapshot: Some(index),
-                ..spec
-            },
-            &duplicates,
-        )?;
-    }
-    print_problems(&common.input, &pre);
-    if report_named {
-        write_problems(&common.report, &spec, &duplicates)?;
+    let pre = &plan.pre;
+    let schema = plan.sources.schema.as_deref();
+    print_problems(&common.input, pre);
+    if settings.problems_report {
+        write_problems(&common.report, &plan.sources.spec(), &plan.duplicates)?;
     }
     let checked = if schema.is_some() {
         "offline and against the pool's schema"
@@ -109,7 +54,7 @@ pub(crate) async fn validate(args: ValidateArgs) -> Result<i32, RunError> {
         pre.to_send + pre.unchanged,
         pre.invalid
     );
-    if let Some(c) = &comparison {
+    if let Some(c) = &plan.comparison {
         println!("validate: --skip-unchanged: {}", c.describe());
         if c.by_reads() {
             println!(
@@ -123,7 +68,7 @@ pub(crate) async fn validate(args: ValidateArgs) -> Result<i32, RunError> {
             );
         }
     }
-    if let Some(warning) = verification_warning(&pre, schema.as_ref()) {
+    if let Some(warning) = verification_warning(pre, schema) {
         println!("warning: {warning}");
     }
     Ok(if pre.invalid == 0 {

@@ -21,7 +21,7 @@ use super::backend::{Backend, CallError, Disposition, ReadBack};
 use super::control::{Live, RunControl, StopReason};
 use super::pacer::Pacer;
 use super::retry::{GiveUp, Retries, RetryPolicy};
-use crate::exec::outcome::{RowOutcome, Slot, Status};
+use crate::exec::outcome::{INTERRUPTED, RowOutcome, Slot, Status};
 use crate::input::row::{RowId, UpdateRequest};
 
 /// A checked row on its way to the service.
@@ -160,7 +160,7 @@ async fn reap(
                 return;
             };
             let mut outcome = row.job.outcome(Status::Failed).with_error(
-                "Interrupted",
+                INTERRUPTED,
                 if err.is_cancelled() {
                     "stopped while a request was in flight; the update may or may not have been applied"
                 } else {

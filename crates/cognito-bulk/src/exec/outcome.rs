@@ -57,6 +57,10 @@ impl std::fmt::Display for Status {
     }
 }
 
+/// The error code of a row stopped while its request was in flight (abort, or a worker that failed): the outcome
+/// is unknown, and such rows never count towards the consecutive-failure threshold.
+pub(crate) const INTERRUPTED: &str = "Interrupted";
+
 /// One report row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct RowOutcome {

@@ -2,13 +2,11 @@
 //! for the target, `list_rate` and the retry keys (`max_attempts`, `attempt_timeout`, `max_row_time`,
 //! `shutdown_grace`, from the config file), plus export's own flags.
 
-use std::time::Duration;
-
 use super::output::Destination;
 use super::select::Condition;
 use crate::cli::{ExportArgs, LogFormat};
 use crate::config::{
-    self, FileConfig, TargetSettings, duration, positive_rate, required, resolve_target,
+    self, FileConfig, RetrySettings, TargetSettings, positive_rate, resolve_target,
 };
 use crate::error::ConfigError;
 
@@ -16,10 +14,7 @@ use crate::error::ConfigError;
 pub(crate) struct ExportSettings {
     pub(crate) target: TargetSettings,
     pub(crate) list_rate: f64,
-    pub(crate) max_attempts: u32,
-    pub(crate) attempt_timeout: Duration,
-    pub(crate) max_row_time: Duration,
-    pub(crate) shutdown_grace: Duration,
+    pub(crate) retry: RetrySettings,
     pub(crate) log_format: LogFormat,
     pub(crate) quiet: bool,
     pub(crate) output: Destination,
@@ -39,10 +34,6 @@ impl ExportSettings {
         };
         let cfg = config::layered(t.config.as_deref(), cli)?;
         let target = resolve_target(&cfg)?;
-        let max_attempts = required(cfg.max_attempts, "max_attempts")?;
-        if max_attempts == 0 {
-            return Err(ConfigError::invalid("max_attempts", "must be at least 1"));
-        }
         let filter = match args.filter.as_deref().map(str::trim) {
             Some("") => {
                 return Err(ConfigError::Usage(
@@ -70,10 +61,7 @@ impl ExportSettings {
             output: Destination::from_flag(args.output.as_deref(), &target.pool_id),
             target,
             list_rate: positive_rate(cfg.list_rate, "list_rate")?,
-            max_attempts,
-            attempt_timeout: duration(cfg.attempt_timeout, "attempt_timeout")?,
-            max_row_time: duration(cfg.max_row_time, "max_row_time")?,
-            shutdown_grace: duration(cfg.shutdown_grace, "shutdown_grace")?,
+            retry: RetrySettings::resolve(&cfg)?,
             log_format: cfg.log_format.unwrap_or(LogFormat::Text),
             quiet: cfg.quiet.unwrap_or(false),
             overwrite: args.overwrite,

@@ -13,7 +13,7 @@ use super::tally::Tally;
 use super::writer::ReportWriter;
 use crate::error::ReportError;
 use crate::exec::control::{Live, RunControl, StopReason};
-use crate::exec::outcome::{RowOutcome, Status};
+use crate::exec::outcome::{INTERRUPTED, RowOutcome, Status};
 use crate::exec::pacer::Pacer;
 
 /// When to stop on failures.
@@ -95,7 +95,7 @@ impl Sink {
             return;
         }
         match o.status {
-            Status::Failed if o.error_code != "Interrupted" => {
+            Status::Failed if o.error_code != INTERRUPTED => {
                 if streak.0 == o.error_code {
                     streak.1 += 1;
                 } else {

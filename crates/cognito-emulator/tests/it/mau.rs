@@ -27,15 +27,15 @@ async fn delete_given_name(c: &cip::Client, username: &str) {
 }
 
 fn mau(total: u64, update: u64, delete: u64, get: u64) -> MauStats {
-    MauStats {
-        total,
-        by_operation: [
-            ("AdminUpdateUserAttributes".to_string(), update),
-            ("AdminDeleteUserAttributes".to_string(), delete),
-            ("AdminGetUser".to_string(), get),
-        ]
-        .into(),
-    }
+    let mut stats = MauStats::default();
+    stats.total = total;
+    stats.by_operation = [
+        ("AdminUpdateUserAttributes".to_string(), update),
+        ("AdminDeleteUserAttributes".to_string(), delete),
+        ("AdminGetUser".to_string(), get),
+    ]
+    .into();
+    stats
 }
 
 #[tokio::test]

@@ -111,16 +111,13 @@ async fn per_user_write_limit() {
 #[tokio::test]
 async fn default_config_has_cognito_quotas_and_without_quotas_turns_them_off() {
     let d = EmulatorConfig::default();
-    let rates: Vec<Option<f64>> = Category::ALL
-        .iter()
-        .map(|c| d.quotas[*c as usize])
-        .collect();
+    let rates: Vec<Option<f64>> = Category::ALL.iter().map(|c| d.quota(*c)).collect();
     assert_eq!(
         rates,
         vec![Some(25.0), Some(120.0), Some(30.0), Some(15.0), Some(50.0)]
     );
-    assert_eq!(d.per_user_write_rate, Some(10.0));
+    assert_eq!(d.per_user_write_rate(), Some(10.0));
     let off = d.without_quotas();
-    assert_eq!(off.quotas, [None; 5]);
-    assert_eq!(off.per_user_write_rate, None);
+    assert!(Category::ALL.iter().all(|c| off.quota(*c).is_none()));
+    assert_eq!(off.per_user_write_rate(), None);
 }

@@ -91,12 +91,8 @@ async fn reset_zeroes_the_aggregates_too() {
     let cheap = get_json(&emu, "/_emulator/stats").await;
     assert_eq!(cheap["applied_total"], 0);
     assert_eq!(cheap["verification_messages"], 0);
-    assert_eq!(
-        emu.stats(),
-        Stats {
-            mau: emu.stats().mau.clone(),
-            ..Stats::default()
-        }
-    );
+    let mut expected = Stats::default();
+    expected.mau = emu.stats().mau.clone();
+    assert_eq!(emu.stats(), expected);
     assert_eq!(emu.stats().mau.total, 0);
 }

@@ -287,7 +287,7 @@ async fn abort_reports_rows_in_flight_as_interrupted() {
     let interrupted: Vec<_> = r
         .outcomes
         .iter()
-        .filter(|o| o.error_code == "Interrupted")
+        .filter(|o| o.error_code == INTERRUPTED)
         .collect();
     assert_eq!(interrupted.len(), 3);
     assert!(

@@ -1,0 +1,113 @@
+//! The pre-flight of `update`, `validate` and the dry run, in one place: the plan is built once from resolved
+//! settings (no raw flag is read here). Offline first ([`Plan::offline`]: the whole file read and checked, nothing
+//! sent), then against the pool ([`Plan::against_pool`]: the schema from DescribeUserPool, the `--skip-unchanged`
+//! comparison, each followed by a new count of the rows really sent). The execution pass plans its rows from the
+//! same [`PassSources`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_cognitoidentityprovider::Client;
+
+use super::compare::{self, Comparison};
+use crate::config::{CommonSettings, CompareSettings, ResumeMode};
+use crate::error::{InputError, RunError};
+use crate::input::duplicates::DuplicateTracker;
+use crate::input::reader::CsvInput;
+use crate::preflight::{self, PassSources, Preflight};
+use crate::report::journal::Journal;
+use crate::snapshot::FileShape;
+use crate::target;
+
+/// The settings the plan depends on, resolved by the subcommand.
+pub(crate) struct PlanSettings<'a> {
+    pub(crate) common: &'a CommonSettings,
+    pub(crate) compare: &'a CompareSettings,
+    pub(crate) mode: ResumeMode,
+    /// For the ListUsers pages of a snapshot.
+    pub(crate) attempt_timeout: Duration,
+}
+
+/// What the pre-flight found, and what the execution needs of it.
+pub(crate) struct Plan {
+    pub(crate) sources: PassSources,
+    pub(crate) duplicates: DuplicateTracker,
+    /// The file's shape, learned in pass 1 when `--skip-unchanged` is on.
+    shape: Option<FileShape>,
+    /// How `--skip-unchanged` compares (after [`Plan::against_pool`]).
+    pub(crate) comparison: Option<Comparison>,
+    /// The counts of the last pass: every refusal, banner and dry-run figure is taken from these.
+    pub(crate) pre: Preflight,
+}
+
+impl Plan {
+    /// Passes 1 and 2 over the file, offline.
+    pub(crate) fn offline(s: &PlanSettings<'_>) -> Result<Self, RunError> {
+        let common = s.common;
+        let input =
+            CsvInput::open(&common.input)?.with_multiline_values(common.allow_multiline_values);
+        let journal = match s.mode {
+            ResumeMode::Fresh => None,
+            _ => Some(Arc::new(Journal::load(&common.report)?)),
+        };
+        let sources = PassSources {
+            input: Arc::new(input),
+            username_column: common.username_column.clone(),
+            set: common.set.clone(),
+            journal,
+            mode: s.mode,
+            schema: None,
+            snapshot: None,
+        };
+        let (duplicates, shape) =
+            preflight::scan_keys_and_shape(&sources.spec(), s.compare.skip_unchanged)?;
+        let pre = preflight::scan_rows(&sources.spec(), &duplicates)?;
+        Ok(Plan {
+            sources,
+            duplicates,
+            shape,
+            comparison: None,
+            pre,
+        })
+    }
+
+    /// The checks that need the pool: its schema, then the `--skip-unchanged` comparison (a snapshot, or the
+    /// decision to read each user before its write); the rows are counted again after each.
+    pub(crate) async fn against_pool(
+        &mut self,
+        s: &PlanSettings<'_>,
+        client: &Client,
+    ) -> Result<(), RunError> {
+        if let Some(schema) = target::describe_pool(client, &s.common.target).await? {
+            self.sources.schema = Some(Arc::new(schema));
+            self.count()?;
+        }
+        if let Some(shape) = &self.shape {
+            let comparison = compare::prepare(
+                s,
+                client,
+                self.sources.schema.as_deref(),
+                shape,
+                self.pre.to_send,
+            )
+            .await?;
+            if let Some(index) = &comparison.index {
+                self.sources.snapshot = Some(index.clone());
+                self.count()?;
+            }
+            self.comparison = Some(comparison);
+        }
+        Ok(())
+    }
+
+    /// Whether rows are compared by AdminGetUser right before their write (`--skip-unchanged` by reads).
+    pub(crate) fn by_reads(&self) -> bool {
+        self.comparison.as_ref().is_some_and(Comparison::by_reads)
+    }
+
+    /// Pass 2 again, with what is now known of the pool.
+    fn count(&mut self) -> Result<(), InputError> {
+        self.pre = preflight::scan_rows(&self.sources.spec(), &self.duplicates)?;
+        Ok(())
+    }
+}
