@@ -104,6 +104,9 @@ pub(crate) fn holds(request: &UpdateRequest, read: &Before, before: Option<&Befo
 }
 
 #[cfg(test)]
+mod dispatcher_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -175,7 +175,7 @@ async fn reap(
 }
 
 /// The message of a row confirmed by a read-back instead of being resent.
-const CONFIRMED_BY_READ_BACK: &str = "confirmed by read-back";
+pub(crate) const CONFIRMED_BY_READ_BACK: &str = "confirmed by read-back";
 
 /// One row's retry loop.
 struct Worker<B> {
@@ -333,7 +333,5 @@ impl<B: Backend> Worker<B> {
 
 #[cfg(test)]
 mod quota_tests;
-#[cfg(test)]
-mod read_back_tests;
 #[cfg(test)]
 mod tests;

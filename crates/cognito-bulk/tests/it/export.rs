@@ -8,7 +8,7 @@ use std::time::Duration;
 use aws_sdk_cognitoidentityprovider::types::AttributeType;
 use cognito_emulator::EmulatorConfig;
 
-use crate::update::support::*;
+use crate::support::*;
 
 /// `export` against the test emulator; `extra` follows the target flags.
 fn export(env: &TestEnv, extra: &[&str]) -> tokio::process::Command {
@@ -40,7 +40,7 @@ fn header(path: &std::path::Path) -> Vec<String> {
 }
 
 async fn set_attribute(env: &TestEnv, username: &str, name: &str, value: &str) {
-    crate::update::support::client(&env.emu)
+    crate::support::client(&env.emu)
         .admin_update_user_attributes()
         .user_pool_id(POOL)
         .username(username)
@@ -219,7 +219,7 @@ async fn where_and_filter_select_users() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn partitions_list_each_user_once_with_spread_subs_and_when_the_sub_filter_is_refused() {
     let env = TestEnv::new().await;
-    let client = crate::update::support::client(&env.emu);
+    let client = crate::support::client(&env.emu);
     for i in 0..300 {
         // No sub given: the emulator draws a random UUID, so these spread over the 16 prefixes.
         client

@@ -2,4 +2,5 @@
 
 mod export;
 mod safety;
+mod support;
 mod update;

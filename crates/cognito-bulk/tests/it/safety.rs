@@ -7,7 +7,7 @@ use std::path::Path;
 use aws_sdk_cognitoidentityprovider as cip;
 use cognito_emulator::{EmulatorConfig, RunningEmulator, start};
 
-use crate::update::support::{binary, repo};
+use crate::support::{binary, repo};
 
 const POOL: &str = "local_SamplePool1";
 

@@ -10,5 +10,4 @@ mod read_back;
 mod resilience;
 mod skip_unchanged_snapshot;
 mod stop_and_resume;
-pub(crate) mod support;
 mod validate_and_dry_run;

@@ -5,7 +5,6 @@ use std::path::Path;
 use std::time::Duration;
 
 use aws_sdk_cognitoidentityprovider::Client;
-use aws_sdk_cognitoidentityprovider::config::{Credentials, Region};
 use aws_sdk_cognitoidentityprovider::error::SdkError;
 use aws_sdk_cognitoidentityprovider::operation::admin_update_user_attributes::{
     AdminUpdateUserAttributesError, AdminUpdateUserAttributesOutput,
@@ -14,16 +13,21 @@ use aws_sdk_cognitoidentityprovider::types::AttributeType;
 use cognito_emulator::{EmulatorConfig, Faults};
 
 use super::from_sdk;
+use crate::config::{Endpoint, TargetSettings};
 
-fn client(endpoint: &str) -> Client {
-    let conf = aws_sdk_cognitoidentityprovider::Config::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
-        .endpoint_url(endpoint)
-        .retry_config(aws_config::retry::RetryConfig::disabled())
-        .build();
-    Client::from_conf(conf)
+/// The job's own client (retries off, attempt timeout), aimed at `endpoint` as it is at the built-in emulator.
+async fn client(endpoint: &str) -> Client {
+    let target = TargetSettings {
+        pool_id: "local_SamplePool1".into(),
+        region: "local".into(),
+        profile: None,
+        endpoint: Endpoint::Emulator {
+            seed: "unused".into(),
+        },
+    };
+    crate::cognito::client::build(&target, Some(endpoint), Duration::from_secs(10))
+        .await
+        .0
 }
 
 /// One AdminUpdateUserAttributes call for user0001 through `sdk`.
@@ -62,7 +66,7 @@ async fn a_dropped_connection_is_ambiguous_and_a_refused_one_is_not() {
     .await
     .expect("emulator starts");
     let dropped = from_sdk(
-        update_tier(&client(&emu.endpoint_url()))
+        update_tier(&client(&emu.endpoint_url()).await)
             .await
             .expect_err("the connection is dropped"),
     );
@@ -73,7 +77,7 @@ async fn a_dropped_connection_is_ambiguous_and_a_refused_one_is_not() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
-    let nowhere = client(&format!("http://127.0.0.1:{port}"));
+    let nowhere = client(&format!("http://127.0.0.1:{port}")).await;
     let refused = from_sdk(update_tier(&nowhere).await.expect_err("nothing listens"));
     assert!(!refused.ambiguous, "{refused:?}");
 }

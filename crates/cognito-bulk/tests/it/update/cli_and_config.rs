@@ -1,6 +1,6 @@
 //! The command line and configuration layers: built-in < config file < environment < flag, and `--help`.
 
-use super::support::*;
+use crate::support::*;
 
 /// Runs `update` with layered settings; which report file appears shows which layer won.
 async fn report_chosen(env: &TestEnv, config: bool, environment: bool, flag: bool) -> String {

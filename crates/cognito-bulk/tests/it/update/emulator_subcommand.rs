@@ -3,7 +3,7 @@
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use super::support::*;
+use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_emulator_subcommand_serves_a_seeded_pool_and_saves_its_state() {

@@ -3,7 +3,7 @@
 
 use cognito_emulator::{EmulatorConfig, ScriptedError};
 
-use super::support::*;
+use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn problem_rows_are_refused_by_default_and_each_gets_its_outcome_with_skip_invalid() {

@@ -2,7 +2,7 @@
 
 use aws_sdk_cognitoidentityprovider as cip;
 
-use super::support::*;
+use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migration_updates_every_user_once_and_reports_every_line() {
@@ -68,7 +68,7 @@ async fn migration_updates_every_user_once_and_reports_every_line() {
 async fn verify_emails_with_set_marks_each_user_verified_and_sends_no_message() {
     let env = TestEnv::new().await;
     // Make users 201..=210 unverified first, through the real SDK.
-    let client = crate::update::support::client(&env.emu);
+    let client = crate::support::client(&env.emu);
     for i in 201..=210 {
         let attr = cip::types::AttributeType::builder()
             .name("email_verified")

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use cognito_emulator::EmulatorConfig;
 
-use super::support::*;
+use crate::support::*;
 
 /// Every request the emulator received, all operations together.
 fn all_requests(env: &TestEnv) -> u64 {

@@ -3,7 +3,7 @@
 
 use cognito_emulator::{Category, EmulatorConfig};
 
-use super::support::*;
+use crate::support::*;
 
 fn rows(n: usize) -> String {
     let mut csv = String::from("username,custom:tier\n");

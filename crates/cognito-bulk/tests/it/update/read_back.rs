@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use cognito_emulator::{EmulatorConfig, Faults};
 
-use super::support::*;
+use crate::support::*;
 
 fn faults(internal_error_rate: f64, drop_rate: f64, drop_after_apply_share: f64) -> Faults {
     Faults {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use cognito_emulator::{Category, EmulatorConfig, Faults};
 
-use super::support::*;
+use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_throttling_storm_finishes_with_every_row_updated() {

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::support::*;
+use crate::support::*;
 
 /// `update` with the banner on (no `--quiet`), report in `report.csv`.
 fn update_loud(env: &TestEnv, csv: &std::path::Path, extra: &[&str]) -> tokio::process::Command {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::support::*;
+use crate::support::*;
 
 const ROWS: u64 = 200;
 

@@ -1,7 +1,7 @@
 //! `validate` and `update --dry-run`: every check, against the pool's schema when a pool is reachable, and
 //! nothing written.
 
-use super::support::*;
+use crate::support::*;
 
 const SCHEMA_PROBLEMS: &str = "username,custom:tier,custom:score,custom:legacy_id,custom:nope,email,email_verified\n\
 user0001,gold,,,,,\n\

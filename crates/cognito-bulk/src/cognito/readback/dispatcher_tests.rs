@@ -1,15 +1,22 @@
-//! Read-back decisions of the row worker, against a scripted backend that keeps users the way Cognito stores
+//! Read-back decisions of the executor's row worker, against a scripted backend that keeps users the way Cognito stores
 //! them (an `email` change without `email_verified` un-verifies it) and compares with the real
 //! [`crate::cognito::readback::holds`], under paused tokio time.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::*;
 use crate::cognito::before::Before;
 use crate::cognito::readback;
-use crate::exec::backend::Applied;
+use tokio::sync::mpsc;
+
+use crate::exec::backend::{Applied, Backend, CallError, Disposition, ReadBack};
+use crate::exec::control::{Live, RunControl};
+use crate::exec::dispatcher::*;
+use crate::exec::outcome::{RowOutcome, Status};
+use crate::exec::pacer::Pacer;
+use crate::exec::retry::RetryPolicy;
+use crate::input::row::{RowId, UpdateRequest};
 
 /// How one write attempt ends.
 #[derive(Debug, Clone, Copy, PartialEq)]
