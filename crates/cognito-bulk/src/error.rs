@@ -51,6 +51,17 @@ pub(crate) enum InputError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The private copy the passes read could not be written (`$TMPDIR` full or not writable).
+    #[error(
+        "failed to copy {} to a private temporary file in {}: {source}. Set TMPDIR to a directory with room for \
+         a copy of the input",
+        path.display(),
+        std::env::temp_dir().display()
+    )]
+    Copy {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}:1: the file is empty; expected a header row naming the key column and the attributes", path.display())]
     NoHeader { path: PathBuf },
     #[error("{}:1: no key column: {message}", path.display())]

@@ -13,6 +13,7 @@ mod exit_code;
 mod export;
 mod input;
 mod preflight;
+mod private_file;
 mod report;
 mod schema;
 mod signals;

@@ -29,6 +29,9 @@ const MAX_LISTED_PROBLEMS: usize = 50;
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum RowPlan {
     Send(UpdateRequest),
+    /// Send, but the earlier run's journal says it was being sent when that run stopped: the user is read back
+    /// before the first request (counted as a row to send).
+    Resend(UpdateRequest),
     Invalid(RowProblem),
     /// An outcome from the earlier report, kept as it is.
     Carry(Status),
@@ -72,7 +75,7 @@ impl RowPlanner<'_> {
             let carry = match self.mode {
                 ResumeMode::Fresh => false,
                 ResumeMode::Resume => entry.status.is_done(),
-                ResumeMode::RetryFailed => entry.status != Status::Failed,
+                ResumeMode::RetryFailed => !matches!(entry.status, Status::Failed | Status::Sending),
             };
             if carry {
                 // Keep the duplicate tracker in step with a full pass.
@@ -80,6 +83,10 @@ impl RowPlanner<'_> {
                 return Ok((id, username, RowPlan::Carry(entry.status)));
             }
         }
+        let maybe_sent = self
+            .journal
+            .and_then(|j| j.get(line))
+            .is_some_and(|entry| entry.status == Status::Sending);
         let repeated = self.repeats(record, line);
         let checked = check_text(
             &self.header,
@@ -96,6 +103,7 @@ impl RowPlanner<'_> {
                     Some(Err(problem)) => RowPlan::Invalid(problem),
                     _ => match self.snapshot.map(|s| s.compare(&request)) {
                         Some(Compared::Unchanged) => RowPlan::Unchanged(request),
+                        _ if maybe_sent => RowPlan::Resend(request),
                         _ => RowPlan::Send(request),
                     },
                 },
@@ -337,7 +345,7 @@ pub(crate) fn scan_rows(
         }
         let (_, username, plan) = planner.plan(line, record)?;
         match plan {
-            RowPlan::Send(request) => {
+            RowPlan::Send(request) | RowPlan::Resend(request) => {
                 pre.to_send += 1;
                 let (mut email, mut sms) = verification_messages(&request);
                 // The planner compared the row already; only a row that would count a message is looked at again.

@@ -19,13 +19,13 @@ use crate::exec::outcome::{RowOutcome, Status};
 use crate::exec::pacer::Pacer;
 use crate::exec::retry::RetryPolicy;
 use crate::input::duplicates::DuplicateTracker;
-use crate::preflight::{PassSpec, ResumeMode, RowPlan};
+use crate::preflight::{PassSpec, RowPlan};
 use crate::report::journal;
 use crate::report::progress::{Progress, percent};
 use crate::report::sink::{Sink, Thresholds};
 use crate::report::summary::RunSummary;
 use crate::report::undo::UndoFile;
-use crate::report::writer::ReportWriter;
+use crate::report::writer::{ReportWriter, SharedReport};
 use crate::signals;
 
 /// Everything the execution phase needs, decided before it.
@@ -79,6 +79,7 @@ impl Execution<'_> {
                 feed_rows(&sources.spec(), duplicates, &row_tx, &out_tx, &control)
             })
         };
+        let report = SharedReport::new(report);
         let dispatcher = Dispatcher {
             backend: Arc::new(CognitoBackend {
                 read_first,
@@ -93,6 +94,7 @@ impl Execution<'_> {
             policy: RetryPolicy::new(settings.retry.max_attempts, settings.retry.max_row_time),
             concurrency: settings.concurrency,
             control: control.clone(),
+            intents: Some(Arc::new(report.clone())),
         };
         let sink = Sink {
             writer: report,
@@ -109,9 +111,10 @@ impl Execution<'_> {
         let (_, tally, read) =
             tokio::join!(dispatcher.run(row_rx, out_tx), sink.run(out_rx), reader);
         watcher.abort();
-        let tally = tally?;
         read.map_err(|e| RunError::Internal(format!("the reader failed: {e}")))??;
-        if settings.mode != ResumeMode::Fresh {
+        // The journal (write-ahead records, then outcomes; a resumed run's new rows after the old ones) becomes
+        // one row per input line. Not when it could not be written: it is left for --resume as it is.
+        if tally.lost.is_none() {
             journal::compact(&common.report)?;
         }
 
@@ -184,7 +187,22 @@ fn feed_rows(
         }
         let (id, username, plan) = planner.plan(line, record)?;
         let sent = match plan {
-            RowPlan::Send(request) => rows_out.blocking_send(RowJob { id, request }).is_ok(),
+            RowPlan::Send(request) => {
+                let job = RowJob {
+                    id,
+                    request,
+                    verify_first: false,
+                };
+                rows_out.blocking_send(job).is_ok()
+            }
+            RowPlan::Resend(request) => {
+                let job = RowJob {
+                    id,
+                    request,
+                    verify_first: true,
+                };
+                rows_out.blocking_send(job).is_ok()
+            }
             RowPlan::Invalid(problem) => {
                 let outcome = RowOutcome::new(id, &username, Status::Invalid)
                     .with_error("", problem.to_string());

@@ -2,9 +2,10 @@
 //!
 //! 1. with `--skip-unchanged` or `--undo-file`, AdminGetUser (the row's values before the write, see
 //!    [`super::before`]); a row that would change nothing is reported `unchanged` under `--skip-unchanged`;
-//! 2. AdminUpdateUserAttributes with the values to set, if any;
-//! 3. AdminDeleteUserAttributes with the attributes to delete (the `cognito-bulk:delete` column), if any;
-//! 4. with `--undo-file`, the undo row, written once the writes succeeded (unless the row changed no value).
+//! 3. AdminUpdateUserAttributes with the values to set, if any;
+//! 4. AdminDeleteUserAttributes with the attributes to delete (the `cognito-bulk:delete` column), if any.
+//! 2. with `--undo-file`, the undo row (the values read), written and flushed before the first write, so that no
+//!    write is applied whose old values are not on disk; a row whose values were all there gets none;
 //!
 //! Pacing: the executor paces each attempt. Without a read that pays for the attempt's first write; with a read
 //! the executor's limiter is the read limiter (`--read-rate`) and every write waits for [`CognitoBackend::writes`]
@@ -61,6 +62,8 @@ pub(crate) struct RowState {
     updated: bool,
     /// The delete part is known applied (a read-back found the attributes gone).
     deleted: bool,
+    /// The undo row is written (once per row, before its first write).
+    undo_recorded: bool,
 }
 
 impl CognitoBackend {
@@ -81,14 +84,17 @@ impl CognitoBackend {
         }
     }
 
-    /// With `--undo-file`: records the undo row of a row whose writes are applied (none when the row changed
-    /// nothing).
+    /// With `--undo-file`: records the undo row of a row about to be written, once (none when the row would
+    /// change nothing). A failure stops the run and the row is not sent.
     fn record_undo(
         &self,
         request: &UpdateRequest,
-        state: &RowState,
+        state: &mut RowState,
         request_id: &Option<String>,
     ) -> Result<(), CallError> {
+        if state.undo_recorded {
+            return Ok(());
+        }
         if let (
             Some(ReadFirst {
                 undo: Some(undo), ..
@@ -100,10 +106,11 @@ impl CognitoBackend {
             undo.record(&before.undo(request)).map_err(|e| CallError {
                 disposition: Disposition::StopRun,
                 code: "UndoFileError".into(),
-                message: format!("the update was applied but could not be recorded: {e}"),
+                message: format!("the undo row could not be written, so the row was not sent: {e}"),
                 request_id: request_id.clone(),
                 ambiguous: false,
             })?;
+            state.undo_recorded = true;
         }
         Ok(())
     }
@@ -232,6 +239,8 @@ impl Backend for CognitoBackend {
             }
             state.before = Some(before);
         }
+        // The old values are on disk before anything is written.
+        self.record_undo(request, state, &None)?;
         let mut request_id = None;
         if !request.attributes.is_empty() && !state.updated {
             self.pace_write(&mut executor_paid).await;
@@ -243,8 +252,6 @@ impl Backend for CognitoBackend {
             let id = self.delete_attributes(request).await?;
             request_id = request_id.or(id);
         }
-        // A row whose values were all there already changed nothing and needs no undo row.
-        self.record_undo(request, state, &request_id)?;
         Ok(Applied {
             request_id,
             unchanged: false,

@@ -39,6 +39,9 @@ pub(crate) enum StopReason {
     Threshold(String),
     /// SIGINT or SIGTERM.
     Signal(Signal),
+    /// The report or the undo file could not be written (a full disk, an I/O error, the file removed): no row
+    /// may start whose outcome could not be recorded.
+    Journal(String),
 }
 
 impl std::fmt::Display for StopReason {
@@ -47,6 +50,7 @@ impl std::fmt::Display for StopReason {
             StopReason::Fatal { code, message } => write!(f, "{code}: {message}"),
             StopReason::Threshold(what) => f.write_str(what),
             StopReason::Signal(sig) => write!(f, "interrupted by {}", sig.name()),
+            StopReason::Journal(what) => f.write_str(what),
         }
     }
 }

@@ -29,6 +29,16 @@ use crate::input::row::{RowId, UpdateRequest};
 pub(crate) struct RowJob {
     pub(crate) id: RowId,
     pub(crate) request: UpdateRequest,
+    /// An earlier run may have sent this row without recording its outcome (its journal says `sending`): read
+    /// the user back before the first request, and send only what does not hold yet.
+    pub(crate) verify_first: bool,
+}
+
+/// The journal's write-ahead record: called for each row before its first request, so that a run stopped in any
+/// way (`kill -9`, a full disk) leaves a record of every row that may have been applied. An error stops the run
+/// and the row is not sent.
+pub(crate) trait IntentLog: Send + Sync {
+    fn sending(&self, job: &RowJob) -> Result<(), String>;
 }
 
 impl RowJob {
@@ -51,6 +61,8 @@ pub(crate) struct Dispatcher<B> {
     pub(crate) policy: RetryPolicy,
     pub(crate) concurrency: usize,
     pub(crate) control: Arc<RunControl>,
+    /// The write-ahead record of each row (none in tests that are not about the journal).
+    pub(crate) intents: Option<Arc<dyn IntentLog>>,
 }
 
 struct InFlight {
@@ -89,6 +101,13 @@ impl<B: Backend> Dispatcher<B> {
                 _ = stop.cancelled() => break,
                 job = rows.recv() => match job { Some(job) => job, None => break },
             };
+            if let Some(intents) = &self.intents
+                && let Err(error) = intents.sending(&job)
+            {
+                self.control.stop(StopReason::Journal(error));
+                let _ = outcomes.send(job.not_attempted()).await;
+                break;
+            }
             let attempts = Arc::new(AtomicU32::new(0));
             let worker = Worker {
                 backend: self.backend.clone(),
@@ -191,11 +210,31 @@ impl<B: Backend> Worker<B> {
         let live = &self.control.live;
         Live::add(&live.in_flight, 1);
         let started = Instant::now();
-        let mut outcome = self.attempt_until_done(&job, started).await;
+        let mut outcome = match self.verify_first(&job).await {
+            Some(settled) => settled,
+            None => self.attempt_until_done(&job, started).await,
+        };
         Live::sub(&live.in_flight, 1);
         outcome.attempts = self.attempts.load(Ordering::Relaxed);
         outcome.duration = started.elapsed();
         outcome
+    }
+
+    /// A row an earlier run may have sent (`verify_first`): read the user back before the first request.
+    /// `Some(outcome)` when that settles the row; `None` to send it.
+    async fn verify_first(&self, job: &RowJob) -> Option<RowOutcome> {
+        if !job.verify_first {
+            return None;
+        }
+        let earlier = CallError {
+            code: "Interrupted".into(),
+            message: "the earlier run stopped while this row was being sent".into(),
+            disposition: Disposition::Transient,
+            ambiguous: true,
+            request_id: None,
+        };
+        let mut state = B::RowState::default();
+        self.read_back(job, &mut state, &earlier).await
     }
 
     /// After an ambiguous failure (`err.ambiguous`), before any resend: asks the backend to read the user back.

@@ -20,9 +20,14 @@ pub(crate) enum Status {
     Invalid,
     /// The run stopped before this row was sent.
     NotAttempted,
+    /// Journal only, never a final status: the row is about to be sent (written before its first request). A
+    /// report whose last record of a line says `sending` was stopped while the row was in flight: `--resume` reads
+    /// the user back before sending it again.
+    Sending,
 }
 
 impl Status {
+    /// The final statuses (every status but the journal's `sending`).
     pub(crate) const ALL: [Status; 5] = [
         Status::Updated,
         Status::Unchanged,
@@ -38,11 +43,15 @@ impl Status {
             Status::Failed => "failed",
             Status::Invalid => "invalid",
             Status::NotAttempted => "not_attempted",
+            Status::Sending => "sending",
         }
     }
 
     pub(crate) fn parse(text: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|s| s.as_str() == text)
+        Status::ALL
+            .into_iter()
+            .chain([Status::Sending])
+            .find(|s| s.as_str() == text)
     }
 
     /// Whether the row needs no more work (a resumed run skips it).

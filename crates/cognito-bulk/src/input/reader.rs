@@ -1,5 +1,9 @@
-//! Streaming the input CSV: opening it (spooling standard input to a temporary file, so the file can be read
-//! more than once with flat memory: pre-flight, then execution), the header, then one record at a time.
+//! Streaming the input CSV: opening it, the header, then one record at a time.
+//!
+//! The input (a file or standard input) is first copied to an unnamed private temporary file (mode 0600, in
+//! `$TMPDIR`, unlinked from the start so that not even `kill -9` leaves it behind), and every pass reads that
+//! copy: the rows the execution sends are exactly the bytes the pre-flight checked, even if the file is changed
+//! or appended to during the run. Each pass reads the copy at its own offset, with flat memory.
 //!
 //! RFC 4180 quoting, UTF-8 with or without BOM, LF or CRLF. A record with the wrong number of fields or invalid
 //! UTF-8 is an [`InputError`] naming `file:line`, and so is a quoted field still open at the end of the file
@@ -7,8 +11,10 @@
 //! decided per row, by the row checks ([`super::text`]), from [`CsvInput::allows_multiline_values`].
 
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use csv::StringRecord;
 
@@ -20,10 +26,8 @@ use crate::error::InputError;
 pub(crate) struct CsvInput {
     /// The name the user gave (`-` for standard input), used in messages.
     display: PathBuf,
-    /// The file actually read.
-    file: PathBuf,
-    /// Keeps the spooled copy of standard input alive.
-    _spool: Option<tempfile::NamedTempFile>,
+    /// The private copy every pass reads.
+    copy: Arc<File>,
     /// Line correction for CRLF files (see [`crlf_line_offset`]).
     line_offset: u64,
     /// Whether quoted values may span lines (`--allow-multiline-values`); otherwise such rows are invalid.
@@ -32,44 +36,68 @@ pub(crate) struct CsvInput {
 
 /// The csv crate reports a record's position before it consumes the `\n` of the previous record's `\r\n`, so in
 /// CRLF files its line numbers are one too low. Whether the file uses CRLF is read from its first line ending.
-fn crlf_line_offset(file: &Path) -> std::io::Result<u64> {
-    use std::io::Read;
+fn crlf_line_offset(copy: &Arc<File>) -> std::io::Result<u64> {
     let mut head = Vec::with_capacity(1 << 16);
-    File::open(file)?.take(1 << 16).read_to_end(&mut head)?;
+    At::new(copy, 0).take(1 << 16).read_to_end(&mut head)?;
     Ok(match head.iter().position(|b| *b == b'\n') {
         Some(i) if i > 0 && head[i - 1] == b'\r' => 1,
         _ => 0,
     })
 }
 
+/// A reader of the private copy at its own offset (positioned reads): passes never disturb each other.
+struct At {
+    file: Arc<File>,
+    pos: u64,
+}
+
+impl At {
+    fn new(file: &Arc<File>, pos: u64) -> Self {
+        At {
+            file: file.clone(),
+            pos,
+        }
+    }
+}
+
+impl Read for At {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
 impl CsvInput {
-    /// Opens `path`, or spools standard input when `path` is `-`.
+    /// Copies `path` (standard input when it is `-`) to the private temporary file the passes read.
     pub(crate) fn open(path: &Path) -> Result<Self, InputError> {
         let io = |source| InputError::Open {
             path: path.to_path_buf(),
             source,
         };
-        if path == Path::new("-") {
-            let mut spool = tempfile::NamedTempFile::new().map_err(io)?;
-            std::io::copy(&mut std::io::stdin().lock(), &mut spool).map_err(io)?;
-            let line_offset = crlf_line_offset(spool.path()).map_err(io)?;
-            return Ok(CsvInput {
-                display: path.into(),
-                file: spool.path().into(),
-                _spool: Some(spool),
-                line_offset,
-                allow_multiline_values: false,
-            });
-        }
-        let meta = std::fs::metadata(path).map_err(io)?;
-        if meta.is_dir() {
-            return Err(io(std::io::Error::other("is a directory")));
-        }
-        let line_offset = crlf_line_offset(path).map_err(io)?;
+        let mut copy = tempfile::tempfile().map_err(|source| InputError::Copy {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let copied = if path == Path::new("-") {
+            std::io::copy(&mut std::io::stdin().lock(), &mut copy)
+        } else {
+            let meta = std::fs::metadata(path).map_err(io)?;
+            if meta.is_dir() {
+                return Err(io(std::io::Error::other("is a directory")));
+            }
+            let mut file = File::open(path).map_err(io)?;
+            std::io::copy(&mut file, &mut copy)
+        };
+        copied.map_err(|source| InputError::Copy {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let copy = Arc::new(copy);
+        let line_offset = crlf_line_offset(&copy).map_err(io)?;
         Ok(CsvInput {
             display: path.into(),
-            file: path.into(),
-            _spool: None,
+            copy,
             line_offset,
             allow_multiline_values: false,
         })
@@ -98,13 +126,9 @@ impl CsvInput {
         username_column: Option<&str>,
         set_names: &[&str],
     ) -> Result<(Header, Rows), InputError> {
-        let file = File::open(&self.file).map_err(|source| InputError::Open {
-            path: self.display.clone(),
-            source,
-        })?;
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
-            .from_reader(BufReader::with_capacity(1 << 16, file));
+            .from_reader(BufReader::with_capacity(1 << 16, At::new(&self.copy, 0)));
         let header_record = reader
             .headers()
             .map_err(|e| csv_error(&self.display, e, 0))?
@@ -113,7 +137,7 @@ impl CsvInput {
         let mut rows = Rows {
             reader,
             path: self.display.clone(),
-            file: self.file.clone(),
+            copy: self.copy.clone(),
             record: StringRecord::new(),
             line_offset: self.line_offset,
             last_start: header_start,
@@ -134,10 +158,10 @@ impl CsvInput {
 
 /// The records of one pass, in file order.
 pub(crate) struct Rows {
-    reader: csv::Reader<BufReader<File>>,
+    reader: csv::Reader<BufReader<At>>,
     path: PathBuf,
-    /// The file actually read (for the end-of-file quote check).
-    file: PathBuf,
+    /// The private copy (for the end-of-file quote check).
+    copy: Arc<File>,
     record: StringRecord,
     line_offset: u64,
     /// Where the last record read started (byte offset, line as the csv crate counts it).
@@ -185,9 +209,8 @@ impl Rows {
             path: self.path.clone(),
             source,
         };
-        let mut file = File::open(&self.file).map_err(io)?;
-        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(byte)).map_err(io)?;
-        match super::quotes::open_quote_at_end(BufReader::with_capacity(1 << 16, file), line)
+        let rest = At::new(&self.copy, byte);
+        match super::quotes::open_quote_at_end(BufReader::with_capacity(1 << 16, rest), line)
             .map_err(io)?
         {
             Some(opened) => Err(InputError::Csv {

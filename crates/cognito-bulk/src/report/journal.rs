@@ -30,12 +30,21 @@ fn journal_error(path: &Path, message: impl Into<String>) -> ReportError {
     }
 }
 
-fn open(path: &Path) -> Result<csv::Reader<std::fs::File>, ReportError> {
+/// The length of the report's complete records: a record cut short by a crash or a full disk (no line end after
+/// it) is not part of the journal. Its row had no outcome yet, so it runs again.
+fn complete_len(path: &Path) -> Result<u64, ReportError> {
+    std::fs::File::open(path)
+        .and_then(|mut file| super::writer::complete_len(&mut file))
+        .map_err(|e| journal_error(path, e.to_string()))
+}
+
+fn open(path: &Path) -> Result<csv::Reader<std::io::Take<std::fs::File>>, ReportError> {
+    let complete = complete_len(path)?;
+    let file = std::fs::File::open(path).map_err(|e| journal_error(path, e.to_string()))?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
-        .from_path(path)
-        .map_err(|e| journal_error(path, e.to_string()))?;
+        .from_reader(std::io::Read::take(file, complete));
     let header = reader
         .headers()
         .map_err(|e| journal_error(path, e.to_string()))?;
@@ -48,16 +57,38 @@ fn open(path: &Path) -> Result<csv::Reader<std::fs::File>, ReportError> {
     Ok(reader)
 }
 
+/// The next complete record; a record with the wrong number of fields is an error naming its line (it is never
+/// dropped silently).
+fn next_record(
+    path: &Path,
+    records: &mut csv::StringRecordsIter<'_, std::io::Take<std::fs::File>>,
+) -> Result<Option<csv::StringRecord>, ReportError> {
+    let Some(record) = records.next() else {
+        return Ok(None);
+    };
+    let record = record.map_err(|e| journal_error(path, e.to_string()))?;
+    if record.len() != COLUMNS.len() {
+        let line = record.position().map_or(0, |p| p.line());
+        return Err(journal_error(
+            path,
+            format!(
+                "line {line} has {} fields, a report row has {}: the file was edited, or an earlier version \
+                 of this tool merged two records there; fix or remove that line",
+                record.len(),
+                COLUMNS.len()
+            ),
+        ));
+    }
+    Ok(Some(record))
+}
+
 impl Journal {
-    /// Loads a report. Rows cut short by a crash (a partial last line) are ignored: their rows run again.
+    /// Loads a report. A record cut short by a crash (no line end) is ignored: its row runs again.
     pub(crate) fn load(path: &Path) -> Result<Journal, ReportError> {
         let mut reader = open(path)?;
+        let mut records = reader.records();
         let mut journal = Journal::default();
-        for record in reader.records() {
-            let record = record.map_err(|e| journal_error(path, e.to_string()))?;
-            if record.len() != COLUMNS.len() {
-                continue;
-            }
+        while let Some(record) = next_record(path, &mut records)? {
             let parsed = (
                 record[0].parse::<u64>(),
                 u64::from_str_radix(&record[1], 16),
@@ -87,16 +118,15 @@ impl Journal {
 /// Rewrites the report keeping only the last row of each line (atomically: temp file + rename).
 pub(crate) fn compact(path: &Path) -> Result<(), ReportError> {
     let mut last: HashMap<u64, u64> = HashMap::new();
-    let mut duplicates = false;
-    for (index, record) in open(path)?.records().enumerate() {
-        let record = record.map_err(|e| journal_error(path, e.to_string()))?;
-        if record.len() != COLUMNS.len() {
-            duplicates = true; // a partial row from a crash: drop it
-            continue;
-        }
+    let mut duplicates = complete_len(path)? != std::fs::metadata(path).map_or(0, |m| m.len());
+    let mut reader = open(path)?;
+    let mut records = reader.records();
+    let mut index = 0u64;
+    while let Some(record) = next_record(path, &mut records)? {
         if let Ok(line) = record[0].parse::<u64>() {
-            duplicates |= last.insert(line, index as u64).is_some();
+            duplicates |= last.insert(line, index).is_some();
         }
+        index += 1;
     }
     if !duplicates {
         return Ok(());
@@ -115,12 +145,14 @@ pub(crate) fn compact(path: &Path) -> Result<(), ReportError> {
         writer
             .write_record(COLUMNS)
             .map_err(|e| write_err(std::io::Error::other(e)))?;
-        for (index, record) in open(path)?.records().enumerate() {
-            let record = record.map_err(|e| journal_error(path, e.to_string()))?;
-            let keep = record.len() == COLUMNS.len()
-                && record[0]
-                    .parse::<u64>()
-                    .is_ok_and(|line| last.get(&line) == Some(&(index as u64)));
+        let mut reader = open(path)?;
+        let mut records = reader.records();
+        let mut index = 0u64;
+        while let Some(record) = next_record(path, &mut records)? {
+            let keep = record[0]
+                .parse::<u64>()
+                .is_ok_and(|line| last.get(&line) == Some(&index));
+            index += 1;
             if keep {
                 writer
                     .write_record(&record)

@@ -10,11 +10,12 @@
 //! Take the lock before reading, truncating or writing the protected file, and keep the [`OutputLock`] alive until
 //! the file is closed.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::ReportError;
+use crate::private_file::{self, How};
 
 /// An exclusive lock on an output file; released (and its sidecar removed) when dropped.
 #[derive(Debug)]
@@ -45,13 +46,7 @@ pub(crate) fn lock(path: &Path) -> Result<OutputLock, ReportError> {
     // A holder that ends removes the sidecar while it still holds the lock; a run that opened the old sidecar just
     // before then locks a file no longer in the directory. Such a lock protects nothing: open the path again.
     for _ in 0..16 {
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&lock_path)
-            .map_err(io)?;
+        let mut file = private_file::open(&lock_path, How::ReadWrite).map_err(io)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {

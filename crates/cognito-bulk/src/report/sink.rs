@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use super::progress::{Progress, RateMeter, View};
 use super::tally::Tally;
-use super::writer::ReportWriter;
+use super::writer::SharedReport;
 use crate::error::ReportError;
 use crate::exec::control::{Live, RunControl, StopReason};
 use crate::exec::outcome::{INTERRUPTED, RowOutcome, Status};
@@ -28,7 +28,7 @@ pub(crate) struct Thresholds {
 const RATIO_MIN_ROWS: u64 = 100;
 
 pub(crate) struct Sink {
-    pub(crate) writer: ReportWriter,
+    pub(crate) writer: SharedReport,
     pub(crate) thresholds: Thresholds,
     pub(crate) control: Arc<RunControl>,
     pub(crate) pacer: Option<Arc<Pacer>>,
@@ -37,10 +37,10 @@ pub(crate) struct Sink {
 }
 
 impl Sink {
-    pub(crate) async fn run(
-        mut self,
-        mut outcomes: mpsc::Receiver<RowOutcome>,
-    ) -> Result<Tally, ReportError> {
+    /// Records every outcome until every sender is gone. A failed write to the report (a full disk, an I/O
+    /// error, the file removed) stops the run at once: the rows in flight finish, their outcomes (and those of
+    /// the rows never started) are counted but not written, and the tally says what was lost.
+    pub(crate) async fn run(mut self, mut outcomes: mpsc::Receiver<RowOutcome>) -> Tally {
         let mut tally = Tally::default();
         let mut streak: (String, u64) = (String::new(), 0);
         let mut meter = RateMeter::default();
@@ -54,10 +54,21 @@ impl Sink {
                     let mut batch = Some(first);
                     // Slots are released once the batch is flushed: the next rows start after these are recorded.
                     let mut recorded = Vec::new();
+                    let mut writer = self.writer.lock();
                     while let Some(mut o) = batch {
                         recorded.push(o.take_slot());
+                        if o.fresh && tally.lost.is_none() {
+                            if let Err(e) = writer.write(&o) {
+                                self.lose(&mut tally, e);
+                            }
+                        }
+                        if o.fresh && tally.lost.is_some() {
+                            // Not in the report: not counted as done, so the summary says what is missing.
+                            tally.unrecorded_sent += u64::from(o.status != Status::NotAttempted);
+                            batch = outcomes.try_recv().ok();
+                            continue;
+                        }
                         if o.fresh {
-                            self.writer.write(&o)?;
                             tally.written += 1;
                             this_run_done += 1;
                             this_run_failed += u64::from(o.status == Status::Failed);
@@ -66,10 +77,21 @@ impl Sink {
                         self.check_thresholds(&o, &mut streak, this_run_failed, this_run_done);
                         batch = outcomes.try_recv().ok();
                     }
-                    self.writer.flush()?;
+                    if tally.lost.is_none()
+                        && let Err(e) = writer.flush()
+                    {
+                        self.lose(&mut tally, e);
+                    }
+                    drop(writer);
                     drop(recorded);
                 }
-                _ = tick.tick() => {}
+                _ = tick.tick() => {
+                    if tally.lost.is_none()
+                        && let Err(e) = self.writer.lock().check_present()
+                    {
+                        self.lose(&mut tally, e);
+                    }
+                }
             }
             let attempts = Live::get(&self.control.live.attempts);
             let view = View {
@@ -85,9 +107,21 @@ impl Sink {
             };
             self.progress.update(&view);
         }
-        self.writer.flush()?;
+        if tally.lost.is_none()
+            && let Err(e) = self.writer.lock().flush()
+        {
+            self.lose(&mut tally, e);
+        }
         self.progress.finish();
-        Ok(tally)
+        tally
+    }
+
+    /// The report can no longer be written: stop the run (no row starts whose outcome could not be recorded).
+    fn lose(&self, tally: &mut Tally, error: ReportError) {
+        let message = error.to_string();
+        tracing::error!("stopping the run: {message}");
+        self.control.stop(StopReason::Journal(message.clone()));
+        tally.lost = Some(message);
     }
 
     fn check_thresholds(&self, o: &RowOutcome, streak: &mut (String, u64), failed: u64, done: u64) {

@@ -45,7 +45,10 @@ impl RunSummary {
     pub(crate) fn exit_code(&self) -> i32 {
         match (&self.signal, &self.stop) {
             (Some(signal), _) => signal.exit_code(),
-            (None, Some(StopReason::Fatal { .. } | StopReason::Threshold(_))) => exit_code::STOPPED,
+            (
+                None,
+                Some(StopReason::Fatal { .. } | StopReason::Threshold(_) | StopReason::Journal(_)),
+            ) => exit_code::STOPPED,
             _ if self.all_done() => exit_code::SUCCESS,
             _ => exit_code::ROWS_NOT_UPDATED,
         }
@@ -82,7 +85,15 @@ impl RunSummary {
             let codes: Vec<String> = t.by_code.iter().map(|(c, n)| format!("{c} {n}")).collect();
             let _ = writeln!(s, "  failures by error code: {}", codes.join(", "));
         }
-        if self.unrecorded() > 0 {
+        if let Some(lost) = &t.lost {
+            let _ = writeln!(
+                s,
+                "  the report could not be written: {lost}. {} rows have no outcome in it ({} of them were sent; \
+                 each has its `sending` record, so --resume reads those users back before sending anything again)",
+                self.unrecorded(),
+                t.unrecorded_sent
+            );
+        } else if self.unrecorded() > 0 {
             let _ = writeln!(
                 s,
                 "  {} rows have no outcome in the report yet (stopped at once)",

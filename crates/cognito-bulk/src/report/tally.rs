@@ -11,6 +11,11 @@ pub(crate) struct Tally {
     pub(crate) by_code: BTreeMap<String, u64>,
     /// Rows written to the report by this run (carried-over rows are counted in `by_status` only).
     pub(crate) written: u64,
+    /// Why the report could not be written any more, if it could not (the run stopped there).
+    pub(crate) lost: Option<String>,
+    /// Rows sent after that whose outcome is not in the report (each has its `sending` record: `--resume` reads
+    /// them back before sending anything again).
+    pub(crate) unrecorded_sent: u64,
 }
 
 impl Tally {

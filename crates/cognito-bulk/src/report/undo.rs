@@ -11,12 +11,14 @@
 //! Like the report, the file is created before the first call and flushed after every row. This module owns the
 //! file only; which values go in a row is decided in [`crate::cognito::before`].
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use super::writer::OpenMode;
 use crate::error::ReportError;
+use crate::private_file::{self, How};
+use crate::report::writer::cut_torn_tail;
 use crate::input::header::DELETE_COLUMN;
 use crate::input::row::Attribute;
 
@@ -81,13 +83,15 @@ impl UndoFile {
             source,
         };
         let exists = path.exists();
-        let mut options = OpenOptions::new();
-        match mode {
-            OpenMode::CreateNew => options.write(true).create_new(true),
-            OpenMode::Overwrite => options.write(true).create(true).truncate(true),
-            OpenMode::Append => options.append(true).create(true),
+        let how = match mode {
+            OpenMode::CreateNew => How::CreateNew,
+            OpenMode::Overwrite => How::Truncate,
+            OpenMode::Append => How::Append,
         };
-        let file = options.open(path).map_err(create)?;
+        let mut file = private_file::open(path, how).map_err(create)?;
+        if mode == OpenMode::Append && exists {
+            cut_torn_tail(&mut file, path).map_err(create)?;
+        }
         let file = UndoFile {
             path: path.to_path_buf(),
             columns,

@@ -4,11 +4,16 @@
 //! Columns: `line,row_hash,username,status,attempts,error_code,message,request_id,duration_ms,attributes`.
 //! `attributes` lists the attribute names sent, never their values (personal data).
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::ReportError;
-use crate::exec::outcome::RowOutcome;
+use crate::private_file::{self, How};
+use crate::exec::dispatcher::{IntentLog, RowJob};
+use crate::exec::outcome::{RowOutcome, Status};
 
 /// The report's header row.
 pub(crate) const COLUMNS: [&str; 10] = [
@@ -38,6 +43,8 @@ pub(crate) enum OpenMode {
 pub(crate) struct ReportWriter {
     path: PathBuf,
     writer: csv::Writer<File>,
+    /// The file's identity (device, inode), to notice it was removed or replaced during the run.
+    identity: (u64, u64),
 }
 
 impl ReportWriter {
@@ -47,13 +54,12 @@ impl ReportWriter {
             path: path.to_path_buf(),
             source,
         };
-        let mut options = OpenOptions::new();
-        match mode {
-            OpenMode::CreateNew => options.write(true).create_new(true),
-            OpenMode::Overwrite => options.write(true).create(true).truncate(true),
-            OpenMode::Append => options.append(true),
+        let how = match mode {
+            OpenMode::CreateNew => How::CreateNew,
+            OpenMode::Overwrite => How::Truncate,
+            OpenMode::Append => How::Append,
         };
-        let file = options.open(path).map_err(|e| {
+        let file = private_file::open(path, how).map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
                 ReportError::Exists {
                     path: path.to_path_buf(),
@@ -62,9 +68,15 @@ impl ReportWriter {
                 create(e)
             }
         })?;
+        let mut file = file;
+        if mode == OpenMode::Append {
+            cut_torn_tail(&mut file, path).map_err(create)?;
+        }
+        let meta = file.metadata().map_err(create)?;
         let mut report = ReportWriter {
             path: path.to_path_buf(),
             writer: csv::Writer::from_writer(file),
+            identity: (meta.dev(), meta.ino()),
         };
         if mode != OpenMode::Append {
             report
@@ -94,6 +106,26 @@ impl ReportWriter {
             .map_err(|e| self.write_error(e))
     }
 
+    /// The write-ahead record of a row about to be sent (status `sending`).
+    pub(crate) fn write_intent(&mut self, job: &RowJob) -> Result<(), ReportError> {
+        let mut o = RowOutcome::new(job.id, &job.request.username, Status::Sending);
+        o.attributes = job.request.attribute_names();
+        self.write(&o)
+    }
+
+    /// An error when the report is no longer at its path (removed, or replaced by another file).
+    pub(crate) fn check_present(&self) -> Result<(), ReportError> {
+        let present = std::fs::symlink_metadata(&self.path)
+            .is_ok_and(|m| (m.dev(), m.ino()) == self.identity);
+        if present {
+            return Ok(());
+        }
+        Err(ReportError::Write {
+            path: self.path.clone(),
+            source: std::io::Error::other("the file was removed or replaced during the run"),
+        })
+    }
+
     /// Pushes everything written so far to the operating system.
     pub(crate) fn flush(&mut self) -> Result<(), ReportError> {
         self.writer.flush().map_err(|source| ReportError::Write {
@@ -111,5 +143,63 @@ impl ReportWriter {
             path: self.path.clone(),
             source: std::io::Error::other(e),
         }
+    }
+}
+
+/// A record cut short by a crash or a full disk (no line end after it) is removed before anything is appended,
+/// so that the next record never merges into it. The row it belonged to is run again (it had no outcome).
+pub(crate) fn cut_torn_tail(file: &mut File, path: &Path) -> std::io::Result<()> {
+    let len = file.metadata()?.len();
+    let end = complete_len(file)?;
+    if end < len {
+        tracing::warn!(
+            file = %path.display(),
+            bytes = len - end,
+            "cut a record left incomplete by the earlier run (it had no line end); its row runs again"
+        );
+        file.set_len(end)?;
+    }
+    file.seek(SeekFrom::End(0))?;
+    Ok(())
+}
+
+/// The length of a file's complete lines: up to and including its last line end (read backwards, in chunks).
+pub(crate) fn complete_len(file: &mut File) -> std::io::Result<u64> {
+    let mut end = file.metadata()?.len();
+    let mut buf = [0u8; 8192];
+    while end > 0 {
+        let start = end.saturating_sub(buf.len() as u64);
+        let chunk = &mut buf[..(end - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(chunk)?;
+        if let Some(i) = chunk.iter().rposition(|b| *b == b'\n') {
+            return Ok(start + i as u64 + 1);
+        }
+        end = start;
+    }
+    Ok(0)
+}
+
+/// The report, shared by the sink (outcomes) and the dispatcher (write-ahead records); one writer at a time.
+#[derive(Clone)]
+pub(crate) struct SharedReport(Arc<Mutex<ReportWriter>>);
+
+impl SharedReport {
+    pub(crate) fn new(writer: ReportWriter) -> Self {
+        SharedReport(Arc::new(Mutex::new(writer)))
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, ReportWriter> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl IntentLog for SharedReport {
+    fn sending(&self, job: &RowJob) -> Result<(), String> {
+        let mut writer = self.lock();
+        writer
+            .write_intent(job)
+            .and_then(|()| writer.flush())
+            .map_err(|e| e.to_string())
     }
 }

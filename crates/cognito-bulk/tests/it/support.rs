@@ -232,10 +232,16 @@ pub async fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() ->
     }
 }
 
-/// Number of data rows currently in a report file (0 if it does not exist yet).
+/// Number of outcomes currently in a report file (0 if it does not exist yet): its data rows, less the
+/// write-ahead `sending` records of rows in flight.
 pub fn report_rows(path: &Path) -> usize {
     std::fs::read_to_string(path)
-        .map(|t| t.lines().count().saturating_sub(1))
+        .map(|t| {
+            t.lines()
+                .skip(1)
+                .filter(|l| !l.contains(",sending,"))
+                .count()
+        })
         .unwrap_or(0)
 }
 

@@ -174,6 +174,7 @@ fn row(set: &[(&str, &str)], delete: &[&str]) -> RowJob {
     RowJob {
         id: RowId { line: 2, hash: 1 },
         request: UpdateRequest::from_pairs("ada", set, delete),
+        verify_first: false,
     }
 }
 
@@ -187,6 +188,7 @@ async fn run_one(store: Arc<Store>, job: RowJob) -> (RowOutcome, Arc<RunControl>
         policy: RetryPolicy::new(3, Duration::from_secs(600)).without_jitter(),
         concurrency: 1,
         control: control.clone(),
+        intents: None,
     };
     row_tx.send(job).await.unwrap();
     drop(row_tx);

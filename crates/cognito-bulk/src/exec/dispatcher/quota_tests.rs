@@ -118,6 +118,7 @@ async fn run_for(quota: Arc<SharedQuota>, pacer: Arc<Pacer>, length: Duration) -
         policy: RetryPolicy::new(3, Duration::from_secs(3600)).without_jitter(),
         concurrency: 16,
         control: control.clone(),
+        intents: None,
     };
     tokio::spawn(async move {
         for i in 0.. {

@@ -83,6 +83,7 @@ pub(super) fn job(i: u64) -> RowJob {
             }],
             delete: vec![],
         },
+        verify_first: false,
     }
 }
 
@@ -105,6 +106,7 @@ async fn run(
         policy: RetryPolicy::new(3, Duration::from_secs(600)).without_jitter(),
         concurrency,
         control: control.clone(),
+        intents: None,
     };
     let reader = tokio::spawn(async move {
         for i in 0..rows {
@@ -326,6 +328,7 @@ async fn a_row_fails_when_its_time_budget_runs_out_under_throttling() {
         policy: RetryPolicy::new(3, Duration::from_secs(30)).without_jitter(),
         concurrency: 1,
         control: Arc::default(),
+        intents: None,
     };
     row_tx.send(job(0)).await.unwrap();
     drop(row_tx);
