@@ -75,7 +75,9 @@ impl RowPlanner<'_> {
             let carry = match self.mode {
                 ResumeMode::Fresh => false,
                 ResumeMode::Resume => entry.status.is_done(),
-                ResumeMode::RetryFailed => !matches!(entry.status, Status::Failed | Status::Sending),
+                ResumeMode::RetryFailed => {
+                    !matches!(entry.status, Status::Failed | Status::Sending)
+                }
             };
             if carry {
                 // Keep the duplicate tracker in step with a full pass.

@@ -17,10 +17,10 @@ use std::sync::Mutex;
 
 use super::writer::OpenMode;
 use crate::error::ReportError;
-use crate::private_file::{self, How};
-use crate::report::writer::cut_torn_tail;
 use crate::input::header::DELETE_COLUMN;
 use crate::input::row::Attribute;
+use crate::private_file::{self, How};
+use crate::report::writer::cut_torn_tail;
 
 /// The key column of an undo file.
 pub(crate) const KEY_COLUMN: &str = "username";

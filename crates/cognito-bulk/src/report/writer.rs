@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::ReportError;
-use crate::private_file::{self, How};
 use crate::exec::dispatcher::{IntentLog, RowJob};
 use crate::exec::outcome::{RowOutcome, Status};
+use crate::private_file::{self, How};
 
 /// The report's header row.
 pub(crate) const COLUMNS: [&str; 10] = [
@@ -190,7 +190,9 @@ impl SharedReport {
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, ReportWriter> {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

@@ -5,6 +5,7 @@ mod emulator_subcommand;
 mod errors_and_exit_codes;
 mod happy_path;
 mod hygiene;
+mod machine_faults;
 mod rate_figures;
 mod read_back;
 mod resilience;

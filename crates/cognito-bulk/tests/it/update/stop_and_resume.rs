@@ -101,7 +101,10 @@ async fn kill_9_then_resume_writes_every_user_exactly_once() {
         })
         .map(|r| r["username"].as_str())
         .collect();
-    assert!(in_flight.len() <= 4, "at most --concurrency rows in flight: {in_flight:?}");
+    assert!(
+        in_flight.len() <= 4,
+        "at most --concurrency rows in flight: {in_flight:?}"
+    );
 
     let out = resume(&env).await;
     assert_eq!(code(&out), 0, "{}", text(&out));
