@@ -57,10 +57,11 @@ impl Sink {
                     let mut writer = self.writer.lock();
                     while let Some(mut o) = batch {
                         recorded.push(o.take_slot());
-                        if o.fresh && tally.lost.is_none() {
-                            if let Err(e) = writer.write(&o) {
-                                self.lose(&mut tally, e);
-                            }
+                        if o.fresh
+                            && tally.lost.is_none()
+                            && let Err(e) = writer.write(&o)
+                        {
+                            self.lose(&mut tally, e);
                         }
                         if o.fresh && tally.lost.is_some() {
                             // Not in the report: not counted as done, so the summary says what is missing.
