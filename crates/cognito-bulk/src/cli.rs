@@ -79,6 +79,12 @@ pub(crate) struct CommonArgs {
     /// merged the lines after it into one value [env: COGNITO_BULK_ALLOW_MULTILINE_VALUES]
     #[arg(long, env = "COGNITO_BULK_ALLOW_MULTILINE_VALUES", hide_env = true)]
     pub(crate) allow_multiline_values: bool,
+
+    /// Read every cell as it is. Without it, a leading `'` that `export` put before a value starting with
+    /// `=`, `+`, `-`, `@`, a tab, a carriage return or `'`, or before a value holding a line break, is removed
+    /// (the protection against formulas in spreadsheets) [env: COGNITO_BULK_RAW_VALUES]
+    #[arg(long, env = "COGNITO_BULK_RAW_VALUES", hide_env = true)]
+    pub(crate) raw_values: bool,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -173,6 +179,16 @@ pub(crate) struct UpdateArgs {
         hide_env = true
     )]
     pub(crate) shutdown_grace: Option<String>,
+
+    /// How long the run may stay paused while the endpoint cannot be reached (or answers only server errors)
+    /// before it stops (exit 5, resumable), e.g. `15m` [default: 15m] [env: COGNITO_BULK_MAX_OUTAGE]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        env = "COGNITO_BULK_MAX_OUTAGE",
+        hide_env = true
+    )]
+    pub(crate) max_outage: Option<String>,
 
     /// Continue the run recorded in --report: skip rows already `updated` or `unchanged`, run the rest.
     /// Refuses if the input changed since the report was written.
@@ -392,6 +408,12 @@ pub(crate) struct ExportArgs {
     /// Replace an existing --output file instead of refusing to start.
     #[arg(long)]
     pub(crate) overwrite: bool,
+
+    /// Write values exactly as Cognito holds them. Without it, a value starting with `=`, `+`, `-`, `@`, a tab, a
+    /// carriage return or `'`, or holding a line break, gets a leading `'`, so that a spreadsheet opening the file
+    /// runs no formula planted in a user's profile; `update` removes it again.
+    #[arg(long)]
+    pub(crate) raw_values: bool,
 
     /// Only these columns besides `username`, comma-separated (e.g. `email,custom:tier`)
     /// [default: every attribute found]

@@ -208,6 +208,9 @@ pub(crate) enum RunError {
     Refused(String),
     #[error("failed to reach the user pool: {0}")]
     Target(String),
+    /// No credentials to sign requests with (checked before anything else).
+    #[error("{0}")]
+    Credentials(String),
     #[error("failed to start the built-in emulator: {0}")]
     Emulator(String),
     #[error("internal error: {0}")]
@@ -234,7 +237,7 @@ impl RunError {
             RunError::Snapshot(SnapshotError::File { .. }) => exit_code::INPUT,
             RunError::Snapshot(SnapshotError::Interrupted { signal }) => signal.exit_code(),
             RunError::Refused(_) => exit_code::REFUSED,
-            RunError::Target(_) => exit_code::STOPPED,
+            RunError::Target(_) | RunError::Credentials(_) => exit_code::STOPPED,
             RunError::Emulator(_) => exit_code::USAGE,
             RunError::Internal(_) => exit_code::INTERNAL,
             RunError::List(e) => list_exit_code(e),

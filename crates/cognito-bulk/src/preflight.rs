@@ -14,7 +14,7 @@ use crate::error::InputError;
 use crate::exec::outcome::Status;
 use crate::input::duplicates::{CandidateFilter, DuplicateTracker};
 use crate::input::header::Header;
-use crate::input::reader::CsvInput;
+use crate::input::reader::{CsvInput, Record};
 use crate::input::row::{Attribute, RowId, RowProblem, UpdateRequest};
 use crate::input::text::check_text;
 use crate::input::validate::check_row;
@@ -54,9 +54,9 @@ pub(crate) struct RowPlanner<'a> {
 impl RowPlanner<'_> {
     pub(crate) fn plan(
         &mut self,
-        line: u64,
-        record: &csv::StringRecord,
+        row: &Record<'_>,
     ) -> Result<(RowId, String, RowPlan), InputError> {
+        let (line, record) = (row.line, row.cells);
         let id = RowId {
             line,
             hash: RowId::hash_fields(record.iter()),
@@ -94,7 +94,7 @@ impl RowPlanner<'_> {
             &self.header,
             record,
             line,
-            self.input.allows_multiline_values(),
+            self.input.allows_multiline_values() || row.marked_breaks,
         )
         .and_then(|()| check_row(&self.header, record, self.set));
         let plan = match checked {
@@ -307,7 +307,7 @@ pub(crate) fn scan_keys_and_shape(
     let (header, mut rows) = spec.input.rows(spec.username_column, &spec.set_names())?;
     let mut filter = CandidateFilter::default();
     let mut file_shape = shape.then(FileShape::default);
-    while let Some((_, record)) = rows.next_record()? {
+    while let Some(Record { cells: record, .. }) = rows.next_record()? {
         for key in row_keys(&header, record) {
             filter.observe(&key.key);
         }
@@ -340,12 +340,13 @@ pub(crate) fn scan_rows(
         ..Preflight::default()
     };
     let mut seen_lines = 0usize;
-    while let Some((line, record)) = rows.next_record()? {
+    while let Some(record) = rows.next_record()? {
+        let line = record.line;
         pre.total += 1;
         if spec.journal.is_some_and(|j| j.get(line).is_some()) {
             seen_lines += 1;
         }
-        let (_, username, plan) = planner.plan(line, record)?;
+        let (_, username, plan) = planner.plan(&record)?;
         match plan {
             RowPlan::Send(request) | RowPlan::Resend(request) => {
                 pre.to_send += 1;

@@ -1,10 +1,9 @@
-//! Connecting to where the job goes: starting the built-in emulator for `local_*` pools, building the SDK
-//! client, checking that AWS credentials exist before anything is read from the input, and reading the pool's
-//! schema (DescribeUserPool) when allowed.
+//! Connecting to where the job goes: the credentials ([`credentials`], checked before anything is read from the
+//! input, for every target), starting the built-in emulator for `local_*` pools, building the SDK client, and
+//! reading the pool's schema (DescribeUserPool) when allowed.
 
 use std::time::Duration;
 
-use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_cognitoidentityprovider::Client;
 
 use crate::cognito::{client, pool};
@@ -13,6 +12,71 @@ use crate::error::RunError;
 use crate::exec::backend::Disposition;
 use crate::schema::PoolSchema;
 use cognito_emulator::{EmulatorConfig, RunningEmulator};
+
+/// How requests are signed.
+#[derive(Debug, Clone)]
+pub(crate) enum Signing {
+    /// The standard AWS credential chain (environment, profile, SSO, instance or container role).
+    Chain,
+    /// Placeholder credentials: the built-in emulator, or an endpoint on this machine when the chain has none.
+    Placeholder,
+}
+
+impl Signing {
+    /// The banner's note, when there is something to say.
+    pub(crate) fn note(&self, target: &TargetSettings) -> Option<String> {
+        match (self, &target.endpoint) {
+            (Signing::Placeholder, Endpoint::Url(url)) => Some(format!(
+                "no AWS credentials found; signing with placeholder credentials, since {url} is on this machine"
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// Checks the credentials before anything else happens: the chain must provide them for a real pool or an
+/// endpoint elsewhere; an endpoint on this machine (the emulator, cognito-local, moto) is signed with placeholder
+/// credentials when the chain has none. A failure is one sentence saying what was tried and what to do.
+pub(crate) async fn credentials(target: &TargetSettings) -> Result<Signing, RunError> {
+    let loopback = match &target.endpoint {
+        Endpoint::Emulator { .. } => return Ok(Signing::Placeholder),
+        Endpoint::Url(url) => is_loopback(url),
+        Endpoint::Aws => false,
+    };
+    let found = client::chain_credentials(target).await;
+    match found {
+        Ok(()) => Ok(Signing::Chain),
+        Err(_) if loopback => Ok(Signing::Placeholder),
+        Err(why) => {
+            let profile = target
+                .profile
+                .as_deref()
+                .map_or("the default profile".to_string(), |p| {
+                    format!("profile `{p}`")
+                });
+            Err(RunError::Credentials(format!(
+                "no usable AWS credentials for {} ({why}): tried the environment, {profile} of ~/.aws, SSO and \
+                 the instance or container role. Set AWS_PROFILE (or --profile), export AWS_ACCESS_KEY_ID and \
+                 AWS_SECRET_ACCESS_KEY, or run `aws sso login`",
+                target.describe()
+            )))
+        }
+    }
+}
+
+/// Whether an endpoint URL names this machine (`localhost`, `127.0.0.0/8`, `::1`).
+fn is_loopback(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
 
 /// A ready client, and the in-process emulator behind it if there is one.
 pub(crate) struct Connected {
@@ -30,6 +94,7 @@ impl Connected {
 
 pub(crate) async fn connect(
     target: &TargetSettings,
+    signing: &Signing,
     attempt_timeout: Duration,
 ) -> Result<Connected, RunError> {
     let emulator = match &target.endpoint {
@@ -62,19 +127,8 @@ pub(crate) async fn connect(
         _ => None,
     };
     let url = emulator.as_ref().map(RunningEmulator::endpoint_url);
-    let (client, sdk_config) = client::build(target, url.as_deref(), attempt_timeout).await;
-    if target.endpoint == Endpoint::Aws {
-        let provider = sdk_config
-            .credentials_provider()
-            .ok_or_else(|| RunError::Target("no AWS credentials provider is configured".into()))?;
-        provider.provide_credentials().await.map_err(|e| {
-            RunError::Target(format!(
-                "no usable AWS credentials ({}); set them up as for the AWS CLI (environment, --profile, SSO, \
-                 instance or container role)",
-                aws_smithy_types::error::display::DisplayErrorContext(&e)
-            ))
-        })?;
-    }
+    let placeholder = matches!(signing, Signing::Placeholder);
+    let client = client::build(target, url.as_deref(), placeholder, attempt_timeout).await;
     Ok(Connected { client, emulator })
 }
 
@@ -100,6 +154,27 @@ pub(crate) async fn describe_pool(
         Err(err) => {
             tracing::warn!(code = %err.code, "cannot read the pool's schema; rows are checked offline only: {}", err.message);
             Ok(None)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn loopback_endpoints_are_recognised() {
+        for url in [
+            "http://127.0.0.1:9229",
+            "http://localhost:4566/",
+            "http://[::1]:9229",
+            "https://127.8.0.1",
+        ] {
+            assert!(super::is_loopback(url), "{url}");
+        }
+        for url in [
+            "https://cognito-idp.eu-west-1.amazonaws.com",
+            "http://10.0.0.1:9229",
+        ] {
+            assert!(!super::is_loopback(url), "{url}");
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Logging: tracing to standard error, text or JSON, filtered by `RUST_LOG` (default `info`, `warn` with
-//! `--quiet`). While a progress bar is on screen, log lines are printed above it instead of through it.
+//! `--quiet`; the AWS SDK's own lines only from `error`, since the job reports what they would say, once, in its
+//! own words). While a progress bar is on screen, log lines are printed above it instead of through it.
 //!
 //! Attribute values and credentials are never logged anywhere in the program; attribute names are.
 
@@ -22,7 +23,11 @@ pub(crate) fn set_progress_bar(bar: Option<ProgressBar>) {
 /// Installs the global subscriber. Safe to call more than once (later calls are ignored).
 pub(crate) fn init(format: LogFormat, quiet: bool) {
     let default = if quiet { "warn" } else { "info" };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new(format!(
+            "{default},aws_config=error,aws_smithy_runtime=error,aws_runtime=error"
+        ))
+    });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(StderrAroundBar)

@@ -120,6 +120,11 @@ pub struct EmulatorArgs {
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency_jitter_ms: u64,
 
+    /// Hold every AdminUpdateUserAttributes request this many milliseconds, then apply it even if the client
+    /// gave up meanwhile (a late apply).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub late_apply_ms: u64,
+
     /// Latency added to every request of one operation, e.g. `--op-latency ListUsers=100`; `*=MS` applies to
     /// every operation not named. Repeatable. Adds to --latency-ms for AdminUpdateUserAttributes.
     #[arg(long, value_name = "OP=MS")]
@@ -175,6 +180,7 @@ impl EmulatorArgs {
                 latency: Duration::from_millis(self.latency_ms),
                 latency_jitter: Duration::from_millis(self.latency_jitter_ms),
                 scripted: self.fail_user.clone(),
+                late_apply: Duration::from_millis(self.late_apply_ms),
             })
             .with_max_body_bytes(self.max_body_bytes)
             .with_region(self.region.clone());

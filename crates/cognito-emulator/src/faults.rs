@@ -26,6 +26,10 @@ pub struct Faults {
     pub latency_jitter: Duration,
     /// Errors always answered for named users.
     pub scripted: Vec<ScriptedError>,
+    /// Each AdminUpdateUserAttributes request is held this long and then applied even if its client gave up
+    /// meanwhile (a proxy or a service that applies late): a client that times out and reads back too soon
+    /// finds the old values, and a resend is written twice.
+    pub late_apply: Duration,
 }
 
 impl Default for Faults {
@@ -38,6 +42,7 @@ impl Default for Faults {
             latency: Duration::ZERO,
             latency_jitter: Duration::ZERO,
             scripted: Vec::new(),
+            late_apply: Duration::ZERO,
         }
     }
 }
@@ -182,6 +187,11 @@ impl FaultSequence {
         }
         let n = self.next_latency.fetch_add(1, Ordering::Relaxed);
         Some(base + jitter.mul_f64(unit(self.faults.seed, n, 3)))
+    }
+
+    /// How long an update is held before it is applied regardless of its client.
+    pub(crate) fn late_apply(&self) -> Duration {
+        self.faults.late_apply
     }
 
     /// The scripted error for a username, if any.

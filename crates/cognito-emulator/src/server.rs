@@ -150,7 +150,20 @@ async fn api(
         return ApiError::new("UnknownOperationException", message).into_response(&request_id);
     };
     shared.counters.request(op, shared.clock.now_secs());
-    match handle(&shared, op, &connection, body).await {
+    let late = shared.faults.late_apply();
+    let result = if op == Operation::AdminUpdateUserAttributes && !late.is_zero() {
+        // Held, then applied in a task of its own: a client that gives up meanwhile does not cancel it.
+        let (shared, connection) = (shared.clone(), connection.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(late).await;
+            handle(&shared, op, &connection, body).await
+        })
+        .await
+        .unwrap_or_else(|_| Err(ApiError::internal()))
+    } else {
+        handle(&shared, op, &connection, body).await
+    };
+    match result {
         Ok(body) => json_response(StatusCode::OK, body, &request_id),
         Err(e) => e.into_response(&request_id),
     }
@@ -370,14 +383,23 @@ impl RunningEmulator {
     }
 
     /// Stops accepting connections, waits (up to 5 s) for open ones, then writes the state file if configured.
-    pub async fn shutdown(self) {
-        if let Err(e) = self.try_shutdown().await {
+    /// Returns the counters as they were at the end (with the per-user maps).
+    pub async fn shutdown(mut self) -> Stats {
+        self.stop().await;
+        let stats = self.stats();
+        if let Err(e) = self.save_state() {
             tracing::error!("emulator shutdown: {e:#}");
         }
+        stats
     }
 
     /// Like [`Self::shutdown`] but reports a failure to write the state file.
     pub async fn try_shutdown(mut self) -> Result<(), EmulatorError> {
+        self.stop().await;
+        self.save_state()
+    }
+
+    async fn stop(&mut self) {
         self.cancel.cancel();
         if let Some(mut task) = self.task.take()
             && tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
@@ -386,7 +408,6 @@ impl RunningEmulator {
         {
             task.abort();
         }
-        self.save_state()
     }
 }
 

@@ -15,6 +15,7 @@ use crate::config::Settings;
 use crate::error::RunError;
 use crate::exec::control::{Live, RunControl};
 use crate::exec::dispatcher::{Dispatcher, RowJob};
+use crate::exec::outage::Outage;
 use crate::exec::outcome::{RowOutcome, Status};
 use crate::exec::pacer::Pacer;
 use crate::exec::retry::RetryPolicy;
@@ -91,10 +92,12 @@ impl Execution<'_> {
                 )
             }),
             pacer: pacer.clone(),
-            policy: RetryPolicy::new(settings.retry.max_attempts, settings.retry.max_row_time),
+            policy: RetryPolicy::new(settings.retry.max_attempts, settings.retry.max_row_time)
+                .with_settle_after_timeout(settings.retry.attempt_timeout),
             concurrency: settings.concurrency,
             control: control.clone(),
             intents: Some(Arc::new(report.clone())),
+            outage: Arc::new(Outage::new(settings.max_outage)),
         };
         let sink = Sink {
             writer: report,
@@ -181,11 +184,11 @@ fn feed_rows(
     control: &RunControl,
 ) -> Result<(), RunError> {
     let (mut planner, mut rows) = spec.open(duplicates)?;
-    while let Some((line, record)) = rows.next_record()? {
+    while let Some(record) = rows.next_record()? {
         if control.aborting().is_cancelled() {
             break;
         }
-        let (id, username, plan) = planner.plan(line, record)?;
+        let (id, username, plan) = planner.plan(&record)?;
         let sent = match plan {
             RowPlan::Send(request) => {
                 let job = RowJob {

@@ -32,7 +32,14 @@ pub(crate) async fn export(args: ExportArgs) -> Result<i32, RunError> {
         Destination::Stdout => None,
     };
     settings.output.check(settings.overwrite)?;
-    let connected = target::connect(&settings.target, settings.retry.attempt_timeout).await?;
+    let signing = target::credentials(&settings.target).await?;
+    if let Some(note) = signing.note(&settings.target)
+        && !settings.quiet
+    {
+        eprintln!("cognito-bulk: {note}");
+    }
+    let connected =
+        target::connect(&settings.target, &signing, settings.retry.attempt_timeout).await?;
     let result = run(&settings, &connected.client).await;
     connected.close().await;
     result
@@ -88,9 +95,12 @@ async fn run(
     };
     let written = spool.users();
     let moved = spool.moved().clone();
-    if !write_output(settings, spool, control.clone()).await? {
+    match write_output(settings, spool, control.clone()).await? {
+        Written::Whole => {}
         // Ctrl-C while the CSV was being written: the temporary file is gone, nothing was renamed.
-        return Ok(stopped(&control, &live));
+        Written::Stopped => return Ok(stopped(&control, &live)),
+        // `export ... | head`: the reader had what it wanted; end quietly, as ripgrep does.
+        Written::PipeClosed => return Ok(exit_code::SUCCESS),
     }
     for (name, n) in moved {
         tracing::warn!(
@@ -145,35 +155,45 @@ async fn consume(
     result
 }
 
-/// Pass 2: the CSV, written aside and renamed (or to standard output). False when a signal arrived before the
-/// rename (nothing is left behind then).
+/// How pass 2 ended.
+enum Written {
+    Whole,
+    /// A signal arrived before the rename (nothing is left behind).
+    Stopped,
+    /// Standard output was closed by its reader.
+    PipeClosed,
+}
+
+/// Pass 2: the CSV, written aside and renamed (or to standard output).
 async fn write_output(
     settings: &ExportSettings,
     spool: Spool,
     control: Arc<RunControl>,
-) -> Result<bool, RunError> {
+) -> Result<Written, RunError> {
     let destination = settings.output.clone();
     let overwrite = settings.overwrite;
+    let raw = settings.raw_values;
     tokio::task::spawn_blocking(move || match destination {
-        Destination::Stdout => spool
-            .write_csv(std::io::stdout().lock())
-            .map(|_| true)
-            .map_err(|source| ExportError::Write {
+        Destination::Stdout => match spool.write_csv(std::io::stdout().lock(), raw) {
+            Ok(_) => Ok(Written::Whole),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Written::PipeClosed),
+            Err(source) => Err(ExportError::Write {
                 path: "standard output".into(),
                 source,
             }),
+        },
         Destination::File(path) => {
             let mut pending = Pending::create(&path)?;
             spool
-                .write_csv(pending.writer())
+                .write_csv(pending.writer(), raw)
                 .map_err(|source| ExportError::Write {
                     path: path.clone(),
                     source,
                 })?;
             if control.is_stopping() {
-                return Ok(false);
+                return Ok(Written::Stopped);
             }
-            pending.commit(overwrite).map(|()| true)
+            pending.commit(overwrite).map(|()| Written::Whole)
         }
     })
     .await

@@ -44,8 +44,9 @@ impl Plan {
     /// Passes 1 and 2 over the file, offline.
     pub(crate) fn offline(s: &PlanSettings<'_>) -> Result<Self, RunError> {
         let common = s.common;
-        let input =
-            CsvInput::open(&common.input)?.with_multiline_values(common.allow_multiline_values);
+        let input = CsvInput::open(&common.input)?
+            .with_multiline_values(common.allow_multiline_values)
+            .with_raw_values(common.raw_values);
         let journal = match s.mode {
             ResumeMode::Fresh => None,
             _ => Some(Arc::new(Journal::load(&common.report)?)),

@@ -20,6 +20,9 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
     telemetry::init(settings.common.log_format, settings.common.quiet);
     let common = &settings.common;
 
+    // Credentials first: a run that could not sign a request reads nothing and creates nothing.
+    let signing = target::credentials(&common.target).await?;
+
     // One run per report: held until this function returns, taken before the report is read or truncated.
     let _locks = lock_outputs(&settings)?;
 
@@ -36,13 +39,14 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
     let outputs = Outputs::open(&settings, &plan.pre)?;
 
     // The pool: where the job goes, its schema, and the checks that need it.
-    let connected = match target::connect(&common.target, settings.retry.attempt_timeout).await {
-        Ok(connected) => connected,
-        Err(e) => {
-            outputs.discard();
-            return Err(e);
-        }
-    };
+    let connected =
+        match target::connect(&common.target, &signing, settings.retry.attempt_timeout).await {
+            Ok(connected) => connected,
+            Err(e) => {
+                outputs.discard();
+                return Err(e);
+            }
+        };
     let checked = async {
         // --skip-unchanged: compare now, so that every count below is taken on the rows really sent.
         plan.against_pool(&plan_settings, &connected.client).await?;
@@ -60,6 +64,9 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
     }
     if !common.quiet {
         banner(&settings, pre, &outputs, plan.comparison.as_ref());
+        if let Some(note) = signing.note(&common.target) {
+            eprintln!("cognito-bulk: {note}");
+        }
     }
     let Outputs {
         report: Some(report),

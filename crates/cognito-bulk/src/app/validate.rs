@@ -30,9 +30,17 @@ pub(crate) async fn validate(args: ValidateArgs) -> Result<i32, RunError> {
         mode: ResumeMode::Fresh,
         attempt_timeout: settings.retry.attempt_timeout,
     };
+    let signing = match settings.offline {
+        true => None,
+        false => Some(target::credentials(&common.target).await?),
+    };
     let mut plan = Plan::offline(&plan_settings)?;
-    if !settings.offline {
-        let connected = target::connect(&common.target, settings.retry.attempt_timeout).await?;
+    if let Some(signing) = &signing {
+        if let Some(note) = signing.note(&common.target) {
+            println!("validate: {note}");
+        }
+        let connected =
+            target::connect(&common.target, signing, settings.retry.attempt_timeout).await?;
         let checked = plan.against_pool(&plan_settings, &connected.client).await;
         connected.close().await;
         checked?;
@@ -96,8 +104,9 @@ fn write_problems(
     out.write_record(["line", "username", "column", "reason"])
         .map_err(io)?;
     let (mut planner, mut rows) = spec.open(duplicates.restart())?;
-    while let Some((line, record)) = rows.next_record()? {
-        if let (_, username, RowPlan::Invalid(problem)) = planner.plan(line, record)? {
+    while let Some(record) = rows.next_record()? {
+        let line = record.line;
+        if let (_, username, RowPlan::Invalid(problem)) = planner.plan(&record)? {
             let column = problem.column.clone().unwrap_or_default();
             out.write_record([line.to_string(), username, column, problem.reason])
                 .map_err(io)?;

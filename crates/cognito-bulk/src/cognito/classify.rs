@@ -9,6 +9,7 @@
 //! not (a throttle, any other 4xx, a failure before the request left: connection refused, DNS, connect timeout,
 //! credentials). Only ambiguous failures are read back before a resend ([`CallError::ambiguous`]).
 
+use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::operation::RequestId;
 use aws_smithy_runtime_api::client::dns::ResolveDnsError;
@@ -74,6 +75,7 @@ where
 {
     let request_id = err.request_id().map(str::to_string);
     let mut ambiguous = false;
+    let mut unreachable = false;
     let (disposition, code, message) = match &err {
         SdkError::ServiceError(ctx) => {
             let status = ctx.raw().status().as_u16();
@@ -110,7 +112,9 @@ where
             )
         }
         SdkError::DispatchFailure(failure) => {
-            ambiguous = !failed_before_sending(failure);
+            let not_sent = failed_before_sending(failure);
+            ambiguous = !not_sent;
+            unreachable = not_sent && !in_chain::<CredentialsError>(failure);
             let code = if failure.is_timeout() {
                 "Timeout"
             } else if failure.is_io() {
@@ -147,7 +151,21 @@ where
         message: one_line(&message),
         request_id,
         ambiguous: ambiguous && disposition == Disposition::Transient,
+        unreachable,
     }
+}
+
+/// Whether an error of type `E` is among the causes of a dispatch failure.
+fn in_chain<E: std::error::Error + 'static>(failure: &DispatchFailure) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> =
+        failure.as_connector_error().map(|c| c as _);
+    while let Some(err) = source {
+        if err.is::<E>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 /// Server-side failures reported with an error code (whatever the HTTP status): the request may have been
@@ -168,7 +186,8 @@ fn failed_before_sending(failure: &DispatchFailure) -> bool {
     };
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(connector);
     while let Some(err) = source {
-        if err.is::<ResolveDnsError>() {
+        // No address, or no credentials to sign with: nothing was sent.
+        if err.is::<ResolveDnsError>() || err.is::<CredentialsError>() {
             return true;
         }
         if let Some(io) = err.downcast_ref::<std::io::Error>()

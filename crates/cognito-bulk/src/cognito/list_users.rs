@@ -371,6 +371,7 @@ impl<S: PageSource> Reader<'_, S> {
                     request_id: None,
                     // A read changes nothing: whether it was answered does not matter.
                     ambiguous: false,
+                    unreachable: false,
                 },
             };
             tracing::debug!(code = %err.code, filter, "ListUsers attempt failed");

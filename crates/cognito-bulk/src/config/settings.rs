@@ -62,6 +62,8 @@ pub(crate) struct CommonSettings {
     pub(crate) quiet: bool,
     /// Quoted values may span lines (otherwise such rows are invalid).
     pub(crate) allow_multiline_values: bool,
+    /// Cells are read as they are (no leading-quote convention).
+    pub(crate) raw_values: bool,
 }
 
 /// Which rows of an earlier report run again.
@@ -186,6 +188,8 @@ pub(crate) struct Settings {
     pub(crate) allow_verification_messages: bool,
     /// Once throttled, settle this fraction below the estimated free share (`--rate-margin`).
     pub(crate) rate_margin: f64,
+    /// The longest pause for an outage of the endpoint (`--max-outage`).
+    pub(crate) max_outage: Duration,
     /// A new run, `--resume` or `--retry-failed`.
     pub(crate) mode: ResumeMode,
     /// `--overwrite`: replace an existing report.
@@ -351,6 +355,7 @@ impl CommonSettings {
             log_format: cfg.log_format.unwrap_or(LogFormat::Text),
             quiet: cfg.quiet.unwrap_or(false),
             allow_multiline_values: cfg.allow_multiline_values.unwrap_or(false),
+            raw_values: cfg.raw_values.unwrap_or(false),
         })
     }
 }
@@ -419,6 +424,7 @@ impl Settings {
             skip_invalid: cfg.skip_invalid.unwrap_or(false),
             allow_verification_messages: cfg.allow_verification_messages.unwrap_or(false),
             rate_margin: margin(cfg.rate_margin, "rate_margin")?,
+            max_outage: duration(cfg.max_outage, "max_outage")?,
             mode: ResumeMode::Fresh,
             overwrite: false,
             dry_run: false,

@@ -32,6 +32,9 @@ pub(crate) struct CallError {
     /// request was written, a timeout after sending, an HTTP 5xx): the executor reads the user back before any
     /// resend. False for throttles, 4xx answers and failures before sending (connection refused).
     pub(crate) ambiguous: bool,
+    /// The endpoint could not be reached at all (connection refused, DNS, connect timeout): nothing was sent,
+    /// and the run pauses until the endpoint answers again instead of failing rows.
+    pub(crate) unreachable: bool,
 }
 
 /// What a read-back after an ambiguous failure found.

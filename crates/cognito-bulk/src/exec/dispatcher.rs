@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
@@ -19,6 +20,7 @@ use tokio::time::Instant;
 
 use super::backend::{Backend, CallError, Disposition, ReadBack};
 use super::control::{Live, RunControl, StopReason};
+use super::outage::{Outage, Turn};
 use super::pacer::Pacer;
 use super::retry::{GiveUp, Retries, RetryPolicy};
 use crate::exec::outcome::{INTERRUPTED, RowOutcome, Slot, Status};
@@ -63,6 +65,8 @@ pub(crate) struct Dispatcher<B> {
     pub(crate) control: Arc<RunControl>,
     /// The write-ahead record of each row (none in tests that are not about the journal).
     pub(crate) intents: Option<Arc<dyn IntentLog>>,
+    /// The endpoint's reachability: no row starts while the run is paused by an outage.
+    pub(crate) outage: Arc<Outage>,
 }
 
 struct InFlight {
@@ -96,6 +100,11 @@ impl<B: Backend> Dispatcher<B> {
                 _ = stop.cancelled() => break,
                 _ = self.pacer.acquire() => {}
             }
+            tokio::select! {
+                biased;
+                _ = stop.cancelled() => break,
+                _ = self.outage.wait_clear() => {}
+            }
             let job = tokio::select! {
                 biased;
                 _ = stop.cancelled() => break,
@@ -110,6 +119,7 @@ impl<B: Backend> Dispatcher<B> {
             }
             let attempts = Arc::new(AtomicU32::new(0));
             let worker = Worker {
+                outage: self.outage.clone(),
                 backend: self.backend.clone(),
                 pacer: self.pacer.clone(),
                 policy: self.policy,
@@ -198,6 +208,7 @@ pub(crate) const CONFIRMED_BY_READ_BACK: &str = "confirmed by read-back";
 
 /// One row's retry loop.
 struct Worker<B> {
+    outage: Arc<Outage>,
     backend: Arc<B>,
     pacer: Arc<Pacer>,
     policy: RetryPolicy,
@@ -232,6 +243,7 @@ impl<B: Backend> Worker<B> {
             disposition: Disposition::Transient,
             ambiguous: true,
             request_id: None,
+            unreachable: false,
         };
         let mut state = B::RowState::default();
         self.read_back(job, &mut state, &earlier).await
@@ -248,6 +260,15 @@ impl<B: Backend> Worker<B> {
     ) -> Option<RowOutcome> {
         if !err.ambiguous {
             return None;
+        }
+        let settle = self.policy.settle_after_timeout;
+        if err.code == "Timeout" && !settle.is_zero() {
+            // A request the service still holds may land after the client gave up: let it, then read.
+            tokio::select! {
+                biased;
+                _ = self.control.stopping().cancelled() => return None,
+                _ = tokio::time::sleep(settle) => {}
+            }
         }
         let live = &self.control.live;
         let read_back = self.backend.read_back(&job.request, state).await;
@@ -306,6 +327,7 @@ impl<B: Backend> Worker<B> {
             let sent = Instant::now();
             let err = match self.backend.update(&job.request, &mut state).await {
                 Ok(applied) => {
+                    self.outage.reachable();
                     self.pacer.on_success();
                     let status = if applied.unchanged {
                         Status::Unchanged
@@ -322,6 +344,35 @@ impl<B: Backend> Worker<B> {
             if err.disposition == Disposition::Throttled {
                 self.pacer.on_throttle(sent);
                 Live::add(&self.control.live.throttled, 1);
+            }
+            let not_retried = "not retried: the run is stopping";
+            if self.outage.failed(&err) {
+                // Paused: this failure uses up neither an attempt nor the row's time budget.
+                let paused = Instant::now();
+                match self.outage.wait(job.id.line, stopping).await {
+                    Turn::Retry => retries.pause(paused.elapsed()),
+                    Turn::Stopping => return failed(&err, not_retried),
+                    Turn::Exceeded(for_how_long) => {
+                        let message = format!(
+                            "the endpoint could not be reached for {} (--max-outage)",
+                            humantime::format_duration(Duration::from_secs(for_how_long.as_secs()))
+                        );
+                        self.control.stop(StopReason::Fatal {
+                            code: "EndpointUnreachable".into(),
+                            message: message.clone(),
+                        });
+                        return failed(&err, &message);
+                    }
+                }
+                if let Some(o) = self.read_back(job, &mut state, &err).await {
+                    return o;
+                }
+                tokio::select! {
+                    biased;
+                    _ = stopping.cancelled() => return failed(&err, not_retried),
+                    _ = self.pacer.acquire() => {}
+                }
+                continue;
             }
             let delay = match retries.after(err.disposition) {
                 Ok(delay) => delay,
@@ -352,7 +403,6 @@ impl<B: Backend> Worker<B> {
                     return failed(&err, &note);
                 }
             };
-            let not_retried = "not retried: the run is stopping";
             tokio::select! {
                 biased;
                 _ = stopping.cancelled() => return failed(&err, not_retried),

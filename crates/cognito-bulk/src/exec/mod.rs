@@ -9,6 +9,7 @@ pub(crate) mod adaptive;
 pub(crate) mod backend;
 pub(crate) mod control;
 pub(crate) mod dispatcher;
+pub(crate) mod outage;
 pub(crate) mod outcome;
 pub(crate) mod pacer;
 pub(crate) mod retry;

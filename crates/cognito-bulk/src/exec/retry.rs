@@ -47,6 +47,9 @@ pub(crate) struct RetryPolicy {
     pub(crate) transient: Backoff,
     /// Most consecutive expired-credential answers for one row before it fails.
     max_credential_retries: u32,
+    /// After an attempt timed out, how long to wait before reading the user back: a request the service (or a
+    /// proxy) still holds may land after the client gave up. The attempt timeout itself in a run.
+    pub(crate) settle_after_timeout: Duration,
 }
 
 impl RetryPolicy {
@@ -65,7 +68,15 @@ impl RetryPolicy {
                 jitter: true,
             },
             max_credential_retries: 10,
+            settle_after_timeout: Duration::ZERO,
         }
+    }
+
+    /// Waits `settle` after a timed-out attempt before the read-back.
+    #[must_use]
+    pub(crate) fn with_settle_after_timeout(mut self, settle: Duration) -> Self {
+        self.settle_after_timeout = settle;
+        self
     }
 
     /// The same policy without jitter, for deterministic tests.
@@ -112,6 +123,11 @@ impl Retries {
             transient: 0,
             expired: 0,
         }
+    }
+
+    /// Time the run spent paused by an outage: not part of the call's budget.
+    pub(crate) fn pause(&mut self, paused: Duration) {
+        self.deadline += paused;
     }
 
     /// Counts a failure: the delay before the next attempt, or why there is none. Throttles and expired

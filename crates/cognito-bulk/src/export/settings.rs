@@ -19,6 +19,8 @@ pub(crate) struct ExportSettings {
     pub(crate) quiet: bool,
     pub(crate) output: Destination,
     pub(crate) overwrite: bool,
+    /// `--raw-values`: no leading-quote protection against spreadsheet formulas.
+    pub(crate) raw_values: bool,
     /// `--attributes` (without `username`), or every attribute found.
     pub(crate) attributes: Option<Vec<String>>,
     pub(crate) filter: Option<String>,
@@ -65,6 +67,7 @@ impl ExportSettings {
             log_format: cfg.log_format.unwrap_or(LogFormat::Text),
             quiet: cfg.quiet.unwrap_or(false),
             overwrite: args.overwrite,
+            raw_values: args.raw_values,
             attributes,
             filter,
             conditions,

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use super::columns::{ColumnSet, column_name, placement};
 use crate::cognito::list_users::ListedUser;
+use crate::input::cells::protect;
 use crate::schema::PoolSchema;
 
 pub(crate) struct Spool {
@@ -80,7 +81,9 @@ impl Spool {
     }
 
     /// Pass 2: writes the CSV (header, then one row per spooled user) to `out`; returns the rows written.
-    pub(crate) fn write_csv<W: Write>(self, out: W) -> std::io::Result<u64> {
+    /// Writes the CSV: the header naming every column found, then the users; values protected by the
+    /// leading-quote convention ([`crate::input::cells`]) unless `raw`.
+    pub(crate) fn write_csv<W: Write>(self, out: W, raw: bool) -> std::io::Result<u64> {
         let header = self.columns.header(self.only.is_some());
         let index: HashMap<&str, usize> = header
             .iter()
@@ -105,12 +108,12 @@ impl Spool {
         let mut written = 0;
         while reader.read_record(&mut record).map_err(into_io)? {
             row.iter_mut().for_each(String::clear);
-            row[0].push_str(&record[0]);
+            row[0].push_str(&cell(&record[0], raw));
             let mut fields = record.iter().skip(1);
             while let (Some(name), Some(value)) = (fields.next(), fields.next()) {
                 let column = placement(name, value, self.schema.as_deref());
                 if let Some(i) = index.get(column.as_str()) {
-                    row[*i].push_str(value);
+                    row[*i].push_str(&cell(value, raw));
                 }
             }
             out.write_record(&row).map_err(into_io)?;
@@ -126,6 +129,11 @@ fn into_io(e: csv::Error) -> std::io::Error {
         csv::ErrorKind::Io(e) => e,
         other => std::io::Error::other(format!("{other:?}")),
     }
+}
+
+/// A value as the export writes it.
+fn cell(value: &str, raw: bool) -> std::borrow::Cow<'_, str> {
+    if raw { value.into() } else { protect(value) }
 }
 
 #[cfg(test)]
@@ -159,13 +167,14 @@ mod tests {
             ))
             .unwrap();
         let mut out = Vec::new();
-        assert_eq!(spool.write_csv(&mut out).unwrap(), 2);
+        assert_eq!(spool.write_csv(&mut out, false).unwrap(), 2);
         let text = String::from_utf8(out).unwrap();
         assert_eq!(
             text,
             "username,email,given_name,cognito:sub,cognito:email\n\
              ada,ada@x.example,,0a,\n\
-             bob,,\"Bob, \"\"the\"\"\nbuilder\",1b,bob@localhost\n"
+             bob,,\"'Bob, \"\"the\"\"\nbuilder\",1b,bob@localhost\n",
+            "a value holding a line break carries the mark that tells update it is deliberate"
         );
     }
 
@@ -176,7 +185,7 @@ mod tests {
             .push(&user("ada", &[("sub", "0a"), ("email", "ada@x.example")]))
             .unwrap();
         let mut out = Vec::new();
-        spool.write_csv(&mut out).unwrap();
+        spool.write_csv(&mut out, false).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "username,email\nada,ada@x.example\n"
@@ -186,7 +195,7 @@ mod tests {
             .push(&user("ada", &[("email", "ada@x.example")]))
             .unwrap();
         let mut out = Vec::new();
-        spool.write_csv(&mut out).unwrap();
+        spool.write_csv(&mut out, false).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "username\nada\n");
     }
 }

@@ -2,6 +2,7 @@
 //! ([`header`]), the checks every row passes before it may be sent ([`text`] for control characters and values
 //! spanning lines, [`validate`] for the API's rules) and duplicate detection in flat memory ([`duplicates`]).
 
+pub(crate) mod cells;
 pub(crate) mod duplicates;
 pub(crate) mod header;
 pub(crate) mod quotes;

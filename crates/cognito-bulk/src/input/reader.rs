@@ -32,6 +32,8 @@ pub(crate) struct CsvInput {
     line_offset: u64,
     /// Whether quoted values may span lines (`--allow-multiline-values`); otherwise such rows are invalid.
     allow_multiline_values: bool,
+    /// `--raw-values`: cells are read as they are, without the leading-quote convention ([`super::cells`]).
+    raw_values: bool,
 }
 
 /// The csv crate reports a record's position before it consumes the `\n` of the previous record's `\r\n`, so in
@@ -100,7 +102,15 @@ impl CsvInput {
             copy,
             line_offset,
             allow_multiline_values: false,
+            raw_values: false,
         })
+    }
+
+    /// Reads every cell as it is (no leading-quote convention).
+    #[must_use]
+    pub(crate) fn with_raw_values(mut self, raw: bool) -> Self {
+        self.raw_values = raw;
+        self
     }
 
     /// Allows (or not) quoted values that span lines.
@@ -139,6 +149,8 @@ impl CsvInput {
             path: self.display.clone(),
             copy: self.copy.clone(),
             record: StringRecord::new(),
+            cells: StringRecord::new(),
+            raw_values: self.raw_values,
             line_offset: self.line_offset,
             last_start: header_start,
         };
@@ -156,6 +168,16 @@ impl CsvInput {
     }
 }
 
+/// One record of a pass.
+pub(crate) struct Record<'a> {
+    /// The line the record starts on.
+    pub(crate) line: u64,
+    pub(crate) cells: &'a StringRecord,
+    /// Every line break in the cells was marked deliberate by the leading-quote convention (an export's values):
+    /// such a row is not refused for spanning lines.
+    pub(crate) marked_breaks: bool,
+}
+
 /// The records of one pass, in file order.
 pub(crate) struct Rows {
     reader: csv::Reader<BufReader<At>>,
@@ -163,6 +185,9 @@ pub(crate) struct Rows {
     /// The private copy (for the end-of-file quote check).
     copy: Arc<File>,
     record: StringRecord,
+    /// The record with the leading-quote convention undone (when a cell carried the mark).
+    cells: StringRecord,
+    raw_values: bool,
     line_offset: u64,
     /// Where the last record read started (byte offset, line as the csv crate counts it).
     last_start: Option<(u64, u64)>,
@@ -170,14 +195,33 @@ pub(crate) struct Rows {
 
 impl Rows {
     /// Reads the next record; `Ok(None)` at the end of the file. The line is where the record starts; a quoted
-    /// value may make it end on a later line.
-    pub(crate) fn next_record(&mut self) -> Result<Option<(u64, &StringRecord)>, InputError> {
+    /// value may make it end on a later line. The cells come with the leading-quote convention undone
+    /// ([`super::cells`]); the flag says whether every line break in them was marked as deliberate.
+    pub(crate) fn next_record(&mut self) -> Result<Option<Record<'_>>, InputError> {
         match self.reader.read_record(&mut self.record) {
             Ok(true) => {
                 let pos = self.record.position();
                 self.last_start = pos.map(|p| (p.byte(), p.line()));
                 let line = pos.map_or(0, |p| p.line()) + self.line_offset;
-                Ok(Some((line, &self.record)))
+                if self.raw_values || !self.record.iter().any(|c| c.starts_with('\'')) {
+                    return Ok(Some(Record {
+                        line,
+                        cells: &self.record,
+                        marked_breaks: false,
+                    }));
+                }
+                self.cells.clear();
+                let mut unmarked_breaks = false;
+                for cell in &self.record {
+                    let (value, marked) = super::cells::unprotect(cell);
+                    unmarked_breaks |= !marked && value.contains(['\n', '\r']);
+                    self.cells.push_field(value);
+                }
+                Ok(Some(Record {
+                    line,
+                    cells: &self.cells,
+                    marked_breaks: !unmarked_breaks,
+                }))
             }
             Ok(false) => {
                 self.check_last_record()?;
@@ -270,8 +314,8 @@ mod tests {
         let (_f, input) = input(bytes);
         let (_h, mut rows) = input.rows(None, &[])?;
         let mut out = Vec::new();
-        while let Some((line, rec)) = rows.next_record()? {
-            out.push((line, rec.iter().map(str::to_string).collect()));
+        while let Some(rec) = rows.next_record()? {
+            out.push((rec.line, rec.cells.iter().map(str::to_string).collect()));
         }
         Ok(out)
     }

@@ -1,13 +1,15 @@
 //! `--snapshot FILE`: an earlier `export` (update's input format: the `username` column and one column per
 //! attribute, an empty cell for an attribute the user does not have) loaded into the snapshot index, streaming.
 //! Values `export` writes under `cognito:<name>` (`cognito:sub`, values `update` would refuse) are the user's
-//! attribute `<name>` here: the snapshot is what the user holds, not what a row may send.
+//! attribute `<name>` here: the snapshot is what the user holds, not what a row may send. The leading-quote
+//! convention of exports (`crate::input::cells`) is undone.
 
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use super::index::IndexBuilder;
 use crate::error::SnapshotError;
+use crate::input::cells::unprotect;
 use crate::input::header::Header;
 
 /// Adds every user of the export at `path` to `builder`; returns the file's age (from its modification time).
@@ -59,13 +61,13 @@ pub(crate) fn load(
                 return Err(err(line, e.to_string()));
             }
         }
-        let username = record.get(header.key).unwrap_or_default();
+        let username = unprotect(record.get(header.key).unwrap_or_default()).0;
         if username.is_empty() {
             return Err(err(line_of(&record), "empty username".into()));
         }
         attributes.clear();
         for (index, name) in &columns {
-            let value = record.get(*index).unwrap_or_default();
+            let value = unprotect(record.get(*index).unwrap_or_default()).0;
             if !value.is_empty() {
                 attributes.push((name.clone(), value.to_string()));
             }

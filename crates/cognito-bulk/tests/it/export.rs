@@ -442,3 +442,91 @@ async fn a_second_export_to_the_same_output_is_refused_while_the_first_runs() {
         "the lock file goes with the run"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_output_pipe_ends_the_export_quietly() {
+    let env = TestEnv::new().await;
+    let script = format!(
+        "set -o pipefail; '{}' export --endpoint-url {} --user-pool-id {POOL} --list-rate 1000 --quiet \
+         --output - | head -3",
+        env!("CARGO_BIN_EXE_cognito-bulk"),
+        env.emu.endpoint_url()
+    );
+    let mut cmd = hermetic("bash", env.dir.path());
+    cmd.args(["-c", &script]);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("error"), "no error line: {stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn formulas_and_line_breaks_in_values_are_exported_harmless_and_round_trip_with_zero_writes()
+{
+    let env = TestEnv::new().await;
+    let planted = [
+        ("user0001", "given_name", "=HYPERLINK(\"http://x\",\"y\")"),
+        ("user0002", "given_name", "@SUM(A1)"),
+        ("user0003", "family_name", "=cmd|' /C calc'!A0"),
+        ("user0004", "family_name", "two\nlines, \"quoted\""),
+        ("user0005", "given_name", "'already quoted"),
+        ("user0006", "custom:tier", "-1"),
+    ];
+    for (user, name, value) in planted {
+        set_attribute(&env, user, name, value).await;
+    }
+    let planted_writes = env.requests("AdminUpdateUserAttributes");
+    let out = run(export(&env, &["--output", "users.csv", "--quiet"])).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let path = env.path("users.csv");
+    for row in read_csv(&path) {
+        for (column, cell) in &row {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{column} of {} would run in a spreadsheet: {cell:?}",
+                row["username"]
+            );
+        }
+    }
+    let rows = read_csv(&path);
+    let ada = rows.iter().find(|r| r["username"] == "user0001").unwrap();
+    assert_eq!(ada["given_name"], "'=HYPERLINK(\"http://x\",\"y\")");
+
+    // As it is, with no flag: every row unchanged, by per-user reads and by the export as a snapshot.
+    for extra in [&[][..], &["--snapshot", "users.csv"][..]] {
+        let mut args = vec![
+            "--skip-unchanged",
+            "--read-rate",
+            "1000",
+            "--allow-verification-messages",
+            "--overwrite",
+        ];
+        args.extend_from_slice(extra);
+        let out = run(env.update(&path, &args)).await;
+        assert_eq!(code(&out), 0, "{extra:?}: {}", text(&out));
+        let report = env.report();
+        assert_eq!(report.len(), 1000);
+        assert!(
+            report.iter().all(|r| r["status"] == "unchanged"),
+            "{extra:?}: {:?}",
+            report.iter().find(|r| r["status"] != "unchanged")
+        );
+    }
+    assert_eq!(
+        env.requests("AdminUpdateUserAttributes"),
+        planted_writes,
+        "no write"
+    );
+
+    // --raw-values writes the values as Cognito holds them.
+    let out = run(export(
+        &env,
+        &["--output", "raw.csv", "--quiet", "--raw-values"],
+    ))
+    .await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let raw = read_csv(&env.path("raw.csv"));
+    let ada = raw.iter().find(|r| r["username"] == "user0001").unwrap();
+    assert_eq!(ada["given_name"], "=HYPERLINK(\"http://x\",\"y\")");
+}

@@ -25,9 +25,7 @@ async fn client(endpoint: &str) -> Client {
             seed: "unused".into(),
         },
     };
-    crate::cognito::client::build(&target, Some(endpoint), Duration::from_secs(10))
-        .await
-        .0
+    crate::cognito::client::build(&target, Some(endpoint), true, Duration::from_secs(10)).await
 }
 
 /// One AdminUpdateUserAttributes call for user0001 through `sdk`.

@@ -111,6 +111,7 @@ fn fail(disposition: Disposition, code: &str, ambiguous: bool) -> CallError {
         message: format!("{code} happened"),
         request_id: None,
         ambiguous,
+        unreachable: false,
     }
 }
 
@@ -189,6 +190,7 @@ async fn run_one(store: Arc<Store>, job: RowJob) -> (RowOutcome, Arc<RunControl>
         concurrency: 1,
         control: control.clone(),
         intents: None,
+        outage: Arc::default(),
     };
     row_tx.send(job).await.unwrap();
     drop(row_tx);

@@ -102,6 +102,7 @@ impl Backend for SharedQuota {
                 message: "Rate exceeded".into(),
                 request_id: None,
                 ambiguous: false,
+                unreachable: false,
             })
         }
     }
@@ -119,6 +120,7 @@ async fn run_for(quota: Arc<SharedQuota>, pacer: Arc<Pacer>, length: Duration) -
         concurrency: 16,
         control: control.clone(),
         intents: None,
+        outage: Arc::default(),
     };
     tokio::spawn(async move {
         for i in 0.. {

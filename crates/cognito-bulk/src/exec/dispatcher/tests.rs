@@ -66,6 +66,7 @@ fn err(disposition: Disposition, code: &str) -> Result<Applied, CallError> {
         message: format!("{code} happened"),
         request_id: None,
         ambiguous: false,
+        unreachable: false,
     })
 }
 
@@ -107,6 +108,7 @@ async fn run(
         concurrency,
         control: control.clone(),
         intents: None,
+        outage: Arc::default(),
     };
     let reader = tokio::spawn(async move {
         for i in 0..rows {
@@ -329,6 +331,7 @@ async fn a_row_fails_when_its_time_budget_runs_out_under_throttling() {
         concurrency: 1,
         control: Arc::default(),
         intents: None,
+        outage: Arc::default(),
     };
     row_tx.send(job(0)).await.unwrap();
     drop(row_tx);

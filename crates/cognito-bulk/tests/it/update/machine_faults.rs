@@ -285,3 +285,197 @@ async fn the_report_and_the_undo_file_are_private_under_umask_022() {
         assert_eq!(mode, 0o600, "{name}: {mode:o}");
     }
 }
+
+/// The binary with no AWS credentials anywhere in the chain.
+fn without_credentials(env: &TestEnv, args: &[&str]) -> tokio::process::Command {
+    let mut cmd = env.command();
+    cmd.env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .args(args);
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loopback_endpoint_needs_no_aws_setup_and_says_so() {
+    let env = TestEnv::new().await;
+    let csv = tiers(&env, "in.csv", 5, "gold");
+    let url = env.emu.endpoint_url();
+    let mut cmd = without_credentials(
+        &env,
+        &[
+            "update",
+            "--endpoint-url",
+            &url,
+            "--user-pool-id",
+            POOL,
+            "--report",
+            "r.csv",
+        ],
+    );
+    cmd.arg(&csv);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("signing with placeholder credentials"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(env.emu.stats().applied_total, 5);
+    let out = run(without_credentials(
+        &env,
+        &[
+            "export",
+            "--endpoint-url",
+            &url,
+            "--user-pool-id",
+            POOL,
+            "--output",
+            "-",
+            "--quiet",
+        ],
+    ))
+    .await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_credentials_for_a_remote_endpoint_stop_every_subcommand_in_one_sentence() {
+    let env = TestEnv::new().await;
+    let csv = tiers(&env, "in.csv", 5, "gold");
+    // Never contacted: the credentials are checked first.
+    let remote = "http://192.0.2.1:9229";
+    let pool = [
+        "--endpoint-url",
+        remote,
+        "--user-pool-id",
+        "eu-west-1_AbC123",
+    ];
+    let csv_arg = csv.to_str().unwrap();
+    for args in [
+        [&["update", "--report", "r.csv"][..], &pool, &[csv_arg]].concat(),
+        [&["validate"][..], &pool, &[csv_arg]].concat(),
+        [&["export", "--output", "out.csv"][..], &pool].concat(),
+    ] {
+        let out = run(without_credentials(&env, &args)).await;
+        assert_eq!(code(&out), 5, "{args:?}: {}", text(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{args:?}: one line: {stderr}");
+        assert!(lines[0].contains("no usable AWS credentials"), "{stderr}");
+        assert!(
+            lines[0].len() < 400 + "cognito-bulk: error: ".len(),
+            "{}",
+            lines[0].len()
+        );
+        assert!(
+            !stderr.contains("Error {") && !stderr.contains("source:"),
+            "no debug dump: {stderr}"
+        );
+    }
+    assert!(!env.path("r.csv").exists() && !env.path("out.csv").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_of_the_endpoint_pauses_the_run_and_no_row_fails() {
+    use tokio::io::AsyncBufReadExt;
+
+    let state = tempfile::tempdir().unwrap();
+    let state_file = state.path().join("state.json");
+    let config = || {
+        cognito_emulator::EmulatorConfig::default()
+            .without_quotas()
+            .with_state_file(&state_file)
+    };
+    let mut env = TestEnv::with(config()).await;
+    let addr = env.emu.addr();
+    let csv = tiers(&env, "in.csv", 600, "gold");
+    let mut cmd = env.update(&csv, &["--rate", "100", "--concurrency", "4"]);
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let (tx, mut paused) = tokio::sync::mpsc::unbounded_channel();
+    let mut stderr = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let log = tokio::spawn(async move {
+        let mut all = String::new();
+        while let Ok(Some(line)) = stderr.next_line().await {
+            if line.contains("the run pauses") {
+                let _ = tx.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    let report = env.path("report.csv");
+    wait_until("rows before the outage", Duration::from_secs(60), || {
+        report_rows(&report) >= 100
+    })
+    .await;
+
+    // The endpoint goes away (its state saved), until the run has paused; then it comes back on the same port.
+    let stand_in = cognito_emulator::start(cognito_emulator::EmulatorConfig::default())
+        .await
+        .unwrap();
+    let first = std::mem::replace(&mut env.emu, stand_in);
+    let before = first.shutdown().await.applied_updates;
+    tokio::time::timeout(Duration::from_secs(60), paused.recv())
+        .await
+        .expect("the run pauses")
+        .unwrap();
+    let mut restarted = None;
+    for _ in 0..50 {
+        match cognito_emulator::start(config().with_bind(addr)).await {
+            Ok(emu) => {
+                restarted = Some(emu);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    let stand_in = std::mem::replace(&mut env.emu, restarted.expect("the port is free again"));
+    stand_in.shutdown().await;
+
+    let status = child.wait().await.unwrap();
+    let stderr = log.await.unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("the endpoint answers again"), "{stderr}");
+    let rows = by_line(&env.report(), 2..=601);
+    let not_updated: Vec<_> = rows.values().filter(|r| r["status"] != "updated").collect();
+    assert!(not_updated.is_empty(), "{not_updated:?}");
+    let after = env.emu.stats().applied_updates;
+    for i in 1..=600 {
+        let user = format!("user{i:04}");
+        let n = before.get(&user).copied().unwrap_or(0) + after.get(&user).copied().unwrap_or(0);
+        assert_eq!(n, 1, "{user} written {n} times");
+        assert_eq!(env.attribute(&user, "custom:tier").as_deref(), Some("gold"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_applied_after_the_client_timed_out_is_read_back_and_not_resent() {
+    // The service holds each update 1.5 s and applies it even though the client gave up after 1 s.
+    let faults = cognito_emulator::Faults {
+        late_apply: Duration::from_millis(1500),
+        ..cognito_emulator::Faults::default()
+    };
+    let env = TestEnv::with(
+        cognito_emulator::EmulatorConfig::default()
+            .without_quotas()
+            .with_faults(faults),
+    )
+    .await;
+    let csv = tiers(&env, "in.csv", 5, "gold");
+    let out = run(env.update(&csv, &["--attempt-timeout", "1s", "--max-attempts", "5"])).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let rows = by_line(&env.report(), 2..=6);
+    for row in rows.values() {
+        assert_eq!(row["status"], "updated");
+        assert!(row["message"].contains("confirmed by read-back"), "{row:?}");
+        assert_eq!(
+            env.applied(&row["username"]),
+            1,
+            "{} written once",
+            row["username"]
+        );
+    }
+}

@@ -1,0 +1,266 @@
+//! Riding out an outage of the endpoint. When it cannot be reached (connection refused, DNS, connect timeout) or
+//! answers only server errors (five 5xx in a row across rows, no success between), the whole run pauses instead
+//! of failing rows: the dispatcher starts no new row, one row in flight probes the endpoint with backoff (1 s,
+//! 2 s, 4 s, then every 5 s), the others wait, and no row uses up attempts or its time budget while paused. Rows
+//! in flight keep their exactly-once handling: after the pause, an ambiguous failure is read back before any
+//! resend. The first answer that is not an outage signal ends the pause. Past `--max-outage` the run stops (exit
+//! 5, resumable).
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::backend::{CallError, Disposition};
+
+/// Consecutive server errors (across rows, no success between) that make an outage.
+const SERVER_ERRORS: u32 = 5;
+/// The longest wait between two probes.
+const PROBE_EVERY: Duration = Duration::from_secs(5);
+
+/// What a paused row does next.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Turn {
+    /// Send again (the outage is over, or this row is the probe).
+    Retry,
+    /// The outage has lasted longer than `--max-outage`.
+    Exceeded(Duration),
+    /// The run is stopping.
+    Stopping,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// When the current outage began.
+    since: Option<Instant>,
+    server_errors: u32,
+    /// The line of the row that probes, and when it last did.
+    prober: Option<(u64, Instant)>,
+    probes: u32,
+}
+
+/// The endpoint's reachability, shared by the dispatcher and the row workers.
+#[derive(Debug)]
+pub(crate) struct Outage {
+    max: Duration,
+    state: Mutex<State>,
+    paused: watch::Sender<bool>,
+}
+
+impl Default for Outage {
+    /// The default `--max-outage` (15 minutes).
+    fn default() -> Self {
+        Outage::new(Duration::from_secs(15 * 60))
+    }
+}
+
+impl Outage {
+    pub(crate) fn new(max: Duration) -> Self {
+        Outage {
+            max,
+            state: Mutex::default(),
+            paused: watch::Sender::new(false),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// An answer that is not an outage signal (a success, or any error the endpoint itself gave): it is reachable.
+    pub(crate) fn reachable(&self) {
+        let mut state = self.lock();
+        state.server_errors = 0;
+        if let Some(since) = state.since.take() {
+            state.prober = None;
+            state.probes = 0;
+            tracing::warn!(
+                "the endpoint answers again after {:.0} s: the run continues",
+                since.elapsed().as_secs_f64()
+            );
+            self.paused.send_replace(false);
+        }
+    }
+
+    /// A failed attempt: whether the run is (now) paused by an outage. Any other failure means the endpoint
+    /// answered.
+    pub(crate) fn failed(&self, err: &CallError) -> bool {
+        let server_error = err.disposition == Disposition::Transient
+            && err.ambiguous
+            && (err.code.starts_with("HTTP5")
+                || matches!(
+                    err.code.as_str(),
+                    "InternalErrorException" | "InternalFailure" | "ServiceUnavailable"
+                ));
+        if !err.unreachable && !server_error {
+            self.reachable();
+            return false;
+        }
+        let mut state = self.lock();
+        if state.since.is_some() {
+            return true;
+        }
+        if server_error {
+            state.server_errors += 1;
+            if state.server_errors < SERVER_ERRORS {
+                return false;
+            }
+        }
+        state.since = Some(Instant::now());
+        let what = if err.unreachable {
+            "cannot be reached"
+        } else {
+            "answers only server errors"
+        };
+        tracing::warn!(
+            code = %err.code,
+            "the endpoint {what}: the run pauses (no row fails meanwhile), probing every {} s for at most \
+             --max-outage {}",
+            PROBE_EVERY.as_secs(),
+            humantime::format_duration(self.max)
+        );
+        self.paused.send_replace(true);
+        true
+    }
+
+    /// Waits for the row on `line` while the run is paused: one row probes (after a backoff), the others wait
+    /// for the endpoint to answer.
+    pub(crate) async fn wait(&self, line: u64, stopping: &CancellationToken) -> Turn {
+        let mut paused = self.paused.subscribe();
+        loop {
+            let (since, probe) = {
+                let mut state = self.lock();
+                let Some(since) = state.since else {
+                    return Turn::Retry;
+                };
+                let stale = state
+                    .prober
+                    .is_none_or(|(l, at)| l == line || at.elapsed() > PROBE_EVERY * 3);
+                let probe = stale.then(|| {
+                    state.prober = Some((line, Instant::now()));
+                    state.probes += 1;
+                    Duration::from_secs(1 << (state.probes - 1).min(2)).min(PROBE_EVERY)
+                });
+                (since, probe)
+            };
+            if since.elapsed() >= self.max {
+                return Turn::Exceeded(since.elapsed());
+            }
+            let wait = probe.unwrap_or(PROBE_EVERY);
+            tokio::select! {
+                biased;
+                _ = stopping.cancelled() => return Turn::Stopping,
+                _ = tokio::time::sleep(wait) => {
+                    if probe.is_some() {
+                        if let Some((_, at)) = &mut self.lock().prober {
+                            *at = Instant::now();
+                        }
+                        return Turn::Retry;
+                    }
+                }
+                _ = paused.wait_for(|p| !*p) => return Turn::Retry,
+            }
+        }
+    }
+
+    /// For the dispatcher: returns once the run is not paused (at once when it is not).
+    pub(crate) async fn wait_clear(&self) {
+        let mut paused = self.paused.subscribe();
+        let _ = paused.wait_for(|p| !*p).await;
+    }
+
+    /// Whether the run is paused now.
+    #[cfg(test)]
+    pub(crate) fn is_paused(&self) -> bool {
+        *self.paused.borrow()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused() -> CallError {
+        CallError {
+            disposition: Disposition::Transient,
+            code: "ConnectionError".into(),
+            message: "connection refused".into(),
+            request_id: None,
+            ambiguous: false,
+            unreachable: true,
+        }
+    }
+
+    fn server_error() -> CallError {
+        CallError {
+            disposition: Disposition::Transient,
+            code: "InternalErrorException".into(),
+            message: "boom".into(),
+            request_id: None,
+            ambiguous: true,
+            unreachable: false,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_row_probes_with_backoff_the_others_wait_for_the_answer() {
+        let outage = std::sync::Arc::new(Outage::new(Duration::from_secs(600)));
+        let stop = CancellationToken::new();
+        assert!(outage.failed(&refused()));
+        assert!(outage.is_paused());
+        let started = Instant::now();
+        assert_eq!(outage.wait(2, &stop).await, Turn::Retry, "the probe");
+        assert_eq!(started.elapsed(), Duration::from_secs(1));
+        assert!(outage.failed(&refused()));
+        assert_eq!(outage.wait(2, &stop).await, Turn::Retry);
+        assert_eq!(started.elapsed(), Duration::from_secs(3), "then 2 s");
+
+        let waiter = {
+            let (outage, stop) = (outage.clone(), stop.clone());
+            tokio::spawn(async move { outage.wait(3, &stop).await })
+        };
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert!(
+            !waiter.is_finished(),
+            "another row waits while the probe is out"
+        );
+        outage.reachable();
+        assert_eq!(waiter.await.unwrap(), Turn::Retry);
+        assert!(!outage.is_paused());
+        outage.wait_clear().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn server_errors_pause_only_when_they_persist_and_the_pause_is_bounded() {
+        let outage = Outage::new(Duration::from_secs(30));
+        for _ in 1..SERVER_ERRORS {
+            assert!(!outage.failed(&server_error()));
+        }
+        outage.reachable();
+        for _ in 1..SERVER_ERRORS {
+            assert!(
+                !outage.failed(&server_error()),
+                "a success between resets the count"
+            );
+        }
+        assert!(outage.failed(&server_error()));
+        let stop = CancellationToken::new();
+        let mut turns = 0;
+        let turn = loop {
+            match outage.wait(2, &stop).await {
+                Turn::Retry => turns += 1,
+                other => break other,
+            }
+        };
+        assert!(
+            matches!(turn, Turn::Exceeded(d) if d >= Duration::from_secs(30)),
+            "{turn:?}"
+        );
+        assert!(
+            (6..=9).contains(&turns),
+            "probes 1, 2, 4, then every 5 s: {turns}"
+        );
+    }
+}
