@@ -6,9 +6,10 @@
 //! ```
 //!
 //! Scenarios: `rate`, `contention`, `overhead`, `memory`, `faults`, `alternatives`, `emulator`, `export`,
-//! `nightly`, `shared-quota` (all of these make up `all`), plus `memory-full` (the 1,000,000-row `update`, several
-//! minutes), `snapshot-memory` (a snapshot compare against a 1,000,000-user pool; see `nightly.rs`) and
-//! `shared-quota-margin` (two settle margins against steady live traffic, about 6 minutes), not in `all`.
+//! `nightly`, `shared-quota`, `crash-resume`, `late-apply` (all of these make up `all`), plus `memory-full` (the
+//! 1,000,000-row `update`, several minutes), `snapshot-memory` (a snapshot compare against a 1,000,000-user pool;
+//! see `nightly.rs`), `shared-quota-margin` (two settle margins against steady live traffic, about 6 minutes) and
+//! `outage` (30 s and 120 s outages of the endpoint, about 5 minutes; see `machine_faults.rs`), not in `all`.
 //!
 //! Each scenario starts `cognito-bulk emulator --port 0` as a separate process with a generated seed (pool
 //! `local_BenchPool1`), generates the input CSV, runs `cognito-bulk update` (or `validate`) as a child and measures
@@ -28,6 +29,7 @@ use std::time::{Duration, Instant};
 use cognito_emulator::Stats;
 
 mod export_scenario;
+mod machine_faults;
 mod nightly;
 mod shared_quota;
 
@@ -54,14 +56,21 @@ const SUITE: &[&str] = &[
     "rate",
     "nightly",
     "shared-quota",
+    "crash-resume",
+    "late-apply",
 ];
-const EXTRA: &[&str] = &["memory-full", "snapshot-memory", "shared-quota-margin"];
+const EXTRA: &[&str] = &[
+    "memory-full",
+    "snapshot-memory",
+    "shared-quota-margin",
+    "outage",
+];
 
 fn main() {
     let mut names: Vec<String> = std::env::args().skip(1).collect();
     if names.is_empty() || names.iter().any(|n| n == "-h" || n == "--help") {
         eprintln!(
-            "usage: cargo run --release --example bench -- <all | {} | {}>...",
+            "usage: cargo run --release -p bench -- <all | {} | {}>...",
             SUITE.join(" | "),
             EXTRA.join(" | ")
         );
@@ -101,6 +110,9 @@ fn main() {
             "export" => export_scenario::export(&mut ctx),
             "shared-quota" => shared_quota::shared_quota(&mut ctx),
             "shared-quota-margin" => shared_quota::shared_quota_margin(&mut ctx),
+            "crash-resume" => machine_faults::crash_resume(&mut ctx),
+            "outage" => machine_faults::outage(&mut ctx),
+            "late-apply" => machine_faults::late_apply(&mut ctx),
             _ => unreachable!(),
         };
         if let Err(e) = r {
@@ -356,6 +368,8 @@ fn aws_env(c: &mut Command) {
 struct Emulator {
     child: Child,
     url: String,
+    /// The last line the emulator printed (its `final stats {...}` once it has exited).
+    last_line: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -370,10 +384,15 @@ struct Sample {
 
 impl Emulator {
     fn start(ctx: &Ctx, seed: &Path, flags: &[&str]) -> Res<Emulator> {
+        Emulator::start_on(ctx, seed, 0, flags)
+    }
+
+    /// An emulator on `port` (0: a free one).
+    fn start_on(ctx: &Ctx, seed: &Path, port: u16, flags: &[&str]) -> Res<Emulator> {
         let log = File::create(ctx.work.join("emulator.log"))?;
         let mut child = Command::new(&ctx.bin)
             .arg("emulator")
-            .args(["--port", "0", "--seed"])
+            .args(["--port", &port.to_string(), "--seed"])
             .arg(seed)
             .args(flags)
             .stdin(Stdio::null())
@@ -392,10 +411,39 @@ impl Emulator {
                 return Err(format!("emulator did not start: {line:?} (see emulator.log)").into());
             }
         };
+        let last_line = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let last = last_line.clone();
         std::thread::spawn(move || {
-            let _ = std::io::copy(&mut reader, &mut std::io::sink());
+            for line in reader.lines().map_while(Result::ok) {
+                *last.lock().unwrap() = line;
+            }
         });
-        Ok(Emulator { child, url })
+        Ok(Emulator {
+            child,
+            url,
+            last_line,
+        })
+    }
+
+    /// The port it listens on.
+    fn port(&self) -> Res<u16> {
+        Ok(self.url.rsplit(':').next().ok_or("no port")?.parse()?)
+    }
+
+    /// SIGTERM, then its final counters (the `final stats` line it prints on its way out).
+    fn terminate(mut self) -> Res<Stats> {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()?;
+        self.child.wait()?;
+        for _ in 0..100 {
+            let line = self.last_line.lock().unwrap().clone();
+            if let Some(json) = line.strip_prefix("final stats ") {
+                return Ok(serde_json::from_str(json)?);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Err("the emulator printed no final stats".into())
     }
 
     /// `GET /_emulator/stats` (with `?detail=users`, the per-user maps too), as the emulator's own type.

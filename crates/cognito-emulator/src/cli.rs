@@ -203,7 +203,8 @@ impl EmulatorArgs {
     }
 }
 
-/// Runs the emulator until SIGINT or SIGTERM, then shuts down gracefully and writes the state file.
+/// Runs the emulator until SIGINT or SIGTERM, then shuts down gracefully, writes the state file and prints its
+/// final counters (the `GET /_emulator/stats?detail=users` document) as one line on stdout: `final stats {...}`.
 pub async fn run_cli(args: EmulatorArgs) -> Result<(), EmulatorError> {
     let emulator = start(args.to_config()).await?;
     {
@@ -212,7 +213,15 @@ pub async fn run_cli(args: EmulatorArgs) -> Result<(), EmulatorError> {
         let _ = out.flush();
     }
     wait_for_signal().await?;
-    emulator.try_shutdown().await
+    let stats = emulator.try_shutdown().await?;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "final stats {}",
+        serde_json::to_string(&stats).unwrap_or_default()
+    );
+    let _ = out.flush();
+    Ok(())
 }
 
 #[cfg(unix)]

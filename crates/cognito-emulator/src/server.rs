@@ -394,9 +394,10 @@ impl RunningEmulator {
     }
 
     /// Like [`Self::shutdown`] but reports a failure to write the state file.
-    pub async fn try_shutdown(mut self) -> Result<(), EmulatorError> {
+    pub async fn try_shutdown(mut self) -> Result<Stats, EmulatorError> {
         self.stop().await;
-        self.save_state()
+        let stats = self.stats();
+        self.save_state().map(|()| stats)
     }
 
     async fn stop(&mut self) {
