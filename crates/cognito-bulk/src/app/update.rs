@@ -19,6 +19,12 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
     drop(args);
     telemetry::init(settings.common.log_format, settings.common.quiet);
     let common = &settings.common;
+    if settings.resumed_nothing {
+        tracing::warn!(
+            report = %common.report.display(),
+            "no report to resume yet: starting a fresh run"
+        );
+    }
 
     // Credentials first: a run that could not sign a request reads nothing and creates nothing.
     let signing = target::credentials(&common.target).await?;

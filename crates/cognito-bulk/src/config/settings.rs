@@ -198,6 +198,8 @@ pub(crate) struct Settings {
     pub(crate) dry_run: bool,
     /// `--undo-file`.
     pub(crate) undo_file: Option<PathBuf>,
+    /// `--resume` or `--retry-failed` named a report that does not exist yet: this is a fresh run.
+    pub(crate) resumed_nothing: bool,
 }
 
 pub(crate) fn required<T>(value: Option<T>, key: &str) -> Result<T, ConfigError> {
@@ -380,6 +382,14 @@ impl Settings {
                     .into(),
             ));
         }
+        // A scheduled job's first run and its retries share one command line: `--resume` with no report yet
+        // is a fresh run.
+        if settings.mode != ResumeMode::Fresh
+            && std::fs::symlink_metadata(&settings.common.report).is_err()
+        {
+            settings.mode = ResumeMode::Fresh;
+            settings.resumed_nothing = true;
+        }
         settings.overwrite = args.overwrite;
         settings.dry_run = args.dry_run;
         settings.undo_file = args.undo_file.clone();
@@ -429,6 +439,7 @@ impl Settings {
             overwrite: false,
             dry_run: false,
             undo_file: None,
+            resumed_nothing: false,
         })
     }
 }

@@ -201,3 +201,26 @@ async fn a_second_signal_stops_at_once_and_reports_rows_in_flight_as_interrupted
         197
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_command_line_serves_the_first_run_and_its_retries() {
+    let env = TestEnv::new().await;
+    let first = resume(&env).await;
+    assert_eq!(code(&first), 0, "{}", text(&first));
+    assert!(
+        String::from_utf8_lossy(&first.stderr)
+            .contains("no report to resume yet: starting a fresh run"),
+        "{}",
+        text(&first)
+    );
+    let rows = by_line(&env.report(), 2..=ROWS + 1);
+    assert!(rows.values().all(|r| r["status"] == "updated"));
+    let writes = env.requests("AdminUpdateUserAttributes");
+    let again = resume(&env).await;
+    assert_eq!(code(&again), 0, "{}", text(&again));
+    assert_eq!(
+        env.requests("AdminUpdateUserAttributes"),
+        writes,
+        "the retry finds every row done"
+    );
+}
