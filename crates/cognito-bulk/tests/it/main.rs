@@ -1,5 +1,6 @@
 //! One integration-test binary; themed modules below.
 
+mod docs;
 mod export;
 mod safety;
 mod support;
