@@ -41,12 +41,12 @@ pub(crate) fn crash_resume(ctx: &mut Ctx) -> Res<()> {
         &["--no-quotas", "--drop-rate", "0.02", "--fault-seed", "5"],
     )?;
     let report = ctx.work.join("crash-resume.report.csv");
+    let _ = std::fs::remove_file(&report);
     let mut kills = 0;
     for k in 0..5u64 {
-        let mut cmd = ctx.update_cmd(&emu, &csv, &report, 200.0, 8);
-        if k > 0 {
-            cmd.arg("--resume");
-        }
+        // `--resume` with no report yet is a fresh run: one command line for all six runs.
+        let mut cmd = ctx.update_on(&emu, &csv, &report, 200.0, 8);
+        cmd.arg("--resume");
         let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn()?;
         std::thread::sleep(Duration::from_secs_f64(0.5 + 2.0 * unit(k)));
         if child.try_wait()?.is_none() {
@@ -55,7 +55,7 @@ pub(crate) fn crash_resume(ctx: &mut Ctx) -> Res<()> {
         }
         child.wait()?;
     }
-    let mut cmd = ctx.update_cmd(&emu, &csv, &report, 200.0, 8);
+    let mut cmd = ctx.update_on(&emu, &csv, &report, 200.0, 8);
     cmd.arg("--resume");
     let status = cmd.stdout(Stdio::null()).stderr(Stdio::null()).status()?;
     let rep = read_report(&report, rows)?;

@@ -307,6 +307,7 @@ impl Ctx {
         Ok(path)
     }
 
+    /// `update` with a fresh report (an old one is removed first).
     fn update_cmd(
         &self,
         emu: &Emulator,
@@ -316,6 +317,18 @@ impl Ctx {
         concurrency: usize,
     ) -> Command {
         let _ = fs::remove_file(report);
+        self.update_on(emu, csv, report, rate, concurrency)
+    }
+
+    /// `update` on `report` as it is (for `--resume`).
+    fn update_on(
+        &self,
+        emu: &Emulator,
+        csv: &Path,
+        report: &Path,
+        rate: f64,
+        concurrency: usize,
+    ) -> Command {
         let mut c = Command::new(&self.bin);
         c.arg("update")
             .args(["--endpoint-url", &emu.url, "--user-pool-id", POOL])

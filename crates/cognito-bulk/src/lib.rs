@@ -12,6 +12,7 @@ mod exec;
 mod exit_code;
 mod export;
 mod input;
+mod manual;
 mod preflight;
 mod private_file;
 mod report;
@@ -21,13 +22,33 @@ mod snapshot;
 mod target;
 mod telemetry;
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 use crate::cli::{Cli, Command};
 
 /// Parses the command line, runs the subcommand and returns the process exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    let cli = manual::command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches))
+        .unwrap_or_else(|e| e.exit());
+    match &cli.command {
+        Command::Completions { shell } => {
+            manual::completions(*shell, &mut std::io::stdout());
+            return exit_code::SUCCESS;
+        }
+        Command::Man => {
+            return match manual::man(&mut std::io::stdout()) {
+                Ok(()) => exit_code::SUCCESS,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit_code::SUCCESS,
+                Err(e) => {
+                    eprintln!("cognito-bulk: error: failed to write the manual page: {e}");
+                    exit_code::INTERNAL
+                }
+            };
+        }
+        _ => {}
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -43,6 +64,7 @@ pub fn main() -> i32 {
             Command::Update(args) => app::update(*args).await,
             Command::Validate(args) => app::validate(args).await,
             Command::Export(args) => app::export(args).await,
+            Command::Completions { .. } | Command::Man => unreachable!("handled above"),
             Command::Emulator(args) => {
                 telemetry::init(cli::LogFormat::Text, false);
                 cognito_emulator::run_cli(args)

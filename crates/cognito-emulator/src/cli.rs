@@ -47,117 +47,202 @@ fn fraction(s: &str) -> Result<f64, String> {
 /// http://127.0.0.1:9229`) and dummy credentials. Quotas are on by default, with Cognito's values.
 #[derive(clap::Args, Debug, Clone)]
 pub struct EmulatorArgs {
+    /// Address to listen on
+    ///
     /// Address to listen on.
-    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST), env = "COGNITO_BULK_EMULATOR_BIND")]
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST), env = "COGNITO_BULK_EMULATOR_BIND", help_heading = "Listen")]
     pub bind: IpAddr,
 
+    /// Port to listen on (0: a free one)
+    ///
     /// Port to listen on; 0 picks a free port. The bound address is printed on stdout
     /// ("listening on http://127.0.0.1:PORT").
-    #[arg(long, default_value_t = 9229, env = "COGNITO_BULK_EMULATOR_PORT")]
+    #[arg(
+        long,
+        default_value_t = 9229,
+        env = "COGNITO_BULK_EMULATOR_PORT",
+        help_heading = "Listen"
+    )]
     pub port: u16,
 
+    /// Seed file of pools and users
+    ///
     /// Seed file of pools and users (JSON: {"UserPools": [...]}; see sample-data/seed.json). Ignored when the
     /// --state file already exists.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Pool and state")]
     pub seed: Option<PathBuf>,
 
+    /// State file: loaded at start, written at exit
+    ///
     /// State file: loaded at start if it exists, written atomically (temporary file + rename) on shutdown,
     /// including on SIGINT and SIGTERM. A state file is also a valid seed file.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Pool and state")]
     pub state: Option<PathBuf>,
 
+    /// Turn every quota off
+    ///
     /// Turn every quota off (the per-category ones and the per-user write limit).
-    #[arg(long)]
+    #[arg(long, help_heading = "Quotas")]
     pub no_quotas: bool,
 
+    /// UserUpdate quota, requests/s or `off`
+    ///
     /// UserUpdate quota (AdminUpdateUserAttributes, AdminDeleteUserAttributes, AdminDeleteUser), requests/s or
     /// `off`.
-    #[arg(long, value_name = "RPS|off", default_value = "25")]
+    #[arg(
+        long,
+        value_name = "RPS|off",
+        default_value = "25",
+        help_heading = "Quotas"
+    )]
     pub user_update_rps: Rate,
 
+    /// UserRead quota, requests/s or `off`
+    ///
     /// UserRead quota (AdminGetUser), requests/s or `off`.
-    #[arg(long, value_name = "RPS|off", default_value = "120")]
+    #[arg(
+        long,
+        value_name = "RPS|off",
+        default_value = "120",
+        help_heading = "Quotas"
+    )]
     pub user_read_rps: Rate,
 
+    /// UserList quota, requests/s or `off`
+    ///
     /// UserList quota (ListUsers), requests/s or `off`.
-    #[arg(long, value_name = "RPS|off", default_value = "30")]
+    #[arg(
+        long,
+        value_name = "RPS|off",
+        default_value = "30",
+        help_heading = "Quotas"
+    )]
     pub user_list_rps: Rate,
 
+    /// UserPoolRead quota, requests/s or `off`
+    ///
     /// UserPoolRead quota (DescribeUserPool, ListUserPools), requests/s or `off`.
-    #[arg(long, value_name = "RPS|off", default_value = "15")]
+    #[arg(
+        long,
+        value_name = "RPS|off",
+        default_value = "15",
+        help_heading = "Quotas"
+    )]
     pub user_pool_read_rps: Rate,
 
+    /// UserCreation quota, requests/s or `off`
+    ///
     /// UserCreation quota (AdminCreateUser), requests/s or `off`.
-    #[arg(long, value_name = "RPS|off", default_value = "50")]
+    #[arg(
+        long,
+        value_name = "RPS|off",
+        default_value = "50",
+        help_heading = "Quotas"
+    )]
     pub user_creation_rps: Rate,
 
+    /// Per-user write limit, requests/s or `off`
+    ///
     /// Writes per user per second (the UserUpdate operations on one user), or `off`.
-    #[arg(long, value_name = "RPS|off", default_value = "10")]
+    #[arg(
+        long,
+        value_name = "RPS|off",
+        default_value = "10",
+        help_heading = "Quotas"
+    )]
     pub per_user_write_rps: Rate,
 
+    /// Seed of the fault sequence
+    ///
     /// Seed of the fault sequence; the same seed gives the same faults for the same request order.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, help_heading = "Faults")]
     pub fault_seed: u64,
 
+    /// Fraction of updates answered InternalErrorException
+    ///
     /// Fraction (0-1) of AdminUpdateUserAttributes requests answered with InternalErrorException (HTTP 500),
     /// without applying them.
-    #[arg(long, value_name = "F", default_value = "0", value_parser = fraction)]
+    #[arg(long, value_name = "F", default_value = "0", value_parser = fraction, help_heading = "Faults")]
     pub internal_error_rate: f64,
 
+    /// Fraction of updates whose connection is dropped
+    ///
     /// Fraction (0-1) of AdminUpdateUserAttributes requests whose connection is closed without a response.
-    #[arg(long, value_name = "F", default_value = "0", value_parser = fraction)]
+    #[arg(long, value_name = "F", default_value = "0", value_parser = fraction, help_heading = "Faults")]
     pub drop_rate: f64,
 
+    /// Share of dropped updates applied first
+    ///
     /// Share (0-1) of dropped requests that are applied before the connection is closed.
-    #[arg(long, value_name = "F", default_value = "0.5", value_parser = fraction)]
+    #[arg(long, value_name = "F", default_value = "0.5", value_parser = fraction, help_heading = "Faults")]
     pub drop_after_apply_share: f64,
 
+    /// Latency added to every update, ms
+    ///
     /// Latency added to every AdminUpdateUserAttributes request, in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 0)]
+    #[arg(long, value_name = "MS", default_value_t = 0, help_heading = "Faults")]
     pub latency_ms: u64,
 
+    /// Up to this much more latency, ms
+    ///
     /// Up to this many more milliseconds of latency, chosen per request from the fault seed.
-    #[arg(long, value_name = "MS", default_value_t = 0)]
+    #[arg(long, value_name = "MS", default_value_t = 0, help_heading = "Faults")]
     pub latency_jitter_ms: u64,
 
+    /// Hold every update this long, then apply it anyway, ms
+    ///
     /// Hold every AdminUpdateUserAttributes request this many milliseconds, then apply it even if the client
     /// gave up meanwhile (a late apply).
-    #[arg(long, value_name = "MS", default_value_t = 0)]
+    #[arg(long, value_name = "MS", default_value_t = 0, help_heading = "Faults")]
     pub late_apply_ms: u64,
 
+    /// Latency of one operation, OP=MS (repeatable)
+    ///
     /// Latency added to every request of one operation, e.g. `--op-latency ListUsers=100`; `*=MS` applies to
     /// every operation not named. Repeatable. Adds to --latency-ms for AdminUpdateUserAttributes.
-    #[arg(long, value_name = "OP=MS")]
+    #[arg(long, value_name = "OP=MS", help_heading = "Faults")]
     pub op_latency: Vec<OpLatency>,
 
+    /// Always answer an error for a user (repeatable)
+    ///
     /// Always answer this error for requests naming USERNAME (AdminUpdateUserAttributes,
     /// AdminDeleteUserAttributes, AdminGetUser, AdminDeleteUser), e.g.
     /// `--fail-user alice=UserLambdaValidationException:blocked by policy`. Repeatable.
-    #[arg(long, value_name = "USERNAME=Exception[:message]")]
+    #[arg(long, value_name = "USER=CODE[:MSG]", help_heading = "Faults")]
     pub fail_user: Vec<ScriptedError>,
 
+    /// Refuse ListUsers filters on `sub`
+    ///
     /// Make ListUsers answer InvalidParameterException to a filter on `sub` (as some Cognito look-alikes do),
     /// to test a client's fallback from partitioned listing to one stream.
-    #[arg(long)]
+    #[arg(long, help_heading = "Faults")]
     pub refuse_sub_filter: bool,
 
+    /// A synthetic live caller on the UserUpdate quota
+    ///
     /// A synthetic live caller on the UserUpdate quota, standing for the application's own traffic: `10` =
     /// 10 attempts/s; `5@30s,15@30s` = 5/s for 30 s then 15/s for 30 s, repeated. Its attempts and throttles
     /// per second are in the stats (`live`), not in the per-operation counters.
-    #[arg(long, value_name = "PATTERN")]
+    #[arg(long, value_name = "PATTERN", help_heading = "Live traffic")]
     pub live_traffic: Option<LivePattern>,
 
+    /// Largest request body, bytes
+    ///
     /// Largest accepted request body, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES, help_heading = "Listen")]
     pub max_body_bytes: usize,
 
+    /// Region part of the pool ids it creates
+    ///
     /// Region part of the ids of pools created with CreateUserPool (`<region>_<random>`).
-    #[arg(long, default_value = "local")]
+    #[arg(long, default_value = "local", help_heading = "Pool and state")]
     pub region: String,
 
+    /// DescribeUserPool lists only custom attributes (as moto)
+    ///
     /// DescribeUserPool lists only the custom attributes in SchemaAttributes, as moto does (to test clients
     /// against that shape; the pools still accept every standard attribute).
-    #[arg(long)]
+    #[arg(long, help_heading = "Pool and state")]
     pub moto_schema: bool,
 }
 

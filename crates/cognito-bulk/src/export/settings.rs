@@ -106,7 +106,7 @@ mod tests {
         let help = export
             .get_arguments()
             .find(|a| a.get_long() == Some("list-rate"))
-            .and_then(|a| a.get_help())
+            .and_then(|a| a.get_long_help().or(a.get_help()))
             .unwrap()
             .to_string();
         assert!(help.contains("[default: 20]"), "{help}");

@@ -181,11 +181,106 @@ async fn help_documents_every_option() {
     ] {
         assert!(help.contains(env_var), "update --help lacks {env_var}");
     }
-    assert!(help.contains("[default: 10]"), "the built-in rate is shown");
+    let flowing = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flowing.contains("[default: 10]"),
+        "the built-in rate is shown"
+    );
     for sub in ["validate", "emulator"] {
         let mut c = env.command();
         c.args([sub, "--help"]);
         let out = run(c).await;
         assert_eq!(code(&out), 0, "{sub} --help");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_help_fits_on_a_screen_and_long_help_ends_with_the_exit_codes() {
+    let env = TestEnv::new().await;
+    for sub in ["update", "validate", "export", "emulator"] {
+        let mut c = env.command();
+        c.args([sub, "-h"]);
+        let out = run(c).await;
+        assert_eq!(code(&out), 0);
+        let short = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            short.lines().count() <= 50,
+            "{sub} -h: {} lines",
+            short.lines().count()
+        );
+        assert!(short.contains("see more with '--help'"), "{short}");
+    }
+    let mut c = env.command();
+    c.args(["update", "--help"]);
+    let long = String::from_utf8_lossy(&run(c).await.stdout).into_owned();
+    let tail: Vec<&str> = long.lines().rev().take(12).collect();
+    assert!(tail.iter().any(|l| l.starts_with("Exit codes:")), "{long}");
+    for heading in [
+        "Input:",
+        "Target:",
+        "Rate and retries:",
+        "Safety:",
+        "Resume and report:",
+        "Output and logging:",
+    ] {
+        assert!(
+            long.lines().any(|l| l == heading),
+            "update --help lacks {heading}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completions_parse_the_man_page_has_every_subcommand_and_the_version_names_the_sdk() {
+    let env = TestEnv::new().await;
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let mut c = env.command();
+        c.args(["completions", shell]);
+        let out = run(c).await;
+        assert_eq!(code(&out), 0, "{shell}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("update"),
+            "{shell}"
+        );
+        if shell == "bash" {
+            let script = env.write("completion.bash", &out.stdout);
+            let status = std::process::Command::new("bash")
+                .arg("-n")
+                .arg(&script)
+                .status()
+                .unwrap();
+            assert!(status.success(), "the bash completion parses");
+        }
+    }
+    let mut c = env.command();
+    c.arg("man");
+    let out = run(c).await;
+    assert_eq!(code(&out), 0);
+    let page = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH cognito-bulk 1"),
+        "{}",
+        &page[..200]
+    );
+    for sub in [
+        "update",
+        "validate",
+        "export",
+        "emulator",
+        "completions",
+        "man",
+    ] {
+        assert!(
+            page.contains(&format!(".SH \"COGNITO-BULK {}\"", sub.to_uppercase())),
+            "the man page lacks {sub}"
+        );
+    }
+    let mut c = env.command();
+    c.arg("--version");
+    let version = String::from_utf8_lossy(&run(c).await.stdout).into_owned();
+    assert!(
+        version.starts_with("cognito-bulk 0.1.0 (")
+            && version.contains("aws-sdk-cognitoidentityprovider 1."),
+        "{version}"
+    );
 }
