@@ -221,7 +221,8 @@ pub(crate) struct Preflight {
 }
 
 /// Whether a request makes Cognito send a verification message: email or phone changes without the matching
-/// `*_verified=true` in the same call (cognito-facts.md §3.2–3.3).
+/// `*_verified=true` in the same call (the AdminUpdateUserAttributes API reference, and the Amazon Cognito
+/// developer guide, "Configuring email or phone verification").
 fn verification_messages(request: &UpdateRequest) -> (bool, bool) {
     let unverified = |attr: &str, flag: &str| {
         request.get(attr).is_some_and(|v| !v.is_empty()) && request.get(flag) != Some("true")

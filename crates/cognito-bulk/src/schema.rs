@@ -36,7 +36,7 @@ pub(crate) struct PoolSchema {
     pub(crate) estimated_users: Option<u64>,
 }
 
-/// A standard attribute's rules in Cognito's default schema (cognito-facts.md §2.2), `None` for any other name.
+/// A standard attribute's rules in Cognito's default schema (the developer guide's "Working with user attributes", and DescribeUserPool's answer for a default pool), `None` for any other name.
 fn standard_attribute(name: &str) -> Option<SchemaAttribute> {
     let string = |min, max| SchemaAttribute {
         data_type: "String".into(),

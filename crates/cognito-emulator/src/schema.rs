@@ -14,7 +14,8 @@ const MAX_CUSTOM_ATTRIBUTES: usize = 50;
 /// Cognito's maximum length of a custom attribute name (without `custom:`).
 const MAX_CUSTOM_NAME: usize = 20;
 
-/// The standard attributes of every pool, as `DescribeUserPool` reports them (facts §2.2).
+/// The standard attributes of every pool, as `DescribeUserPool` reports them for a default pool (the developer
+/// guide, "Working with user attributes").
 fn standard_schema() -> Vec<SchemaAttribute> {
     let string = |name: &str, min: usize, max: usize| SchemaAttribute {
         name: name.to_string(),

@@ -13,7 +13,7 @@ use crate::report::undo::UndoRow;
 const BOOLEANS: [&str; 2] = ["email_verified", "phone_number_verified"];
 
 /// Attributes whose change also changes another one: a new `email` or `phone_number` is unverified unless the same
-/// call says otherwise, and deleting the address deletes its flag too (cognito-facts.md §3.2).
+/// call says otherwise, and deleting the address deletes its flag too (Amazon Cognito developer guide, "Configuring email or phone verification").
 pub(crate) const FLAGS: [(&str, &str); 2] = [
     ("email", "email_verified"),
     ("phone_number", "phone_number_verified"),

@@ -1,6 +1,8 @@
 //! The one table that decides what an error means for the run: retry (throttled, transient, expired
 //! credentials), fail the row, or stop the run. Every error AdminUpdateUserAttributes documents
-//! (cognito-facts.md §1.6) has an entry, and each entry has a test.
+//! (the "Errors" section of its API reference page,
+//! https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_AdminUpdateUserAttributes.html)
+//! has an entry, and each entry has a test.
 //!
 //! The SDK's own retries are disabled (see [`super::client`]), so every attempt's error arrives here.
 //!
@@ -226,7 +228,7 @@ mod tests {
     use super::*;
     use Disposition::*;
 
-    /// One case per error of AdminUpdateUserAttributes (cognito-facts.md §1.6), plus the transport and
+    /// One case per error of AdminUpdateUserAttributes (its API reference page), plus the transport and
     /// credential codes the run can meet.
     #[test]
     fn every_documented_error_has_its_disposition() {

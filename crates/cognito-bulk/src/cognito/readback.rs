@@ -6,7 +6,7 @@
 //! * a value the row sets is there (booleans `*_verified` compare case-insensitively: Cognito stores them
 //!   lowercase); an empty value removes the attribute;
 //! * an `email` / `phone_number` the row sets without `<flag>=true` in the same call leaves the flag `false`
-//!   (cognito-facts.md §3.2), unless the address did not change (known only when the user was read before the
+//!   (Amazon Cognito developer guide, "Configuring email or phone verification"), unless the address did not change (known only when the user was read before the
 //!   write: then the flag keeps its old value);
 //! * an attribute the row deletes (`cognito-bulk:delete`) is absent, and for `email` / `phone_number` so is its
 //!   verification flag (the delete runs after the update, so it wins over a flag the row sets).

@@ -1,5 +1,7 @@
-//! Row checks before sending, from AdminUpdateUserAttributes' own rules (cognito-facts.md §1.2, §2): the user key,
-//! attribute names, value lengths and formats, and the names in the delete column. A row that fails never reaches Cognito and is reported `invalid`.
+//! Row checks before sending, from AdminUpdateUserAttributes' own rules (the AdminUpdateUserAttributes and
+//! AttributeType API reference pages, and the developer guide's "Working with user attributes"): the user key,
+//! attribute names, value lengths and formats, and the names in the delete column. A row that fails never
+//! reaches Cognito and is reported `invalid`.
 //!
 //! Pure functions, no I/O: checks against a pool's real schema live in [`crate::schema`].
 
@@ -36,7 +38,7 @@ pub(crate) const STANDARD_ATTRIBUTES: [&str; 19] = [
 
 /// Longest attribute value the API accepts.
 const MAX_VALUE_CHARS: usize = 2048;
-/// Longest custom attribute name after its prefix (cognito-facts.md §2.5).
+/// Longest custom attribute name after its prefix (developer guide, "Working with user attributes": custom attributes).
 const MAX_CUSTOM_NAME_CHARS: usize = 20;
 
 static USERNAME: LazyLock<Regex> =

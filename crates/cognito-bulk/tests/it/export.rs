@@ -293,7 +293,7 @@ async fn an_existing_output_is_refused_without_overwrite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn job3_pipeline_marks_the_unverified_users_verified_with_no_script() {
+async fn an_export_piped_into_update_marks_the_unverified_users_verified_with_no_script() {
     let env = TestEnv::new().await;
     let unverified = ["user0004", "user0400", "user0999"];
     for user in unverified {

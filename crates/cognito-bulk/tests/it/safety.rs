@@ -1,5 +1,5 @@
 //! Safety features of `update`, end to end through the real binary against an in-process emulator:
-//! `--skip-unchanged` (issue 5, item 4) and `--undo-file` with the `cognito-bulk:delete` column (item 5).
+//! `--skip-unchanged` and `--undo-file` with the `cognito-bulk:delete` column.
 
 use std::collections::HashMap;
 use std::path::Path;
