@@ -529,6 +529,22 @@ pub(crate) struct TargetArgs {
     )]
     pub(crate) emulator_seed: Option<PathBuf>,
 
+    /// State file of the built-in emulator's pools
+    ///
+    /// Where the built-in emulator used with `local_*` pool ids keeps its pools between runs, so that runs see
+    /// each other's changes; the seed is loaded only when it does not exist yet (delete it, or run
+    /// `cognito-bulk emulator --reset-state`, to start over) [default: .cognito-bulk/emulator-state.json]
+    /// [env: COGNITO_BULK_EMULATOR_STATE]
+    #[arg(
+        help_heading = "Target",
+        long,
+        value_name = "PATH",
+        env = "COGNITO_BULK_EMULATOR_STATE",
+        hide_env = true,
+        hide_short_help = true
+    )]
+    pub(crate) emulator_state: Option<PathBuf>,
+
     /// Log format on standard error: text or json
     ///
     /// Log format on standard error [default: text] [env: COGNITO_BULK_LOG_FORMAT]

@@ -65,12 +65,18 @@ pub fn main() -> i32 {
             Command::Validate(args) => app::validate(args).await,
             Command::Export(args) => app::export(args).await,
             Command::Completions { .. } | Command::Man => unreachable!("handled above"),
-            Command::Emulator(args) => {
+            Command::Emulator(mut args) => {
                 telemetry::init(cli::LogFormat::Text, false);
+                if args.reset_state && args.state.is_none() {
+                    // The built-in pool of `local_*` pool ids, as the configuration names it.
+                    args.state = config::layered(None, config::FileConfig::default())
+                        .ok()
+                        .and_then(|cfg| cfg.emulator_state);
+                }
                 cognito_emulator::run_cli(args)
                     .await
                     .map(|()| exit_code::SUCCESS)
-                    .map_err(|e| error::RunError::Emulator(e.to_string()))
+                    .map_err(|e| error::RunError::Emulator(error::chain(&e)))
             }
         };
         match result {

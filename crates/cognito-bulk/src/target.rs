@@ -10,6 +10,7 @@ use crate::cognito::{client, pool};
 use crate::config::{Endpoint, TargetSettings};
 use crate::error::RunError;
 use crate::exec::backend::Disposition;
+use crate::report::lock::{self, OutputLock};
 use crate::schema::PoolSchema;
 use cognito_emulator::{EmulatorConfig, RunningEmulator};
 
@@ -82,6 +83,8 @@ fn is_loopback(url: &str) -> bool {
 pub(crate) struct Connected {
     pub(crate) client: Client,
     pub(crate) emulator: Option<RunningEmulator>,
+    /// The built-in pool's state, held until the emulator has written it back.
+    _state_lock: Option<OutputLock>,
 }
 
 impl Connected {
@@ -97,9 +100,30 @@ pub(crate) async fn connect(
     signing: &Signing,
     attempt_timeout: Duration,
 ) -> Result<Connected, RunError> {
+    let mut state_lock = None;
     let emulator = match &target.endpoint {
-        Endpoint::Emulator { seed } => {
-            if !seed.is_file() {
+        Endpoint::Emulator { seed, state } => {
+            // One process at a time on the built-in pool: a second one (`export | update -`) waits its turn.
+            if let Some(dir) = state.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    RunError::Emulator(format!(
+                        "cannot create {} for the built-in emulator's state: {e}",
+                        dir.display()
+                    ))
+                })?;
+            }
+            let mut said = false;
+            state_lock = Some(lock::lock_waiting(state, &mut |holder| {
+                if !said {
+                    said = true;
+                    let by = holder.map_or(String::new(), |pid| format!(" (pid {pid})"));
+                    tracing::warn!(
+                        "the built-in pool's state {} is in use by another run{by}: waiting for it to end",
+                        state.display()
+                    );
+                }
+            })?);
+            if !state.exists() && !seed.is_file() {
                 let cwd = std::env::current_dir()
                     .map(|d| format!(" (relative to the current directory {})", d.display()))
                     .unwrap_or_default();
@@ -117,11 +141,13 @@ pub(crate) async fn connect(
                     seed.display()
                 )));
             }
-            let config = EmulatorConfig::default().with_seed(seed.clone());
+            let config = EmulatorConfig::default()
+                .with_seed(seed.clone())
+                .with_state_file(state.clone());
             Some(
                 cognito_emulator::start(config)
                     .await
-                    .map_err(|e| RunError::Emulator(e.to_string()))?,
+                    .map_err(|e| RunError::Emulator(crate::error::chain(&e)))?,
             )
         }
         _ => None,
@@ -129,7 +155,11 @@ pub(crate) async fn connect(
     let url = emulator.as_ref().map(RunningEmulator::endpoint_url);
     let placeholder = matches!(signing, Signing::Placeholder);
     let client = client::build(target, url.as_deref(), placeholder, attempt_timeout).await;
-    Ok(Connected { client, emulator })
+    Ok(Connected {
+        client,
+        emulator,
+        _state_lock: state_lock,
+    })
 }
 
 /// Reads the pool's schema. A missing pool or rejected credentials stop the job (exit 5) before any write; a

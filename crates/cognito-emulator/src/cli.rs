@@ -79,6 +79,13 @@ pub struct EmulatorArgs {
     #[arg(long, value_name = "FILE", help_heading = "Pool and state")]
     pub state: Option<PathBuf>,
 
+    /// Delete the state file and exit
+    ///
+    /// Delete the --state file and exit, so that the next start loads the seed again (`cognito-bulk emulator
+    /// --reset-state` without --state resets the built-in pool of `local_*` pool ids).
+    #[arg(long, help_heading = "Pool and state")]
+    pub reset_state: bool,
+
     /// Turn every quota off
     ///
     /// Turn every quota off (the per-category ones and the per-user write limit).
@@ -291,6 +298,29 @@ impl EmulatorArgs {
 /// Runs the emulator until SIGINT or SIGTERM, then shuts down gracefully, writes the state file and prints its
 /// final counters (the `GET /_emulator/stats?detail=users` document) as one line on stdout: `final stats {...}`.
 pub async fn run_cli(args: EmulatorArgs) -> Result<(), EmulatorError> {
+    if args.reset_state {
+        let Some(state) = &args.state else {
+            return Err(EmulatorError::Usage(
+                "--reset-state deletes the --state file: name it".into(),
+            ));
+        };
+        match std::fs::remove_file(state) {
+            Ok(()) => println!("removed {}: the next start loads the seed", state.display()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                println!(
+                    "{} does not exist: the next start loads the seed",
+                    state.display()
+                );
+            }
+            Err(source) => {
+                return Err(EmulatorError::WriteState {
+                    path: state.clone(),
+                    source,
+                });
+            }
+        }
+        return Ok(());
+    }
     let emulator = start(args.to_config()).await?;
     {
         let mut out = std::io::stdout().lock();

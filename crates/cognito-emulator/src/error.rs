@@ -57,6 +57,9 @@ pub enum EmulatorError {
     #[error("failed to serve")]
     Serve(#[source] io::Error),
     /// A per-operation setting names an operation the emulator does not have.
+    /// A combination of flags that means nothing.
+    #[error("{0}")]
+    Usage(String),
     #[error("invalid emulator setting: {0}")]
     UnknownOperation(String),
     /// Waiting for SIGINT/SIGTERM failed.

@@ -22,6 +22,7 @@ pub(crate) struct FileConfig {
     pub(crate) profile: Option<String>,
     pub(crate) endpoint_url: Option<String>,
     pub(crate) emulator_seed: Option<PathBuf>,
+    pub(crate) emulator_state: Option<PathBuf>,
     pub(crate) username_column: Option<String>,
     pub(crate) set: Option<BTreeMap<String, String>>,
     pub(crate) report: Option<PathBuf>,
@@ -84,6 +85,7 @@ impl FileConfig {
             profile,
             endpoint_url,
             emulator_seed,
+            emulator_state,
             username_column,
             set,
             report,
@@ -144,6 +146,7 @@ impl FileConfig {
             profile: args.profile.clone(),
             endpoint_url: args.endpoint_url.clone(),
             emulator_seed: args.emulator_seed.clone(),
+            emulator_state: args.emulator_state.clone(),
             log_format: args.log_format,
             quiet: args.quiet.then_some(true),
             ..FileConfig::default()

@@ -15,8 +15,9 @@ use crate::input::validate::check_attribute;
 /// Where requests go.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Endpoint {
-    /// The built-in emulator, started in-process and seeded from this file.
-    Emulator { seed: PathBuf },
+    /// The built-in emulator, started in-process: its pools kept in `state` between runs, seeded from `seed`
+    /// when there is no state yet.
+    Emulator { seed: PathBuf, state: PathBuf },
     /// A Cognito-compatible endpoint named with `--endpoint-url`.
     Url(String),
     /// Amazon Cognito in `region`, reached with the standard AWS credential chain.
@@ -36,11 +37,16 @@ impl TargetSettings {
     /// The start banner's words for where the job goes.
     pub(crate) fn describe(&self) -> String {
         match &self.endpoint {
-            Endpoint::Emulator { seed } => {
+            Endpoint::Emulator { seed, state } => {
+                let origin = if state.exists() {
+                    "kept from earlier runs".to_string()
+                } else {
+                    format!("seeded from {}", seed.display())
+                };
                 format!(
-                    "local emulator (pool {}, seeded from {})",
+                    "local emulator (pool {}, state {}, {origin})",
                     self.pool_id,
-                    seed.display()
+                    state.display()
                 )
             }
             Endpoint::Url(url) => format!("endpoint {url} (pool {})", self.pool_id),
@@ -292,11 +298,12 @@ pub(crate) fn resolve_target(cfg: &FileConfig) -> Result<TargetSettings, ConfigE
     }
     if pool_region == LOCAL_REGION {
         let seed = required(cfg.emulator_seed.clone(), "emulator_seed")?;
+        let state = required(cfg.emulator_state.clone(), "emulator_state")?;
         return Ok(TargetSettings {
             pool_id,
             region: LOCAL_REGION.into(),
             profile,
-            endpoint: Endpoint::Emulator { seed },
+            endpoint: Endpoint::Emulator { seed, state },
         });
     }
     let region = match &cfg.region {

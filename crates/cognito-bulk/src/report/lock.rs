@@ -37,6 +37,22 @@ fn lock_path(path: &Path) -> PathBuf {
 
 /// Locks `path` for this process, or refuses at once with [`ReportError::Locked`] naming the holder's pid.
 pub(crate) fn lock(path: &Path) -> Result<OutputLock, ReportError> {
+    take(path, None)
+}
+
+/// Locks `path` for this process, waiting while another process holds it; `waiting` is called once, with the
+/// holder's pid, when it has to wait.
+pub(crate) fn lock_waiting(
+    path: &Path,
+    waiting: &mut dyn FnMut(Option<u32>),
+) -> Result<OutputLock, ReportError> {
+    take(path, Some(waiting))
+}
+
+fn take(
+    path: &Path,
+    mut waiting: Option<&mut dyn FnMut(Option<u32>)>,
+) -> Result<OutputLock, ReportError> {
     let lock_path = lock_path(path);
     let io = |source| ReportError::Lock {
         path: path.to_path_buf(),
@@ -49,13 +65,19 @@ pub(crate) fn lock(path: &Path) -> Result<OutputLock, ReportError> {
         let mut file = private_file::open(&lock_path, How::ReadWrite).map_err(io)?;
         match file.try_lock() {
             Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                return Err(ReportError::Locked {
-                    path: path.to_path_buf(),
-                    lock: lock_path.clone(),
-                    holder: read_holder(&mut file),
-                });
-            }
+            Err(TryLockError::WouldBlock) => match waiting.take() {
+                None => {
+                    return Err(ReportError::Locked {
+                        path: path.to_path_buf(),
+                        lock: lock_path.clone(),
+                        holder: read_holder(&mut file),
+                    });
+                }
+                Some(waiting) => {
+                    waiting(read_holder(&mut file));
+                    file.lock().map_err(io)?;
+                }
+            },
             Err(TryLockError::Error(source)) => return Err(io(source)),
         }
         if !same_file(&file, &lock_path) {

@@ -1,5 +1,6 @@
 //! The `update` job end to end: the real binary, the real AWS SDK, real HTTP, against the in-process emulator.
 
+mod built_in_pool;
 mod cli_and_config;
 mod emulator_subcommand;
 mod errors_and_exit_codes;

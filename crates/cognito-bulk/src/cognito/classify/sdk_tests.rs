@@ -23,6 +23,7 @@ async fn client(endpoint: &str) -> Client {
         profile: None,
         endpoint: Endpoint::Emulator {
             seed: "unused".into(),
+            state: "unused".into(),
         },
     };
     crate::cognito::client::build(&target, Some(endpoint), true, Duration::from_secs(10)).await
