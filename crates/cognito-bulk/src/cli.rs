@@ -54,7 +54,7 @@ pub(crate) const EXIT_CODES: &str = "\
 Exit codes:
   0    every row was updated (or already had its values)
   1    internal error (a bug)
-  2    usage or configuration error (flags, config, report in use, symbolic link)
+  2    usage or configuration error (flags, config, a report in use, a symlink)
   3    input error, nothing sent (unreadable file, bad header, invalid rows)
   4    finished, but some rows were not updated: see the report
   5    stopped early, resumable (pool, credentials, permissions, a threshold,
@@ -129,6 +129,20 @@ pub(crate) struct CommonArgs {
         hide_short_help = true
     )]
     pub(crate) raw_values: bool,
+
+    /// Field separator of the input: `,` (the default), `;`, `tab`, or another single character
+    ///
+    /// The character between fields of the input (a spreadsheet in some locales saves CSV with `;`): one
+    /// ASCII character, or `tab` [default: ,] [env: COGNITO_BULK_DELIMITER]
+    #[arg(
+        long,
+        value_name = "CHAR",
+        env = "COGNITO_BULK_DELIMITER",
+        hide_env = true,
+        help_heading = "Input",
+        hide_short_help = true
+    )]
+    pub(crate) delimiter: Option<String>,
 
     #[command(flatten)]
     pub(crate) target: TargetArgs,
@@ -693,7 +707,11 @@ mod tests {
                 toml::Value::Float(f) => f.to_string(),
                 other => other.to_string(),
             };
-            let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+            let help = arg
+                .get_long_help()
+                .or(arg.get_help())
+                .map(|h| h.to_string())
+                .unwrap_or_default();
             if matches!(value, toml::Value::Boolean(false)) {
                 continue; // switches: off unless given
             }

@@ -91,9 +91,14 @@ impl PoolSchema {
         for attr in &request.attributes {
             let col = Some(attr.name.as_str());
             let Some(schema) = self.attributes.get(&attr.name) else {
+                let hint = crate::input::validate::closest(
+                    &attr.name,
+                    self.attributes.keys().map(String::as_str),
+                )
+                .map_or(String::new(), |near| format!(": did you mean `{near}`?"));
                 return Err(RowProblem::new(
                     col,
-                    "the pool's schema has no such attribute",
+                    format!("the pool's schema has no such attribute{hint}"),
                 ));
             };
             if !schema.mutable {

@@ -46,7 +46,8 @@ impl Plan {
         let common = s.common;
         let input = CsvInput::open(&common.input)?
             .with_multiline_values(common.allow_multiline_values)
-            .with_raw_values(common.raw_values);
+            .with_raw_values(common.raw_values)
+            .with_delimiter(common.delimiter);
         let journal = match s.mode {
             ResumeMode::Fresh => None,
             _ => Some(Arc::new(Journal::load(&common.report)?)),

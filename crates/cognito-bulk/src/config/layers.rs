@@ -44,6 +44,7 @@ pub(crate) struct FileConfig {
     pub(crate) read_rate: Option<f64>,
     pub(crate) allow_multiline_values: Option<bool>,
     pub(crate) raw_values: Option<bool>,
+    pub(crate) delimiter: Option<String>,
     pub(crate) list_rate: Option<f64>,
     pub(crate) compare_with: Option<crate::cli::CompareWith>,
     pub(crate) snapshot: Option<PathBuf>,
@@ -107,6 +108,7 @@ impl FileConfig {
             read_rate,
             allow_multiline_values,
             raw_values,
+            delimiter,
             list_rate,
             compare_with,
             snapshot,
@@ -134,6 +136,7 @@ impl FileConfig {
             report: args.report.clone(),
             allow_multiline_values: args.allow_multiline_values.then_some(true),
             raw_values: args.raw_values.then_some(true),
+            delimiter: args.delimiter.clone(),
             ..FileConfig::from_target(&args.target)
         })
     }

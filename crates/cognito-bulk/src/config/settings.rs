@@ -70,6 +70,8 @@ pub(crate) struct CommonSettings {
     pub(crate) allow_multiline_values: bool,
     /// Cells are read as they are (no leading-quote convention).
     pub(crate) raw_values: bool,
+    /// The input's field separator.
+    pub(crate) delimiter: u8,
 }
 
 /// Which rows of an earlier report run again.
@@ -238,6 +240,21 @@ pub(crate) fn positive_rate(value: Option<f64>, key: &str) -> Result<f64, Config
     Ok(rate)
 }
 
+/// `delimiter`: one ASCII character other than a quote or a line end, or `tab`.
+fn delimiter(value: Option<&str>) -> Result<u8, ConfigError> {
+    match value {
+        None => Ok(b','),
+        Some("tab" | "\\t" | "\t") => Ok(b'\t'),
+        Some(s) if s.len() == 1 && s.is_ascii() && !matches!(s, "\"" | "\n" | "\r") => {
+            Ok(s.as_bytes()[0])
+        }
+        Some(s) => Err(ConfigError::invalid(
+            "delimiter",
+            format!("`{s}` must be one ASCII character (`,`, `;`, `|`) or `tab`"),
+        )),
+    }
+}
+
 fn margin(value: Option<f64>, key: &str) -> Result<f64, ConfigError> {
     let margin = required(value, key)?;
     if !(margin.is_finite() && (0.0..=0.5).contains(&margin)) {
@@ -269,6 +286,18 @@ const LOCAL_REGION: &str = "local";
 
 pub(crate) fn resolve_target(cfg: &FileConfig) -> Result<TargetSettings, ConfigError> {
     let pool_id = required(cfg.user_pool_id.clone(), "user_pool_id")?;
+    if let Some(rest) = pool_id.strip_prefix(|c: char| c == 'L')
+        && rest.to_lowercase().starts_with("ocal_")
+    {
+        return Err(ConfigError::invalid(
+            "user_pool_id",
+            format!(
+                "`{pool_id}`: pools of the built-in emulator start with `local_` in lower case (`local_{}`); a \
+                 pool id with another prefix goes to AWS",
+                &rest[5..]
+            ),
+        ));
+    }
     let Some(pool_region) = pool_region(&pool_id) else {
         return Err(ConfigError::invalid(
             "user_pool_id",
@@ -365,6 +394,7 @@ impl CommonSettings {
             quiet: cfg.quiet.unwrap_or(false),
             allow_multiline_values: cfg.allow_multiline_values.unwrap_or(false),
             raw_values: cfg.raw_values.unwrap_or(false),
+            delimiter: delimiter(cfg.delimiter.as_deref())?,
         })
     }
 }

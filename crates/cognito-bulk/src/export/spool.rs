@@ -125,9 +125,10 @@ impl Spool {
 }
 
 fn into_io(e: csv::Error) -> std::io::Error {
+    let text = e.to_string();
     match e.into_kind() {
         csv::ErrorKind::Io(e) => e,
-        other => std::io::Error::other(format!("{other:?}")),
+        _ => std::io::Error::other(text),
     }
 }
 

@@ -33,6 +33,25 @@ pub(crate) struct Header {
     pub(crate) delete: Option<usize>,
 }
 
+/// Why no key column was found, with a hint when the header is one column that another separator would split.
+fn no_key_column(columns: &[String]) -> String {
+    let mut message = format!(
+        "expected a `username` or `cognito:username` column, or name one with --username-column (header: {})",
+        columns.join(",")
+    );
+    if let [only] = columns {
+        for (sep, name, flag) in [(';', "`;`", "';'"), ('\t', "tabs", "tab")] {
+            if only.contains(sep) {
+                message.push_str(&format!(
+                    ". The header is separated by {name}, not commas (a spreadsheet saved with {name}?): pass \
+                     --delimiter {flag}"
+                ));
+            }
+        }
+    }
+    message
+}
+
 impl Header {
     pub(crate) fn parse(
         path: &Path,
@@ -74,25 +93,29 @@ impl Header {
                 });
             }
         }
-        let key = match username_column {
-            Some(wanted) => columns.iter().position(|c| c == wanted).ok_or_else(|| InputError::NoKeyColumn {
-                path: path.to_path_buf(),
-                message: format!("--username-column `{wanted}` is not in the header ({})", columns.join(",")),
-            })?,
-            None => DEFAULT_KEY_COLUMNS.iter().find_map(|k| columns.iter().position(|c| c == k)).ok_or_else(|| {
-                InputError::NoKeyColumn {
-                    path: path.to_path_buf(),
-                    message: format!(
-                        "expected a `username` or `cognito:username` column, or name one with --username-column \
-                         (header: {})",
-                        columns.join(",")
-                    ),
-                }
-            })?,
-        };
+        let key =
+            match username_column {
+                Some(wanted) => columns.iter().position(|c| c == wanted).ok_or_else(|| {
+                    InputError::NoKeyColumn {
+                        path: path.to_path_buf(),
+                        message: format!(
+                            "--username-column `{wanted}` is not in the header ({})",
+                            columns.join(",")
+                        ),
+                    }
+                })?,
+                None => DEFAULT_KEY_COLUMNS
+                    .iter()
+                    .find_map(|k| columns.iter().position(|c| c.eq_ignore_ascii_case(k)))
+                    .ok_or_else(|| InputError::NoKeyColumn {
+                        path: path.to_path_buf(),
+                        message: no_key_column(&columns),
+                    })?,
+            };
         let mut attributes = Vec::new();
         let mut ignored = Vec::new();
         let mut delete = None;
+        let mut unknown = Vec::new();
         for (i, name) in columns.iter().enumerate() {
             if i == key {
                 continue;
@@ -109,9 +132,20 @@ impl Header {
                 });
             } else if name.starts_with("cognito:") || DEFAULT_KEY_COLUMNS.contains(&name.as_str()) {
                 ignored.push(name.clone());
+            } else if let Some(why) = super::validate::unknown_column(name) {
+                unknown.push(format!("column {} `{name}`: {why}", i + 1));
             } else {
                 attributes.push((i, name.clone()));
             }
+        }
+        if !unknown.is_empty() {
+            return Err(InputError::Header {
+                path: path.to_path_buf(),
+                message: format!(
+                    "{} (fix the header: every row would be refused)",
+                    unknown.join("; ")
+                ),
+            });
         }
         if let Some(name) = set_names
             .iter()

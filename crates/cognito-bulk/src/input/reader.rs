@@ -34,6 +34,8 @@ pub(crate) struct CsvInput {
     allow_multiline_values: bool,
     /// `--raw-values`: cells are read as they are, without the leading-quote convention ([`super::cells`]).
     raw_values: bool,
+    /// The field separator (`--delimiter`).
+    delimiter: u8,
 }
 
 /// The csv crate reports a record's position before it consumes the `\n` of the previous record's `\r\n`, so in
@@ -103,7 +105,15 @@ impl CsvInput {
             line_offset,
             allow_multiline_values: false,
             raw_values: false,
+            delimiter: b',',
         })
+    }
+
+    /// Reads fields separated by `delimiter`.
+    #[must_use]
+    pub(crate) fn with_delimiter(mut self, delimiter: u8) -> Self {
+        self.delimiter = delimiter;
+        self
     }
 
     /// Reads every cell as it is (no leading-quote convention).
@@ -138,6 +148,7 @@ impl CsvInput {
     ) -> Result<(Header, Rows), InputError> {
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
+            .delimiter(self.delimiter)
             .from_reader(BufReader::with_capacity(1 << 16, At::new(&self.copy, 0)));
         let header_record = reader
             .headers()
@@ -270,6 +281,7 @@ impl Rows {
 }
 
 fn csv_error(path: &Path, err: csv::Error, line_offset: u64) -> InputError {
+    let text = err.to_string();
     let path = path.to_path_buf();
     match err.into_kind() {
         csv::ErrorKind::Io(source) => InputError::Open { path, source },
@@ -290,10 +302,10 @@ fn csv_error(path: &Path, err: csv::Error, line_offset: u64) -> InputError {
             line: pos.map_or(0, |p| p.line() + line_offset),
             message: format!("this row has {len} fields, the header has {expected_len}"),
         },
-        other => InputError::Csv {
+        _ => InputError::Csv {
             path,
             line: 0,
-            message: format!("{:?}", other),
+            message: text,
         },
     }
 }

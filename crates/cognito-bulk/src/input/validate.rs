@@ -70,6 +70,37 @@ fn check_username(username: &str) -> Result<(), RowProblem> {
     Ok(())
 }
 
+/// The name among `known` closest to `name` (a typo, or the wrong case), if one is close enough to suggest.
+pub(crate) fn closest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    known
+        .into_iter()
+        .map(|k| (strsim::damerau_levenshtein(&lower, &k.to_lowercase()), k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 5))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// Why a header column names no attribute that could exist (checked once for the column, not for each row), with
+/// a suggestion when a name is close: `given_nmae` (did you mean `given_name`?), `Custom:tier` (the prefix is
+/// lower case).
+pub(crate) fn unknown_column(name: &str) -> Option<String> {
+    check_attribute_name(name).err()?;
+    let lower = name.to_lowercase();
+    for prefix in ["custom:", "dev:custom:"] {
+        if lower.starts_with(prefix) && !name.starts_with(prefix) {
+            return Some(format!(
+                "the `{prefix}` prefix is lower case: `{prefix}{}`",
+                &name[prefix.len()..]
+            ));
+        }
+    }
+    if let Some(standard) = closest(name, STANDARD_ATTRIBUTES) {
+        return Some(format!("not an attribute: did you mean `{standard}`?"));
+    }
+    check_attribute_name(name).err().map(|p| p.reason)
+}
+
 /// Checks an attribute name: a standard attribute other than `sub`, or a `custom:` / `dev:custom:` one.
 pub(crate) fn check_attribute_name(name: &str) -> Result<(), RowProblem> {
     let col = Some(name);
