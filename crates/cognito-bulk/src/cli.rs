@@ -373,6 +373,13 @@ pub(crate) struct UpdateArgs {
     )]
     pub(crate) rate_margin: Option<f64>,
 
+    /// Also write the final summary as JSON to this file
+    ///
+    /// Write the run's final counts (the `summary` event of `--log-format json`: every status, the requests
+    /// sent and throttled, the settled rate, the duration, the exit code) to this file, mode 0600.
+    #[arg(long, value_name = "PATH", help_heading = "Output and logging")]
+    pub(crate) summary_json: Option<PathBuf>,
+
     /// Write the previous values, to undo the run
     ///
     /// Write each changed user's previous values to this CSV (input format), so that

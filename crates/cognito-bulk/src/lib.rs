@@ -82,7 +82,7 @@ pub fn main() -> i32 {
         match result {
             Ok(code) => code,
             Err(err) => {
-                eprintln!("cognito-bulk: error: {err}");
+                telemetry::fatal(&err.to_string(), err.exit_code());
                 err.exit_code()
             }
         }

@@ -15,6 +15,66 @@ use crate::cli::LogFormat;
 
 static BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);
 
+/// The log format of this process, once chosen.
+static FORMAT: std::sync::OnceLock<LogFormat> = std::sync::OnceLock::new();
+
+fn json() -> bool {
+    FORMAT.get() == Some(&LogFormat::Json)
+}
+
+/// A line for the person running the job (the banner, a notice), on standard error: `cognito-bulk: <line>` as
+/// text, or a JSON object (`{"level":"INFO","message":...}`) with `--log-format json`, so that every line of
+/// standard error is JSON then.
+pub(crate) fn say(line: &str) {
+    if json() {
+        tracing::info!("{line}");
+    } else {
+        eprintln!("cognito-bulk: {line}");
+    }
+}
+
+/// A problem the pre-flight found in a row (`file:line: ...`), on standard error, text or JSON.
+pub(crate) fn problem(file: &str, line: u64, message: &str) {
+    if json() {
+        tracing::warn!(file, line, "{message}");
+    } else {
+        eprintln!("{file}:{line}: {message}");
+    }
+}
+
+/// The error that ends the process, on standard error: a sentence, or a JSON object with the exit code.
+pub(crate) fn fatal(message: &str, exit_code: i32) {
+    if json() {
+        let line = serde_json::json!({
+            "timestamp": humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
+            "level": "ERROR",
+            "message": message,
+            "exit_code": exit_code,
+        });
+        eprintln!("{line}");
+    } else {
+        eprintln!("cognito-bulk: error: {message}");
+    }
+}
+
+/// The run's final counts as one `summary` event (JSON mode only: the text summary is on standard output).
+pub(crate) fn summary_event(summary: &serde_json::Value) {
+    if json() {
+        let mut line = summary.clone();
+        if let Some(object) = line.as_object_mut() {
+            object.insert(
+                "timestamp".into(),
+                humantime::format_rfc3339_millis(std::time::SystemTime::now())
+                    .to_string()
+                    .into(),
+            );
+            object.insert("level".into(), "INFO".into());
+            object.insert("event".into(), "summary".into());
+        }
+        eprintln!("{line}");
+    }
+}
+
 /// Registers (or clears) the progress bar log lines must be printed around.
 pub(crate) fn set_progress_bar(bar: Option<ProgressBar>) {
     *BAR.lock().expect("progress bar registry") = bar;
@@ -22,6 +82,7 @@ pub(crate) fn set_progress_bar(bar: Option<ProgressBar>) {
 
 /// Installs the global subscriber. Safe to call more than once (later calls are ignored).
 pub(crate) fn init(format: LogFormat, quiet: bool) {
+    let _ = FORMAT.set(format);
     let default = if quiet { "warn" } else { "info" };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         EnvFilter::new(format!(

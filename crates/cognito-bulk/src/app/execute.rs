@@ -133,6 +133,7 @@ impl Execution<'_> {
             signal: control.signal(),
             resume_command: None,
             notes: vec![],
+            settled_rate: write_pacer.settled(),
         };
         if !summary.all_done() {
             summary.resume_command = Some(resume_command(&common.report));

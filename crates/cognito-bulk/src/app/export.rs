@@ -36,7 +36,7 @@ pub(crate) async fn export(args: ExportArgs) -> Result<i32, RunError> {
     if let Some(note) = signing.note(&settings.target)
         && !settings.quiet
     {
-        eprintln!("cognito-bulk: {note}");
+        crate::telemetry::say(&format!("{note}"));
     }
     let connected =
         target::connect(&settings.target, &signing, settings.retry.attempt_timeout).await?;
@@ -205,10 +205,10 @@ fn stopped(control: &RunControl, live: &ListProgress) -> i32 {
     let why = control
         .reason()
         .map_or_else(|| "stopped".to_string(), |r| r.to_string());
-    eprintln!(
-        "cognito-bulk: export {why} after {} users listed: no output file was written",
+    crate::telemetry::say(&format!(
+        "export {why} after {} users listed: no output file was written",
         live.users()
-    );
+    ));
     control
         .signal()
         .map_or(exit_code::STOPPED, Signal::exit_code)
@@ -224,12 +224,12 @@ fn banner(settings: &ExportSettings) {
     } else {
         format!(" · {} --where condition(s)", settings.conditions.len())
     };
-    eprintln!(
-        "cognito-bulk: export {} → {}{selection}{wheres} · ListUsers ≤ {}/s",
+    crate::telemetry::say(&format!(
+        "export {} → {}{selection}{wheres} · ListUsers ≤ {}/s",
         settings.target.describe(),
         settings.output.describe(),
         settings.list_rate
-    );
+    ));
 }
 
 fn summary(

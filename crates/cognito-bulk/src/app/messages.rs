@@ -7,18 +7,14 @@ use crate::preflight::Preflight;
 use crate::schema::PoolSchema;
 
 pub(crate) fn print_problems(input: &Path, pre: &Preflight) {
+    let file = input.display().to_string();
     for p in &pre.problems {
-        eprintln!(
-            "{}:{}: {} (user key `{}`)",
-            input.display(),
-            p.line,
-            p.problem,
-            p.username
-        );
+        let message = format!("{} (user key `{}`)", p.problem, p.username);
+        crate::telemetry::problem(&file, p.line, &message);
     }
     let unlisted = pre.invalid.saturating_sub(pre.problems.len() as u64);
     if unlisted > 0 {
-        eprintln!("... and {unlisted} more invalid rows");
+        crate::telemetry::say(&format!("... and {unlisted} more invalid rows"));
     }
 }
 

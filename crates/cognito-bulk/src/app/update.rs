@@ -71,7 +71,7 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
     if !common.quiet {
         banner(&settings, pre, &outputs, plan.comparison.as_ref());
         if let Some(note) = signing.note(&common.target) {
-            eprintln!("cognito-bulk: {note}");
+            crate::telemetry::say(&format!("{note}"));
         }
     }
     let Outputs {
@@ -109,6 +109,11 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
     connected.close().await;
     let summary = summary?;
     print!("{}", summary.render());
+    let json = summary.to_json();
+    telemetry::summary_event(&json);
+    if let Some(path) = &settings.summary_json {
+        write_summary(path, &json)?;
+    }
     Ok(summary.exit_code())
 }
 
@@ -124,8 +129,8 @@ fn banner(
     } else {
         String::new()
     };
-    eprintln!(
-        "cognito-bulk: {} rows from {} → {} · {} to send, {} invalid{carried} · rate ≤ {}/s, concurrency {}",
+    crate::telemetry::say(&format!(
+        "{} rows from {} → {} · {} to send, {} invalid{carried} · rate ≤ {}/s, concurrency {}",
         pre.total,
         common.input.display(),
         common.target.describe(),
@@ -133,17 +138,17 @@ fn banner(
         pre.invalid,
         settings.rate,
         settings.concurrency
-    );
+    ));
     if outputs.report.is_some() {
-        eprintln!("cognito-bulk: report: {}", common.report.display());
+        crate::telemetry::say(&format!("report: {}", common.report.display()));
     }
     if let Some(comparison) = comparison {
-        eprintln!("cognito-bulk: --skip-unchanged: {}", comparison.describe());
+        crate::telemetry::say(&format!("--skip-unchanged: {}", comparison.describe()));
         if !comparison.by_reads() {
-            eprintln!(
-                "cognito-bulk: {} rows already hold their values (reported `unchanged`, nothing sent)",
+            crate::telemetry::say(&format!(
+                "{} rows already hold their values (reported `unchanged`, nothing sent)",
                 pre.unchanged
-            );
+            ));
         }
     }
     let by_reads = comparison.is_some_and(Comparison::by_reads);
@@ -152,11 +157,11 @@ fn banner(
             .undo
             .as_ref()
             .map(|u| format!("; undo file: {}", u.path().display()));
-        eprintln!(
-            "cognito-bulk: reading each user first (AdminGetUser) at ≤ {}/s{}",
+        crate::telemetry::say(&format!(
+            "reading each user first (AdminGetUser) at ≤ {}/s{}",
             settings.compare.read_rate,
             undo.unwrap_or_default()
-        );
+        ));
     }
 }
 
@@ -182,4 +187,21 @@ fn refuse_or_continue(
         }
     }
     Ok(())
+}
+
+/// `--summary-json`: the summary object, written whole (a private file, never through a link).
+fn write_summary(path: &std::path::Path, json: &serde_json::Value) -> Result<(), RunError> {
+    use std::io::Write;
+    let write = || -> std::io::Result<()> {
+        let mut file = crate::private_file::open(path, crate::private_file::How::Truncate)?;
+        writeln!(file, "{json}")?;
+        file.sync_all()
+    };
+    write().map_err(|source| {
+        crate::error::ReportError::Write {
+            path: path.to_path_buf(),
+            source,
+        }
+        .into()
+    })
 }

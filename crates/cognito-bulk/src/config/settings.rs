@@ -206,6 +206,8 @@ pub(crate) struct Settings {
     pub(crate) dry_run: bool,
     /// `--undo-file`.
     pub(crate) undo_file: Option<PathBuf>,
+    /// `--summary-json`.
+    pub(crate) summary_json: Option<PathBuf>,
     /// `--resume` or `--retry-failed` named a report that does not exist yet: this is a fresh run.
     pub(crate) resumed_nothing: bool,
 }
@@ -430,6 +432,7 @@ impl Settings {
         settings.overwrite = args.overwrite;
         settings.dry_run = args.dry_run;
         settings.undo_file = args.undo_file.clone();
+        settings.summary_json = args.summary_json.clone();
         Ok(settings)
     }
 
@@ -476,6 +479,7 @@ impl Settings {
             overwrite: false,
             dry_run: false,
             undo_file: None,
+            summary_json: None,
             resumed_nothing: false,
         })
     }

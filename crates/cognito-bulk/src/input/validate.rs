@@ -85,6 +85,10 @@ pub(crate) fn closest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) 
 /// a suggestion when a name is close: `given_nmae` (did you mean `given_name`?), `Custom:tier` (the prefix is
 /// lower case).
 pub(crate) fn unknown_column(name: &str) -> Option<String> {
+    // `sub` is an attribute: a row that sets it is refused on its own (an empty cell sends nothing).
+    if name == "sub" {
+        return None;
+    }
     check_attribute_name(name).err()?;
     let lower = name.to_lowercase();
     for prefix in ["custom:", "dev:custom:"] {

@@ -141,7 +141,7 @@ impl Progress {
                     updated = view.updated,
                     failed = view.failed,
                     throttled = view.throttled,
-                    effective_rate = format!("{:.1}", view.effective_rate),
+                    effective_rate = (view.effective_rate * 10.0).round() / 10.0,
                     "progress {}/{}: {}",
                     view.done,
                     view.total,

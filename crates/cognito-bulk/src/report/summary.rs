@@ -27,6 +27,8 @@ pub(crate) struct RunSummary {
     pub(crate) resume_command: Option<String>,
     /// Extra lines (e.g. the undo file) printed after the counts.
     pub(crate) notes: Vec<String>,
+    /// The rate the job settled at after its last throttle (requests/s), if it was throttled.
+    pub(crate) settled_rate: Option<f64>,
 }
 
 impl RunSummary {
@@ -52,6 +54,34 @@ impl RunSummary {
             _ if self.all_done() => exit_code::SUCCESS,
             _ => exit_code::ROWS_NOT_UPDATED,
         }
+    }
+
+    /// Every count of the run as one JSON object (numbers as numbers): the `summary` event of `--log-format json`
+    /// and the `--summary-json` file.
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        let t = &self.tally;
+        let secs = self.elapsed.as_secs_f64();
+        let round = |x: f64| (x * 1000.0).round() / 1000.0;
+        serde_json::json!({
+            "rows": self.total,
+            "updated": t.count(Status::Updated),
+            "unchanged": t.count(Status::Unchanged),
+            "failed": t.count(Status::Failed),
+            "invalid": t.count(Status::Invalid),
+            "not_attempted": t.count(Status::NotAttempted),
+            "unrecorded": self.unrecorded(),
+            "failures_by_code": t.by_code,
+            "requests": self.attempts,
+            "throttled": self.throttled,
+            "throttled_share": if self.attempts > 0 { round(self.throttled as f64 / self.attempts as f64) } else { 0.0 },
+            "settled_rate": self.settled_rate.map(round),
+            "duration_seconds": round(secs),
+            "report": self.report.display().to_string(),
+            "report_lost": t.lost,
+            "stopped": self.stop.as_ref().map(ToString::to_string),
+            "resume_command": self.resume_command,
+            "exit_code": self.exit_code(),
+        })
     }
 
     pub(crate) fn render(&self) -> String {
@@ -136,6 +166,7 @@ mod tests {
             signal: None,
             resume_command: None,
             notes: vec![],
+            settled_rate: None,
         }
     }
 

@@ -44,12 +44,12 @@ pub(crate) async fn list_pool(
         loop {
             ticker.tick().await;
             if !quiet {
-                eprintln!(
-                    "cognito-bulk: listing the pool for --skip-unchanged: {} users, {} pages, {} throttled",
+                crate::telemetry::say(&format!(
+                    "listing the pool for --skip-unchanged: {} users, {} pages, {} throttled",
                     progress.users(),
                     progress.pages(),
                     progress.throttles()
-                );
+                ));
             }
         }
     };

@@ -284,3 +284,63 @@ async fn completions_parse_the_man_page_has_every_subcommand_and_the_version_nam
         "{version}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_json_logs_every_line_of_standard_error_is_json_and_the_run_ends_with_a_summary_event()
+{
+    let env = TestEnv::new().await;
+    // One invalid row (a problem line) and an unverified phone (a warning), then the run.
+    let csv = env.write(
+        "in.csv",
+        "username,custom:tier,phone_number\nuser0001,gold,\nuser0002,silver,555\n",
+    );
+    let mut cmd = env.target("update");
+    cmd.args([
+        "--report",
+        "report.csv",
+        "--log-format",
+        "json",
+        "--skip-invalid",
+        "--summary-json",
+        "summary.json",
+    ])
+    .arg(&csv);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 4, "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let events: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(events.len() >= 3, "banner, problem, summary: {stderr}");
+    assert!(
+        events
+            .iter()
+            .any(|e| e["line"] == 3 && e["level"] == "WARN"),
+        "the invalid row is an event: {stderr}"
+    );
+    let summary = events.last().unwrap();
+    assert_eq!(summary["event"], "summary", "{stderr}");
+    assert_eq!(summary["updated"], 1);
+    assert_eq!(summary["invalid"], 1);
+    assert_eq!(summary["exit_code"], 4);
+    assert!(
+        summary["requests"].is_u64() && summary["duration_seconds"].is_f64(),
+        "{summary}"
+    );
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path("summary.json")).unwrap()).unwrap();
+    assert_eq!(file["updated"], 1);
+    assert_eq!(file["exit_code"], 4);
+
+    // An error before the run is JSON too, with its exit code.
+    let mut cmd = env.target("update");
+    cmd.args(["--report", "report.csv", "--log-format", "json"])
+        .arg(&csv);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 2, "the report exists: {}", text(&out));
+    let last: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stderr).lines().last().unwrap()).unwrap();
+    assert_eq!(last["level"], "ERROR");
+    assert_eq!(last["exit_code"], 2);
+}

@@ -262,3 +262,68 @@ async fn verification_guard_refuses_then_allows() {
     );
     assert_eq!(env.emu.stats().verification_messages, 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn header_mistakes_are_reported_once_each_with_a_suggestion() {
+    let env = TestEnv::new().await;
+    let csv = env.write(
+        "typos.csv",
+        "Username,given_nmae,Custom:tier,custom:teir\nuser0001,a,b,c\nuser0002,a,b,c\n",
+    );
+    let out = run(env.validate(&csv, &[])).await;
+    assert_eq!(code(&out), 3, "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("`given_nmae`: not an attribute: did you mean `given_name`?"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`Custom:tier`: the `custom:` prefix is lower case"),
+        "{err}"
+    );
+    assert_eq!(
+        err.matches("given_nmae").count(),
+        1,
+        "once for the column, not per row: {err}"
+    );
+
+    // The header fixed but for a custom attribute the pool does not have: the schema suggests its own.
+    let csv = env.write("typo.csv", "Username,custom:teir\nuser0001,gold\n");
+    let out = run(env.validate(&csv, &[])).await;
+    assert_eq!(code(&out), 3, "{}", text(&out));
+    let shown = text(&out);
+    assert!(shown.contains("did you mean `custom:tier`?"), "{shown}");
+
+    // A file saved with `;` separators: a hint, then --delimiter reads it.
+    let csv = env.write("semicolons.csv", "username;custom:tier\nuser0001;gold\n");
+    let out = run(env.validate(&csv, &[])).await;
+    assert_eq!(code(&out), 3, "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("pass --delimiter ';'"),
+        "{}",
+        text(&out)
+    );
+    let out = run(env.update(&csv, &["--delimiter", ";"])).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(
+        env.attribute("user0001", "custom:tier").as_deref(),
+        Some("gold")
+    );
+
+    // A pool id with the wrong case of the emulator's prefix.
+    let mut cmd = env.command();
+    cmd.args([
+        "validate",
+        "--offline",
+        "--user-pool-id",
+        "Local_SamplePool1",
+    ])
+    .arg(&csv);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("`local_SamplePool1`"),
+        "{}",
+        text(&out)
+    );
+}

@@ -479,3 +479,79 @@ async fn a_write_applied_after_the_client_timed_out_is_read_back_and_not_resent(
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_kills_with_resumes_under_dropped_connections_write_no_user_twice() {
+    let faults = cognito_emulator::Faults {
+        seed: 9,
+        drop_rate: 0.02,
+        drop_after_apply_share: 0.5,
+        ..cognito_emulator::Faults::default()
+    };
+    let env = TestEnv::with(
+        cognito_emulator::EmulatorConfig::default()
+            .without_quotas()
+            .with_faults(faults),
+    )
+    .await;
+    let rows = 600;
+    let csv = tiers(&env, "in.csv", rows, "gold");
+    let report = env.path("report.csv");
+    let command = || {
+        let mut cmd = env.update(&csv, &["--rate", "200", "--concurrency", "8", "--resume"]);
+        cmd.stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        cmd
+    };
+    for kill in 1..=5 {
+        let before = report_rows(&report);
+        let mut child = command().spawn().unwrap();
+        // Killed at a different point each time: after 20, 40, ... more outcomes than the last run left.
+        wait_until("more outcomes", Duration::from_secs(60), || {
+            report_rows(&report) >= before + 20 * kill
+        })
+        .await;
+        child.start_kill().unwrap();
+        child.wait().await.unwrap();
+    }
+    let out = run(command()).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let report_rows = by_line(&env.report(), 2..=rows as u64 + 1);
+    assert!(report_rows.values().all(|r| r["status"] == "updated"));
+    let twice: Vec<_> = env
+        .emu
+        .stats()
+        .applied_updates
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .collect();
+    assert!(twice.is_empty(), "users written twice: {twice:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_private_copy_of_standard_input_leaves_nothing_behind_after_kill_9() {
+    let env = TestEnv::slow(Duration::from_millis(200)).await;
+    let tmp = env.path("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let input = std::fs::read(tiers(&env, "in.csv", 50, "gold")).unwrap();
+    let mut cmd = env.update(std::path::Path::new("-"), &["--rate", "5"]);
+    cmd.env("TMPDIR", &tmp)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut stdin, &input)
+        .await
+        .unwrap();
+    drop(stdin);
+    let report = env.path("report.csv");
+    wait_until("the run is sending", Duration::from_secs(60), || {
+        report_rows(&report) >= 1
+    })
+    .await;
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
+    assert!(left.is_empty(), "left in $TMPDIR: {left:?}");
+}
