@@ -36,7 +36,7 @@ pub(crate) async fn export(args: ExportArgs) -> Result<i32, RunError> {
     if let Some(note) = signing.note(&settings.target)
         && !settings.quiet
     {
-        crate::telemetry::say(&format!("{note}"));
+        crate::telemetry::say(&note);
     }
     let connected =
         target::connect(&settings.target, &signing, settings.retry.attempt_timeout).await?;

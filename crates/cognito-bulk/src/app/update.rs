@@ -71,7 +71,7 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
     if !common.quiet {
         banner(&settings, pre, &outputs, plan.comparison.as_ref());
         if let Some(note) = signing.note(&common.target) {
-            crate::telemetry::say(&format!("{note}"));
+            crate::telemetry::say(&note);
         }
     }
     let Outputs {
