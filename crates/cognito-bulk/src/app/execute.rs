@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 
 use super::messages::{resume_command, shell_quote};
 use super::plan::Plan;
-use crate::cognito::backend::{CognitoBackend, ReadFirst};
+use crate::cognito::backend::{CognitoBackend, ReadFirst, Sent};
 use crate::config::Settings;
 use crate::error::RunError;
 use crate::exec::control::{Live, RunControl};
@@ -24,7 +24,7 @@ use crate::preflight::{PassSpec, RowPlan};
 use crate::report::journal;
 use crate::report::progress::{Progress, percent};
 use crate::report::sink::{Sink, Thresholds};
-use crate::report::summary::RunSummary;
+use crate::report::summary::{RunSummary, SentCounts};
 use crate::report::undo::UndoFile;
 use crate::report::writer::{ReportWriter, SharedReport};
 use crate::signals;
@@ -35,6 +35,8 @@ pub(crate) struct Execution<'a> {
     /// The pre-flight's plan: the execution pass plans its rows from the same sources.
     pub(crate) plan: Plan,
     pub(crate) client: Client,
+    /// When the run began (the pre-flight included).
+    pub(crate) started: Instant,
 }
 
 impl Execution<'_> {
@@ -48,7 +50,7 @@ impl Execution<'_> {
         let total = self.plan.pre.total;
         // `--skip-unchanged` by per-user reads: AdminGetUser before each write.
         let skip_by_reads = self.plan.by_reads();
-        let started = Instant::now();
+        let started = self.started;
         let control = Arc::new(RunControl::default());
         let watcher = tokio::spawn(signals::watch(
             control.clone(),
@@ -81,9 +83,11 @@ impl Execution<'_> {
             })
         };
         let report = SharedReport::new(report);
+        let sent = Arc::new(Sent::default());
         let dispatcher = Dispatcher {
             backend: Arc::new(CognitoBackend {
                 read_first,
+                sent: sent.clone(),
                 ..CognitoBackend::new(
                     self.client.clone(),
                     common.target.pool_id.clone(),
@@ -134,6 +138,11 @@ impl Execution<'_> {
             resume_command: None,
             notes: vec![],
             settled_rate: write_pacer.settled(),
+            sent: SentCounts {
+                updates: Sent::get(&sent.updates),
+                deletes: Sent::get(&sent.deletes),
+                reads: Sent::get(&sent.reads),
+            },
         };
         if !summary.all_done() {
             summary.resume_command = Some(resume_command(&common.report));
@@ -169,6 +178,7 @@ fn rate_note(summary: &RunSummary, writes: &Pacer) -> String {
              (--rate {:.1}/s is the ceiling)",
             writes.ceiling()
         ),
+        None if summary.attempts == 0 => "rate: nothing was sent".to_string(),
         None => format!(
             "rate: never throttled ({share}); ran up to the ceiling, --rate {:.1}/s",
             writes.ceiling()

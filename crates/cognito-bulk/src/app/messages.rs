@@ -4,6 +4,10 @@
 use std::path::Path;
 
 use crate::preflight::Preflight;
+
+/// The daily email quota of Cognito's default email sender (developer guide, "Email settings for Amazon Cognito
+/// user pools").
+const DEFAULT_SENDER_DAILY_EMAILS: u64 = 50;
 use crate::schema::PoolSchema;
 
 pub(crate) fn print_problems(input: &Path, pre: &Preflight) {
@@ -37,10 +41,13 @@ pub(crate) fn verification_warning(pre: &Preflight, schema: Option<&PoolSchema>)
             ));
         }
         if pre.email_messages > 0 && schema.uses_default_email_sender() {
-            msg.push_str(
+            msg.push_str(if pre.email_messages > DEFAULT_SENDER_DAILY_EMAILS {
                 "; the pool sends email with Cognito's default sender, which allows 50 emails a day per account: \
-                 the run would exhaust it and then fail",
-            );
+                 the run would exhaust it and then fail"
+            } else {
+                "; the pool sends email with Cognito's default sender, which allows 50 emails a day per account \
+                 (shared with the pool's other messages)"
+            });
         }
     }
     msg.push_str(

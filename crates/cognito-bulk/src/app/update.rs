@@ -15,6 +15,8 @@ use crate::schema::PoolSchema;
 use crate::{exit_code, target, telemetry};
 
 pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
+    // The run's duration counts from here: the pre-flight and a snapshot are part of it.
+    let started = std::time::Instant::now();
     let settings = Settings::for_update(&args)?;
     drop(args);
     telemetry::init(settings.common.log_format, settings.common.quiet);
@@ -93,10 +95,16 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
             pre.invalid,
             pre.email_messages + pre.sms_messages
         );
-        return Ok(if pre.invalid == 0 {
-            exit_code::SUCCESS
-        } else {
+        // The code the real run would end with before its first write (its refusals), else what it leaves.
+        let guard = verification_warning(pre, plan.sources.schema.as_deref()).is_some();
+        return Ok(if pre.invalid > 0 && !settings.skip_invalid {
+            exit_code::INPUT
+        } else if guard && !settings.allow_verification_messages {
+            exit_code::REFUSED
+        } else if pre.invalid > 0 {
             exit_code::ROWS_NOT_UPDATED
+        } else {
+            exit_code::SUCCESS
         });
     };
 
@@ -104,6 +112,7 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
         settings: &settings,
         plan,
         client: connected.client.clone(),
+        started,
     };
     let summary = execution.run(report, undo).await;
     connected.close().await;

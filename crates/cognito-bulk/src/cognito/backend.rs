@@ -21,6 +21,7 @@
 //! update that succeeded is not repeated when only the delete after it failed.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::operation::RequestId;
@@ -45,6 +46,26 @@ pub(crate) struct CognitoBackend {
     pub(crate) reads: Arc<Pacer>,
     /// Read each user before writing: `Some` with `--skip-unchanged` or `--undo-file`.
     pub(crate) read_first: Option<ReadFirst>,
+    /// Requests sent, per operation, counted as they leave the client.
+    pub(crate) sent: Arc<Sent>,
+}
+
+/// Requests sent per operation (each counted when it leaves the client, whatever its answer).
+#[derive(Debug, Default)]
+pub(crate) struct Sent {
+    pub(crate) updates: AtomicU64,
+    pub(crate) deletes: AtomicU64,
+    pub(crate) reads: AtomicU64,
+}
+
+impl Sent {
+    fn count(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
 }
 
 /// What the read before the write is for.
@@ -81,6 +102,7 @@ impl CognitoBackend {
             writes,
             reads,
             read_first: None,
+            sent: Arc::default(),
         }
     }
 
@@ -117,6 +139,7 @@ impl CognitoBackend {
     }
 
     async fn get_user(&self, key: &str) -> Result<(Before, Option<String>), CallError> {
+        Sent::count(&self.sent.reads);
         let out = self
             .client
             .admin_get_user()
@@ -177,6 +200,7 @@ impl CognitoBackend {
             })
             .collect();
         let sent = Instant::now();
+        Sent::count(&self.sent.updates);
         let result = self
             .client
             .admin_update_user_attributes()
@@ -196,6 +220,7 @@ impl CognitoBackend {
         request: &UpdateRequest,
     ) -> Result<Option<String>, CallError> {
         let sent = Instant::now();
+        Sent::count(&self.sent.deletes);
         let result = self
             .client
             .admin_delete_user_attributes()

@@ -29,6 +29,16 @@ pub(crate) struct RunSummary {
     pub(crate) notes: Vec<String>,
     /// The rate the job settled at after its last throttle (requests/s), if it was throttled.
     pub(crate) settled_rate: Option<f64>,
+    /// Requests sent per operation, counted as they left the client.
+    pub(crate) sent: SentCounts,
+}
+
+/// Requests sent per operation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct SentCounts {
+    pub(crate) updates: u64,
+    pub(crate) deletes: u64,
+    pub(crate) reads: u64,
 }
 
 impl RunSummary {
@@ -71,7 +81,10 @@ impl RunSummary {
             "not_attempted": t.count(Status::NotAttempted),
             "unrecorded": self.unrecorded(),
             "failures_by_code": t.by_code,
-            "requests": self.attempts,
+            "requests": self.sent.updates + self.sent.deletes + self.sent.reads,
+            "updates_sent": self.sent.updates,
+            "deletes_sent": self.sent.deletes,
+            "reads_sent": self.sent.reads,
             "throttled": self.throttled,
             "throttled_share": if self.attempts > 0 { round(self.throttled as f64 / self.attempts as f64) } else { 0.0 },
             "settled_rate": self.settled_rate.map(round),
@@ -101,15 +114,18 @@ impl RunSummary {
             counts.join(", ")
         );
         let _ = writeln!(s, "  target: {}", self.target);
+        let sent = self.sent;
+        let user_update = sent.updates + sent.deletes;
         let rate = if secs > 0.0 {
-            self.attempts as f64 / secs
+            user_update as f64 / secs
         } else {
             0.0
         };
         let _ = writeln!(
             s,
-            "  requests: {} sent ({} throttled), effective rate {:.1} requests/s",
-            self.attempts, self.throttled, rate
+            "  requests: {} AdminUpdateUserAttributes, {} AdminDeleteUserAttributes, {} AdminGetUser \
+             ({} throttled); {rate:.1} requests/s on the UserUpdate quota",
+            sent.updates, sent.deletes, sent.reads, self.throttled
         );
         if !t.by_code.is_empty() {
             let codes: Vec<String> = t.by_code.iter().map(|(c, n)| format!("{c} {n}")).collect();
@@ -167,6 +183,7 @@ mod tests {
             resume_command: None,
             notes: vec![],
             settled_rate: None,
+            sent: SentCounts::default(),
         }
     }
 

@@ -69,3 +69,59 @@ async fn a_margin_out_of_range_is_refused_naming_the_flag() {
     assert!(text(&out).contains("--rate-margin"), "{}", text(&out));
     assert_eq!(env.requests("AdminUpdateUserAttributes"), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_summary_counts_every_request_by_operation_and_says_when_nothing_was_sent() {
+    let env = TestEnv::new().await;
+    let csv = env.write(
+        "rows.csv",
+        "username,custom:tier,cognito-bulk:delete\nuser0001,gold,locale\nuser0002,gold,\n",
+    );
+    let mut cmd = env.target("update");
+    cmd.args([
+        "--report",
+        "report.csv",
+        "--rate",
+        "1000",
+        "--summary-json",
+        "s.json",
+    ])
+    .arg(&csv);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        summary.contains(
+            "requests: 2 AdminUpdateUserAttributes, 1 AdminDeleteUserAttributes, 0 AdminGetUser"
+        ),
+        "{summary}"
+    );
+    assert_eq!(
+        env.requests("AdminUpdateUserAttributes") + env.requests("AdminDeleteUserAttributes"),
+        3,
+        "the counts are those the service received"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path("s.json")).unwrap()).unwrap();
+    assert_eq!(
+        (json["updates_sent"].as_u64(), json["deletes_sent"].as_u64()),
+        (Some(2), Some(1))
+    );
+
+    // Everything already holds: nothing is sent, and the summary does not claim a rate.
+    let again = env.write("again.csv", "username,custom:tier\nuser0002,gold\n");
+    let mut cmd = env.target("update");
+    cmd.args([
+        "--report",
+        "again.report.csv",
+        "--skip-unchanged",
+        "--compare-with",
+        "snapshot",
+    ])
+    .arg(&again);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(summary.contains("rate: nothing was sent"), "{summary}");
+    assert!(!summary.contains("ran up to the ceiling"), "{summary}");
+}

@@ -251,7 +251,12 @@ async fn the_guard_and_the_dry_run_count_only_rows_really_sent() {
     let snapshot = ["--skip-unchanged", "--compare-with", "snapshot"];
 
     let out = run(env.update(&csv, &[&snapshot[..], &["--dry-run"]].concat())).await;
-    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(
+        code(&out),
+        6,
+        "the real run would be refused by the guard: {}",
+        text(&out)
+    );
     assert!(
         String::from_utf8_lossy(&out.stdout).contains(
             "dry run: 100 rows, 50 would be sent, 50 unchanged, 0 invalid, 1 verification messages"

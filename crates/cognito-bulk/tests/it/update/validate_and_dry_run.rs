@@ -91,6 +91,13 @@ async fn dry_run_does_the_whole_preflight_and_sends_nothing() {
 
     let csv = env.write("schema.csv", SCHEMA_PROBLEMS);
     let out = run(env.update(&csv, &["--dry-run"])).await;
+    assert_eq!(
+        code(&out),
+        3,
+        "the code the real run would be refused with: {}",
+        text(&out)
+    );
+    let out = run(env.update(&csv, &["--dry-run", "--skip-invalid"])).await;
     assert_eq!(code(&out), 4, "{}", text(&out));
     assert_eq!(env.requests("AdminUpdateUserAttributes"), 0);
 }
