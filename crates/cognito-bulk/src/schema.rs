@@ -88,76 +88,13 @@ impl PoolSchema {
 
     /// Checks a request against the schema.
     pub(crate) fn check(&self, request: &UpdateRequest) -> Result<(), RowProblem> {
-        for attr in &request.attributes {
-            let col = Some(attr.name.as_str());
-            let Some(schema) = self.attributes.get(&attr.name) else {
-                let hint = crate::input::validate::closest(
-                    &attr.name,
-                    self.attributes.keys().map(String::as_str),
-                )
-                .map_or(String::new(), |near| format!(": did you mean `{near}`?"));
-                return Err(RowProblem::new(
-                    col,
-                    format!("the pool's schema has no such attribute{hint}"),
-                ));
-            };
-            if !schema.mutable {
-                return Err(RowProblem::new(
-                    col,
-                    "the pool's schema makes this attribute immutable",
-                ));
-            }
-            let chars = attr.value.chars().count();
-            if attr.value.is_empty() {
-                if schema.required {
-                    return Err(RowProblem::new(
-                        col,
-                        "a required attribute cannot be emptied",
-                    ));
-                }
-                continue;
-            }
-            match schema.data_type.as_str() {
-                "Number" => {
-                    let Ok(n) = attr.value.parse::<f64>() else {
-                        return Err(RowProblem::new(
-                            col,
-                            "the pool's schema makes this a Number",
-                        ));
-                    };
-                    if schema.min_value.is_some_and(|min| n < min)
-                        || schema.max_value.is_some_and(|max| n > max)
-                    {
-                        return Err(RowProblem::new(
-                            col,
-                            format!(
-                                "out of the schema's range {}..{}",
-                                fmt(schema.min_value),
-                                fmt(schema.max_value)
-                            ),
-                        ));
-                    }
-                }
-                "Boolean" if !matches!(attr.value.as_str(), "true" | "false") => {
-                    return Err(RowProblem::new(
-                        col,
-                        "the pool's schema makes this a Boolean (`true` or `false`)",
-                    ));
-                }
-                _ => {}
-            }
-            if schema.min_length.is_some_and(|min| chars < min)
-                || schema.max_length.is_some_and(|max| chars > max)
-            {
-                return Err(RowProblem::new(
-                    col,
-                    format!(
-                        "{chars} characters, out of the schema's length {}..{}",
-                        fmt(schema.min_length.map(|v| v as f64)),
-                        fmt(schema.max_length.map(|v| v as f64))
-                    ),
-                ));
-            }
+        let problems = request
+            .attributes
+            .iter()
+            .filter_map(|attr| self.check_attribute(attr).err())
+            .collect();
+        if let Some(problem) = RowProblem::all(problems) {
+            return Err(problem);
         }
         for name in &request.delete {
             let col = Some(DELETE_COLUMN);
@@ -168,6 +105,80 @@ impl PoolSchema {
                 Some(_) => continue,
             };
             return Err(RowProblem::new(col, format!("`{name}`: {problem}")));
+        }
+        Ok(())
+    }
+
+    /// Checks one attribute to set against the schema.
+    fn check_attribute(&self, attr: &crate::input::row::Attribute) -> Result<(), RowProblem> {
+        let col = Some(attr.name.as_str());
+        let Some(schema) = self.attributes.get(&attr.name) else {
+            let hint = crate::input::validate::closest(
+                &attr.name,
+                self.attributes.keys().map(String::as_str),
+            )
+            .map_or(String::new(), |near| format!(": did you mean `{near}`?"));
+            return Err(RowProblem::new(
+                col,
+                format!("the pool's schema has no such attribute{hint}"),
+            ));
+        };
+        if !schema.mutable {
+            return Err(RowProblem::new(
+                col,
+                "the pool's schema makes this attribute immutable",
+            ));
+        }
+        let chars = attr.value.chars().count();
+        if attr.value.is_empty() {
+            if schema.required {
+                return Err(RowProblem::new(
+                    col,
+                    "a required attribute cannot be emptied",
+                ));
+            }
+            return Ok(());
+        }
+        match schema.data_type.as_str() {
+            "Number" => {
+                let Ok(n) = attr.value.parse::<f64>() else {
+                    return Err(RowProblem::new(
+                        col,
+                        "the pool's schema makes this a Number",
+                    ));
+                };
+                if schema.min_value.is_some_and(|min| n < min)
+                    || schema.max_value.is_some_and(|max| n > max)
+                {
+                    return Err(RowProblem::new(
+                        col,
+                        format!(
+                            "out of the schema's range {}..{}",
+                            fmt(schema.min_value),
+                            fmt(schema.max_value)
+                        ),
+                    ));
+                }
+            }
+            "Boolean" if !matches!(attr.value.as_str(), "true" | "false") => {
+                return Err(RowProblem::new(
+                    col,
+                    "the pool's schema makes this a Boolean (`true` or `false`)",
+                ));
+            }
+            _ => {}
+        }
+        if schema.min_length.is_some_and(|min| chars < min)
+            || schema.max_length.is_some_and(|max| chars > max)
+        {
+            return Err(RowProblem::new(
+                col,
+                format!(
+                    "{chars} characters, out of the schema's length {}..{}",
+                    fmt(schema.min_length.map(|v| v as f64)),
+                    fmt(schema.max_length.map(|v| v as f64))
+                ),
+            ));
         }
         Ok(())
     }

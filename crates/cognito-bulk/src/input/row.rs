@@ -98,6 +98,18 @@ pub(crate) struct RowProblem {
 }
 
 impl RowProblem {
+    /// Every problem of a row as one (the first one's column; the others follow in its reason), so that a
+    /// person fixes the row in one go; `None` when there are none.
+    pub(crate) fn all(problems: Vec<RowProblem>) -> Option<RowProblem> {
+        let mut problems = problems.into_iter();
+        let mut first = problems.next()?;
+        for other in problems {
+            first.reason.push_str("; ");
+            first.reason.push_str(&other.to_string());
+        }
+        Some(first)
+    }
+
     pub(crate) fn new(column: Option<&str>, reason: impl Into<String>) -> Self {
         RowProblem {
             column: column.map(str::to_string),

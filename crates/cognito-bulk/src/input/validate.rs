@@ -195,16 +195,22 @@ pub(crate) fn check_row(
         ..p
     })?;
     let mut attributes = Vec::with_capacity(header.attributes.len() + set.len());
+    let mut problems = Vec::new();
     for (index, name) in &header.attributes {
         let value = record.get(*index).unwrap_or_default();
         if value.is_empty() {
             continue;
         }
-        let value = check_attribute(name, value)?;
-        attributes.push(Attribute {
-            name: name.clone(),
-            value,
-        });
+        match check_attribute(name, value) {
+            Ok(value) => attributes.push(Attribute {
+                name: name.clone(),
+                value,
+            }),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    if let Some(problem) = RowProblem::all(problems) {
+        return Err(problem);
     }
     attributes.extend(set.iter().cloned());
     let delete = match header.delete {

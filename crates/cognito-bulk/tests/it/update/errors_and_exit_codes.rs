@@ -310,6 +310,19 @@ async fn header_mistakes_are_reported_once_each_with_a_suggestion() {
         Some("gold")
     );
 
+    // Every problem of a row at once, not only the first.
+    let csv2 = env.write(
+        "two.csv",
+        "username,phone_number,email_verified\nuser0001,555,maybe\n",
+    );
+    let out = run(env.validate(&csv2, &["--offline"])).await;
+    assert_eq!(code(&out), 3, "{}", text(&out));
+    let shown = text(&out);
+    assert!(
+        shown.contains("column `phone_number`") && shown.contains("column `email_verified`"),
+        "{shown}"
+    );
+
     // A pool id with the wrong case of the emulator's prefix.
     let mut cmd = env.command();
     cmd.args([
