@@ -346,7 +346,7 @@ impl<B: Backend> Worker<B> {
                 Live::add(&self.control.live.throttled, 1);
             }
             let not_retried = "not retried: the run is stopping";
-            if self.outage.failed(&err) {
+            let delay = if self.outage.failed(&err) {
                 // Paused: this failure uses up neither an attempt nor the row's time budget.
                 let paused = Instant::now();
                 match self.outage.wait(job.id.line, stopping).await {
@@ -364,43 +364,36 @@ impl<B: Backend> Worker<B> {
                         return failed(&err, &message);
                     }
                 }
-                if let Some(o) = self.read_back(job, &mut state, &err).await {
-                    return o;
-                }
-                tokio::select! {
-                    biased;
-                    _ = stopping.cancelled() => return failed(&err, not_retried),
-                    _ = self.pacer.acquire() => {}
-                }
-                continue;
-            }
-            let delay = match retries.after(err.disposition) {
-                Ok(delay) => delay,
-                Err(GiveUp::NotRetryable) => return failed(&err, ""),
-                Err(GiveUp::CredentialsStillExpired) => {
-                    return failed(&err, "credentials still expired after refreshing");
-                }
-                Err(GiveUp::StopRun) => {
-                    self.control.stop(StopReason::Fatal {
-                        code: err.code.clone(),
-                        message: err.message.clone(),
-                    });
-                    return failed(&err, "");
-                }
-                // The last attempt may have been applied: read back before reporting the row failed.
-                Err(give_up @ (GiveUp::Attempts(_) | GiveUp::Budget)) => {
-                    if let Some(o) = self.read_back(job, &mut state, &err).await {
-                        return o;
+                Duration::ZERO
+            } else {
+                match retries.after(err.disposition) {
+                    Ok(delay) => delay,
+                    Err(GiveUp::NotRetryable) => return failed(&err, ""),
+                    Err(GiveUp::CredentialsStillExpired) => {
+                        return failed(&err, "credentials still expired after refreshing");
                     }
-                    let note = match give_up {
-                        GiveUp::Attempts(n) => {
-                            format!("gave up after {n} attempts (--max-attempts)")
+                    Err(GiveUp::StopRun) => {
+                        self.control.stop(StopReason::Fatal {
+                            code: err.code.clone(),
+                            message: err.message.clone(),
+                        });
+                        return failed(&err, "");
+                    }
+                    // The last attempt may have been applied: read back before reporting the row failed.
+                    Err(give_up @ (GiveUp::Attempts(_) | GiveUp::Budget)) => {
+                        if let Some(o) = self.read_back(job, &mut state, &err).await {
+                            return o;
                         }
-                        _ => format!(
-                            "row time budget (--max-row-time) used up after {attempt} attempts"
-                        ),
-                    };
-                    return failed(&err, &note);
+                        let note = match give_up {
+                            GiveUp::Attempts(n) => {
+                                format!("gave up after {n} attempts (--max-attempts)")
+                            }
+                            _ => format!(
+                                "row time budget (--max-row-time) used up after {attempt} attempts"
+                            ),
+                        };
+                        return failed(&err, &note);
+                    }
                 }
             };
             tokio::select! {

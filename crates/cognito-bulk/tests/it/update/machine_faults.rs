@@ -220,44 +220,33 @@ async fn symbolic_links_at_the_report_its_lock_and_the_undo_file_are_refused() {
     let env = TestEnv::new().await;
     let csv = tiers(&env, "in.csv", 3, "gold");
     let precious = env.write("precious.txt", "keep me");
-    let assert_intact = || {
+    // Refused before anything is written, and the file the link points to is intact.
+    let refused_as_a_link = |out: &std::process::Output| {
+        assert_eq!(code(out), 2, "{}", text(out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("symbolic link"),
+            "{}",
+            text(out)
+        );
         assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me");
     };
 
     // The report is a link: --overwrite does not write through it.
     std::os::unix::fs::symlink(&precious, env.path("report.csv")).unwrap();
     let out = run(env.update(&csv, &["--overwrite"])).await;
-    assert_eq!(code(&out), 2, "{}", text(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("symbolic link"),
-        "{}",
-        text(&out)
-    );
-    assert_intact();
+    refused_as_a_link(&out);
     std::fs::remove_file(env.path("report.csv")).unwrap();
 
     // The report's lock file is a link.
     std::os::unix::fs::symlink(&precious, env.path("report.csv.lock")).unwrap();
     let out = run(env.update(&csv, &[])).await;
-    assert_eq!(code(&out), 2, "{}", text(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("symbolic link"),
-        "{}",
-        text(&out)
-    );
-    assert_intact();
+    refused_as_a_link(&out);
     std::fs::remove_file(env.path("report.csv.lock")).unwrap();
 
     // The undo file is a link.
     std::os::unix::fs::symlink(&precious, env.path("undo.csv")).unwrap();
     let out = run(env.update(&csv, &["--undo-file", "undo.csv", "--overwrite"])).await;
-    assert_eq!(code(&out), 2, "{}", text(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("symbolic link"),
-        "{}",
-        text(&out)
-    );
-    assert_intact();
+    refused_as_a_link(&out);
     assert_eq!(env.emu.stats().applied_total, 0, "nothing was sent");
 }
 
