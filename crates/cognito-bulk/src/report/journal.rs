@@ -117,14 +117,19 @@ impl Journal {
 
 /// Rewrites the report keeping only the last row of each line (atomically: temp file + rename).
 pub(crate) fn compact(path: &Path) -> Result<(), ReportError> {
-    let mut last: HashMap<u64, u64> = HashMap::new();
+    // The last record of each line, by line number (input lines are dense: 4 bytes a line, flat).
+    let mut last: Vec<u32> = Vec::new();
     let mut duplicates = complete_len(path)? != std::fs::metadata(path).map_or(0, |m| m.len());
     let mut reader = open(path)?;
     let mut records = reader.records();
-    let mut index = 0u64;
+    let mut index = 0u32;
     while let Some(record) = next_record(path, &mut records)? {
-        if let Ok(line) = record[0].parse::<u64>() {
-            duplicates |= last.insert(line, index).is_some();
+        if let Ok(line) = record[0].parse::<usize>() {
+            if line >= last.len() {
+                last.resize(line + 1, u32::MAX);
+            }
+            duplicates |= last[line] != u32::MAX;
+            last[line] = index;
         }
         index += 1;
     }
@@ -147,11 +152,11 @@ pub(crate) fn compact(path: &Path) -> Result<(), ReportError> {
             .map_err(|e| write_err(std::io::Error::other(e)))?;
         let mut reader = open(path)?;
         let mut records = reader.records();
-        let mut index = 0u64;
+        let mut index = 0u32;
         while let Some(record) = next_record(path, &mut records)? {
             let keep = record[0]
-                .parse::<u64>()
-                .is_ok_and(|line| last.get(&line) == Some(&index));
+                .parse::<usize>()
+                .is_ok_and(|line| last.get(line) == Some(&index));
             index += 1;
             if keep {
                 writer
