@@ -88,7 +88,7 @@ impl RowPlanner<'_> {
         let maybe_sent = self
             .journal
             .and_then(|j| j.get(line))
-            .is_some_and(|entry| entry.status == Status::Sending);
+            .is_some_and(|entry| entry.maybe_applied);
         let repeated = self.repeats(record, line);
         let checked = check_text(
             &self.header,

@@ -69,6 +69,10 @@ pub(crate) async fn credentials(target: &TargetSettings) -> Result<Signing, RunE
 fn is_loopback(url: &str) -> bool {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    // `user:pass@host`: the host is after the last `@`.
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
     let host = match authority.strip_prefix('[') {
         Some(v6) => v6.split(']').next().unwrap_or(""),
         None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
@@ -203,6 +207,7 @@ mod tests {
         for url in [
             "https://cognito-idp.eu-west-1.amazonaws.com",
             "http://10.0.0.1:9229",
+            "http://localhost:1@evil.example",
         ] {
             assert!(!super::is_loopback(url), "{url}");
         }

@@ -104,7 +104,7 @@ impl Execution<'_> {
             outage: Arc::new(Outage::new(settings.max_outage)),
         };
         let sink = Sink {
-            writer: report,
+            writer: report.clone(),
             thresholds: Thresholds {
                 max_failures: settings.max_failures,
                 max_failure_ratio: settings.max_failure_ratio,
@@ -115,14 +115,20 @@ impl Execution<'_> {
             progress: Progress::new(total, common.quiet),
             total,
         };
-        let (_, tally, read) =
+        let (_, mut tally, read) =
             tokio::join!(dispatcher.run(row_rx, out_tx), sink.run(out_rx), reader);
         watcher.abort();
         read.map_err(|e| RunError::Internal(format!("the reader failed: {e}")))??;
         // The journal (write-ahead records, then outcomes; a resumed run's new rows after the old ones) becomes
         // one row per input line. Not when it could not be written: it is left for --resume as it is.
-        if tally.lost.is_none() {
-            journal::compact(&common.report)?;
+        if tally.lost.is_none() && report.lock().is_broken() {
+            tally.lost = control.reason().map(|r| r.to_string());
+        }
+        if tally.lost.is_none()
+            && let Err(e) = journal::compact(&common.report)
+        {
+            // The journal is whole and can be resumed as it is: the run's outcome stands.
+            tracing::warn!("the report was not compacted to one row per line: {e}");
         }
 
         let mut summary = RunSummary {

@@ -100,10 +100,24 @@ impl<B: Backend> Dispatcher<B> {
                 _ = stop.cancelled() => break,
                 _ = self.pacer.acquire() => {}
             }
-            tokio::select! {
-                biased;
-                _ = stop.cancelled() => break,
-                _ = self.outage.wait_clear() => {}
+            // No row starts while the run is paused, unless none is in flight: then this row is the probe.
+            while self.outage.is_paused() {
+                tokio::select! {
+                    biased;
+                    _ = stop.cancelled() => break,
+                    _ = self.outage.wait_clear() => {}
+                    _ = tokio::time::sleep(Duration::from_secs(5)) => {
+                        while let Some(done) = tasks.try_join_next_with_id() {
+                            reap(done, &mut in_flight, &outcomes).await;
+                        }
+                        if in_flight.is_empty() {
+                            break;
+                        }
+                    }
+                }
+            }
+            if stop.is_cancelled() {
+                break;
             }
             let job = tokio::select! {
                 biased;
@@ -221,10 +235,7 @@ impl<B: Backend> Worker<B> {
         let live = &self.control.live;
         Live::add(&live.in_flight, 1);
         let started = Instant::now();
-        let mut outcome = match self.verify_first(&job).await {
-            Some(settled) => settled,
-            None => self.attempt_until_done(&job, started).await,
-        };
+        let mut outcome = self.attempt_until_done(&job, started).await;
         Live::sub(&live.in_flight, 1);
         outcome.attempts = self.attempts.load(Ordering::Relaxed);
         outcome.duration = started.elapsed();
@@ -233,7 +244,7 @@ impl<B: Backend> Worker<B> {
 
     /// A row an earlier run may have sent (`verify_first`): read the user back before the first request.
     /// `Some(outcome)` when that settles the row; `None` to send it.
-    async fn verify_first(&self, job: &RowJob) -> Option<RowOutcome> {
+    async fn verify_first(&self, job: &RowJob, state: &mut B::RowState) -> Option<RowOutcome> {
         if !job.verify_first {
             return None;
         }
@@ -245,8 +256,7 @@ impl<B: Backend> Worker<B> {
             request_id: None,
             unreachable: false,
         };
-        let mut state = B::RowState::default();
-        self.read_back(job, &mut state, &earlier).await
+        self.read_back(job, state, &earlier).await
     }
 
     /// After an ambiguous failure (`err.ambiguous`), before any resend: asks the backend to read the user back.
@@ -274,6 +284,16 @@ impl<B: Backend> Worker<B> {
         let read_back = self.backend.read_back(&job.request, state).await;
         if !matches!(read_back, ReadBack::Unsupported) {
             Live::add(&live.read_backs, 1);
+        }
+        match &read_back {
+            // An answer: the endpoint is reachable (the probe of an outage may end here).
+            ReadBack::Confirmed { .. } | ReadBack::NotApplied | ReadBack::Stop(_) => {
+                self.outage.reachable();
+            }
+            ReadBack::Failed(e) => {
+                self.outage.failed(e);
+            }
+            ReadBack::Unsupported => {}
         }
         match read_back {
             ReadBack::Confirmed { request_id } => {
@@ -321,6 +341,10 @@ impl<B: Backend> Worker<B> {
         };
         let stopping = self.control.stopping();
         let mut state = B::RowState::default();
+        // What the read-back of a row an earlier run may have sent finds is kept: only the rest is sent.
+        if let Some(settled) = self.verify_first(job, &mut state).await {
+            return settled;
+        }
         loop {
             let attempt = self.attempts.fetch_add(1, Ordering::Relaxed) + 1;
             Live::add(&self.control.live.attempts, 1);

@@ -154,7 +154,9 @@ impl Outage {
                 _ = stopping.cancelled() => return Turn::Stopping,
                 _ = tokio::time::sleep(wait) => {
                     if probe.is_some() {
-                        if let Some((_, at)) = &mut self.lock().prober {
+                        if let Some((prober, at)) = &mut self.lock().prober
+                            && *prober == line
+                        {
                             *at = Instant::now();
                         }
                         return Turn::Retry;
@@ -172,7 +174,6 @@ impl Outage {
     }
 
     /// Whether the run is paused now.
-    #[cfg(test)]
     pub(crate) fn is_paused(&self) -> bool {
         *self.paused.borrow()
     }

@@ -21,6 +21,9 @@ pub(crate) struct Journal {
 pub(crate) struct Entry {
     pub(crate) hash: u64,
     pub(crate) status: Status,
+    /// The row may have been applied without its outcome saying so: it was being sent when the run stopped
+    /// (`sending`), or its request was in flight when the run was aborted (`failed`, `Interrupted`).
+    pub(crate) maybe_applied: bool,
 }
 
 fn journal_error(path: &Path, message: impl Into<String>) -> ReportError {
@@ -101,7 +104,16 @@ impl Journal {
                     format!("line {line} is not a report row"),
                 ));
             };
-            journal.entries.insert(line, Entry { hash, status });
+            let maybe_applied = status == Status::Sending
+                || (status == Status::Failed && &record[5] == crate::exec::outcome::INTERRUPTED);
+            journal.entries.insert(
+                line,
+                Entry {
+                    hash,
+                    status,
+                    maybe_applied,
+                },
+            );
         }
         Ok(journal)
     }
@@ -124,13 +136,26 @@ pub(crate) fn compact(path: &Path) -> Result<(), ReportError> {
     let mut records = reader.records();
     let mut index = 0u32;
     while let Some(record) = next_record(path, &mut records)? {
-        if let Ok(line) = record[0].parse::<usize>() {
-            if line >= last.len() {
-                last.resize(line + 1, u32::MAX);
-            }
-            duplicates |= last[line] != u32::MAX;
-            last[line] = index;
+        let line = record[0]
+            .parse::<usize>()
+            .ok()
+            // Input lines are dense: a number far beyond the records read is not one of this input's.
+            .filter(|line| *line <= (index as usize + 1) * 64 + 1_000_000)
+            .ok_or_else(|| {
+                let at = record.position().map_or(0, |p| p.line());
+                journal_error(
+                    path,
+                    format!(
+                        "line {at} is not a report row (line number `{}`)",
+                        &record[0]
+                    ),
+                )
+            })?;
+        if line >= last.len() {
+            last.resize(line + 1, u32::MAX);
         }
+        duplicates |= last[line] != u32::MAX;
+        last[line] = index;
         index += 1;
     }
     if !duplicates {
@@ -178,6 +203,26 @@ mod tests {
     const HEADER: &str = "line,row_hash,username,status,attempts,error_code,message,request_id,duration_ms,attributes\n";
 
     #[test]
+    fn rows_that_may_have_been_applied_are_known_to_the_resume() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.csv");
+        let body = format!(
+            "{}\n\
+             2,00000000000000aa,al,sending,0,,,,0,email\n\
+             3,00000000000000bb,bo,failed,1,Interrupted,stopped while a request was in flight,,9,email\n\
+             4,00000000000000cc,cy,failed,5,InternalErrorException,boom,,9,email\n",
+            COLUMNS.join(",")
+        );
+        std::fs::write(&path, body).unwrap();
+        let journal = Journal::load(&path).unwrap();
+        let maybe = |line| journal.get(line).map(|e| e.maybe_applied);
+        assert_eq!(
+            (maybe(2), maybe(3), maybe(4)),
+            (Some(true), Some(true), Some(false))
+        );
+    }
+
+    #[test]
     fn last_row_of_a_line_wins_and_compaction_keeps_only_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.csv");
@@ -193,7 +238,8 @@ mod tests {
             journal.get(2),
             Some(Entry {
                 hash: 0xaa,
-                status: Status::Updated
+                status: Status::Updated,
+                maybe_applied: false,
             })
         );
         assert_eq!(

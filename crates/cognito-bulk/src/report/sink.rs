@@ -54,6 +54,7 @@ impl Sink {
                     let mut batch = Some(first);
                     // Slots are released once the batch is flushed: the next rows start after these are recorded.
                     let mut recorded = Vec::new();
+                    let mut outcomes_of_batch = Vec::new();
                     let mut writer = self.writer.lock();
                     while let Some(mut o) = batch {
                         recorded.push(o.take_slot());
@@ -63,10 +64,20 @@ impl Sink {
                         {
                             self.lose(&mut tally, e);
                         }
+                        outcomes_of_batch.push(o);
+                        batch = outcomes.try_recv().ok();
+                    }
+                    if tally.lost.is_none()
+                        && let Err(e) = writer.flush()
+                    {
+                        self.lose(&mut tally, e);
+                    }
+                    drop(writer);
+                    // Counted only once on disk: a row whose outcome could not be written is not done.
+                    for o in outcomes_of_batch {
                         if o.fresh && tally.lost.is_some() {
-                            // Not in the report: not counted as done, so the summary says what is missing.
-                            tally.unrecorded_sent += u64::from(o.status != Status::NotAttempted);
-                            batch = outcomes.try_recv().ok();
+                            tally.unrecorded_sent +=
+                                u64::from(matches!(o.status, Status::Updated | Status::Failed));
                             continue;
                         }
                         if o.fresh {
@@ -76,14 +87,7 @@ impl Sink {
                         }
                         tally.add(&o);
                         self.check_thresholds(&o, &mut streak, this_run_failed, this_run_done);
-                        batch = outcomes.try_recv().ok();
                     }
-                    if tally.lost.is_none()
-                        && let Err(e) = writer.flush()
-                    {
-                        self.lose(&mut tally, e);
-                    }
-                    drop(writer);
                     drop(recorded);
                 }
                 _ = tick.tick() => {

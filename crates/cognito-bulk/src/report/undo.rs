@@ -11,7 +11,6 @@
 //! Like the report, the file is created before the first call and flushed after every row. This module owns the
 //! file only; which values go in a row is decided in [`crate::cognito::before`].
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -20,7 +19,7 @@ use crate::error::ReportError;
 use crate::input::header::DELETE_COLUMN;
 use crate::input::row::Attribute;
 use crate::private_file::{self, How};
-use crate::report::writer::cut_torn_tail;
+use crate::report::writer::{Guarded, cut_torn_tail};
 
 /// The key column of an undo file.
 pub(crate) const KEY_COLUMN: &str = "username";
@@ -66,7 +65,7 @@ pub(crate) struct UndoFile {
 }
 
 struct Inner {
-    writer: csv::Writer<File>,
+    writer: csv::Writer<Guarded>,
     rows: u64,
 }
 
@@ -96,7 +95,7 @@ impl UndoFile {
             path: path.to_path_buf(),
             columns,
             inner: Mutex::new(Inner {
-                writer: csv::Writer::from_writer(file),
+                writer: csv::Writer::from_writer(Guarded::new(file)),
                 rows: 0,
             }),
         };

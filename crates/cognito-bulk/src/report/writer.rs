@@ -42,7 +42,7 @@ pub(crate) enum OpenMode {
 
 pub(crate) struct ReportWriter {
     path: PathBuf,
-    writer: csv::Writer<File>,
+    writer: csv::Writer<Guarded>,
     /// The file's identity (device, inode), to notice it was removed or replaced during the run.
     identity: (u64, u64),
 }
@@ -75,7 +75,7 @@ impl ReportWriter {
         let meta = file.metadata().map_err(create)?;
         let mut report = ReportWriter {
             path: path.to_path_buf(),
-            writer: csv::Writer::from_writer(file),
+            writer: csv::Writer::from_writer(Guarded::new(file)),
             identity: (meta.dev(), meta.ino()),
         };
         if mode != OpenMode::Append {
@@ -89,17 +89,20 @@ impl ReportWriter {
     }
 
     pub(crate) fn write(&mut self, o: &RowOutcome) -> Result<(), ReportError> {
+        // One line a record, whatever a cell holds (the key of an invalid row may span lines): a line end is
+        // always a record's end, which is what cutting a torn record relies on.
+        let one_line = |text: &str| text.replace(['\r', '\n'], " ");
         let record = [
             o.id.line.to_string(),
             o.id.hash_hex(),
-            o.username.clone(),
+            one_line(&o.username),
             o.status.to_string(),
             o.attempts.to_string(),
-            o.error_code.clone(),
-            o.message.clone(),
+            one_line(&o.error_code),
+            one_line(&o.message),
             o.request_id.clone(),
             o.duration.as_millis().to_string(),
-            o.attributes.clone(),
+            one_line(&o.attributes),
         ];
         self.writer
             .write_record(&record)
@@ -111,6 +114,11 @@ impl ReportWriter {
         let mut o = RowOutcome::new(job.id, &job.request.username, Status::Sending);
         o.attributes = job.request.attribute_names();
         self.write(&o)
+    }
+
+    /// Whether a write to the report has failed (the run must stop, and the file is left for `--resume`).
+    pub(crate) fn is_broken(&self) -> bool {
+        self.writer.get_ref().broken
     }
 
     /// An error when the report is no longer at its path (removed, or replaced by another file).
@@ -143,6 +151,42 @@ impl ReportWriter {
             path: self.path.clone(),
             source: std::io::Error::other(e),
         }
+    }
+}
+
+/// The report's file, refusing every write after one failed: a csv buffer that could be written only in part must
+/// never be written again (a later flush, or the writer's drop, would repeat its start in the middle of the file).
+pub(crate) struct Guarded {
+    file: File,
+    broken: bool,
+}
+
+impl Guarded {
+    pub(crate) fn new(file: File) -> Self {
+        Guarded {
+            file,
+            broken: false,
+        }
+    }
+}
+
+impl std::io::Write for Guarded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.broken {
+            return Err(std::io::Error::other(
+                "an earlier write to this file failed",
+            ));
+        }
+        self.file.write(buf).inspect_err(|_| self.broken = true)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.broken {
+            return Err(std::io::Error::other(
+                "an earlier write to this file failed",
+            ));
+        }
+        self.file.flush().inspect_err(|_| self.broken = true)
     }
 }
 
@@ -203,5 +247,27 @@ impl IntentLog for SharedReport {
             .write_intent(job)
             .and_then(|()| writer.flush())
             .map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    #[test]
+    fn after_a_failed_write_nothing_more_reaches_the_file() {
+        // /dev/full answers every write with ENOSPC, as a full disk does.
+        let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+            eprintln!("skipped: no /dev/full here");
+            return;
+        };
+        let mut guarded = Guarded::new(full);
+        assert!(guarded.write(b"1,aa,al,updated").is_err());
+        assert!(guarded.broken);
+        let again = guarded.write(b"x").unwrap_err();
+        assert!(again.to_string().contains("an earlier write"), "{again}");
+        assert!(guarded.flush().is_err());
     }
 }
