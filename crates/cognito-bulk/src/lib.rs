@@ -32,22 +32,23 @@ pub fn main() -> i32 {
         .try_get_matches()
         .and_then(|matches| Cli::from_arg_matches(&matches))
         .unwrap_or_else(|e| e.exit());
-    match &cli.command {
-        Command::Completions { shell } => {
-            manual::completions(*shell, &mut std::io::stdout());
-            return exit_code::SUCCESS;
-        }
-        Command::Man => {
-            return match manual::man(&mut std::io::stdout()) {
-                Ok(()) => exit_code::SUCCESS,
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit_code::SUCCESS,
-                Err(e) => {
-                    eprintln!("cognito-bulk: error: failed to write the manual page: {e}");
-                    exit_code::INTERNAL
-                }
-            };
-        }
-        _ => {}
+    let page = match &cli.command {
+        Command::Completions { shell } => Some(manual::completions(*shell)),
+        Command::Man => Some(manual::man()),
+        _ => None,
+    };
+    if let Some(page) = page {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        return match out.write_all(&page).and_then(|()| out.flush()) {
+            Ok(()) => exit_code::SUCCESS,
+            // `cognito-bulk man | head`: the reader had what it wanted.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit_code::SUCCESS,
+            Err(e) => {
+                eprintln!("cognito-bulk: error: failed to write to standard output: {e}");
+                exit_code::INTERNAL
+            }
+        };
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

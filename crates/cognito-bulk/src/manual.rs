@@ -25,15 +25,24 @@ pub(crate) fn command() -> clap::Command {
     Cli::command().version(version())
 }
 
-/// `cognito-bulk completions <shell>`.
-pub(crate) fn completions(shell: clap_complete::Shell, out: &mut dyn Write) {
-    clap_complete::generate(shell, &mut command(), "cognito-bulk", out);
+/// `cognito-bulk completions <shell>`: the script.
+pub(crate) fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut command(), "cognito-bulk", &mut out);
+    out
 }
 
-/// `cognito-bulk man`: the page of the command, then one section per subcommand with its options.
-pub(crate) fn man(out: &mut dyn Write) -> std::io::Result<()> {
+/// `cognito-bulk man`: the page of the command, then one section per subcommand with its options (roff).
+pub(crate) fn man() -> Vec<u8> {
+    let mut out = Vec::new();
     let mut cmd = command();
     cmd.build();
+    // Writing to memory cannot fail.
+    let _ = render(&cmd, &mut out);
+    out
+}
+
+fn render(cmd: &clap::Command, out: &mut Vec<u8>) -> std::io::Result<()> {
     clap_mangen::Man::new(cmd.clone()).render(out)?;
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         let name = format!("cognito-bulk {}", sub.get_name());

@@ -2,8 +2,10 @@
 //! input, for every target), starting the built-in emulator for `local_*` pools, building the SDK client, and
 //! reading the pool's schema (DescribeUserPool) when allowed.
 
+use std::path::Path;
 use std::time::Duration;
 
+use aws_config::SdkConfig;
 use aws_sdk_cognitoidentityprovider::Client;
 
 use crate::cognito::{client, pool};
@@ -17,8 +19,9 @@ use cognito_emulator::{EmulatorConfig, RunningEmulator};
 /// How requests are signed.
 #[derive(Debug, Clone)]
 pub(crate) enum Signing {
-    /// The standard AWS credential chain (environment, profile, SSO, instance or container role).
-    Chain,
+    /// The standard AWS credential chain (environment, profile, SSO, instance or container role), as loaded and
+    /// checked.
+    Chain(Box<SdkConfig>),
     /// Placeholder credentials: the built-in emulator, or an endpoint on this machine when the chain has none.
     Placeholder,
 }
@@ -44,9 +47,9 @@ pub(crate) async fn credentials(target: &TargetSettings) -> Result<Signing, RunE
         Endpoint::Url(url) => is_loopback(url),
         Endpoint::Aws => false,
     };
-    let found = client::chain_credentials(target).await;
-    match found {
-        Ok(()) => Ok(Signing::Chain),
+    let config = client::load_chain(target).await;
+    match client::check_credentials(&config).await {
+        Ok(()) => Ok(Signing::Chain(Box::new(config))),
         Err(_) if loopback => Ok(Signing::Placeholder),
         Err(why) => {
             let profile = target
@@ -107,26 +110,6 @@ pub(crate) async fn connect(
     let mut state_lock = None;
     let emulator = match &target.endpoint {
         Endpoint::Emulator { seed, state } => {
-            // One process at a time on the built-in pool: a second one (`export | update -`) waits its turn.
-            if let Some(dir) = state.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    RunError::Emulator(format!(
-                        "cannot create {} for the built-in emulator's state: {e}",
-                        dir.display()
-                    ))
-                })?;
-            }
-            let mut said = false;
-            state_lock = Some(lock::lock_waiting(state, &mut |holder| {
-                if !said {
-                    said = true;
-                    let by = holder.map_or(String::new(), |pid| format!(" (pid {pid})"));
-                    tracing::warn!(
-                        "the built-in pool's state {} is in use by another run{by}: waiting for it to end",
-                        state.display()
-                    );
-                }
-            })?);
             if !state.exists() && !seed.is_file() {
                 let cwd = std::env::current_dir()
                     .map(|d| format!(" (relative to the current directory {})", d.display()))
@@ -145,6 +128,16 @@ pub(crate) async fn connect(
                     seed.display()
                 )));
             }
+            // One process at a time on the built-in pool: a second one (`export | update -`) waits its turn, on a
+            // thread of its own (the wait may be long).
+            let state_path = state.clone();
+            state_lock = Some(
+                tokio::task::spawn_blocking(move || lock_state(&state_path))
+                    .await
+                    .map_err(|e| {
+                        RunError::Internal(format!("the state lock task failed: {e}"))
+                    })??,
+            );
             let config = EmulatorConfig::default()
                 .with_seed(seed.clone())
                 .with_state_file(state.clone());
@@ -157,13 +150,39 @@ pub(crate) async fn connect(
         _ => None,
     };
     let url = emulator.as_ref().map(RunningEmulator::endpoint_url);
-    let placeholder = matches!(signing, Signing::Placeholder);
-    let client = client::build(target, url.as_deref(), placeholder, attempt_timeout).await;
+    let config = match signing {
+        Signing::Chain(config) => (**config).clone(),
+        Signing::Placeholder => client::load_placeholder(target).await,
+    };
+    let client = client::build(&config, target, url.as_deref(), attempt_timeout);
     Ok(Connected {
         client,
         emulator,
         _state_lock: state_lock,
     })
+}
+
+/// Locks the built-in pool's state file (creating its directory), waiting while another run holds it.
+fn lock_state(state: &Path) -> Result<OutputLock, RunError> {
+    if let Some(dir) = state.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            RunError::Emulator(format!(
+                "cannot create {} for the built-in emulator's state: {e}",
+                dir.display()
+            ))
+        })?;
+    }
+    let mut said = false;
+    Ok(lock::lock_waiting(state, &mut |holder| {
+        if !said {
+            said = true;
+            let by = holder.map_or(String::new(), |pid| format!(" (pid {pid})"));
+            tracing::warn!(
+                "the built-in pool's state {} is in use by another run{by}: waiting for it to end",
+                state.display()
+            );
+        }
+    })?)
 }
 
 /// Reads the pool's schema. A missing pool or rejected credentials stop the job (exit 5) before any write; a

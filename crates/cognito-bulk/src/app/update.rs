@@ -61,11 +61,14 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
         refuse_or_continue(&settings, &plan.pre, plan.sources.schema.as_deref())
     }
     .await;
-    if let Err(e) = checked {
-        outputs.discard();
-        connected.close().await;
-        return Err(e);
-    }
+    let dry_run_refused = match checked {
+        Ok(refused) => refused,
+        Err(e) => {
+            outputs.discard();
+            connected.close().await;
+            return Err(e);
+        }
+    };
     let pre = &plan.pre;
     for column in &pre.ignored_columns {
         tracing::info!(column, "column is not a user attribute: ignored");
@@ -95,17 +98,12 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
             pre.invalid,
             pre.email_messages + pre.sms_messages
         );
-        // The code the real run would end with before its first write (its refusals), else what it leaves.
-        let guard = verification_warning(pre, plan.sources.schema.as_deref()).is_some();
-        return Ok(if pre.invalid > 0 && !settings.skip_invalid {
-            exit_code::INPUT
-        } else if guard && !settings.allow_verification_messages {
-            exit_code::REFUSED
-        } else if pre.invalid > 0 {
+        // The code the real run would be refused with before its first write, else what it would leave.
+        return Ok(dry_run_refused.unwrap_or(if pre.invalid > 0 {
             exit_code::ROWS_NOT_UPDATED
         } else {
             exit_code::SUCCESS
-        });
+        }));
     };
 
     let execution = Execution {
@@ -174,28 +172,37 @@ fn banner(
     }
 }
 
+/// The safety refusals before the first write. A dry run is not refused: it returns the refusal's exit code,
+/// which is the code it ends with.
 fn refuse_or_continue(
     settings: &Settings,
     pre: &Preflight,
     schema: Option<&PoolSchema>,
-) -> Result<(), RunError> {
+) -> Result<Option<i32>, RunError> {
     if pre.invalid > 0 {
         print_problems(&settings.common.input, pre);
-        if !settings.skip_invalid && !settings.dry_run {
-            return Err(RunError::InvalidRows {
-                invalid: pre.invalid,
-                total: pre.total,
-            });
-        }
     }
-    if let Some(warning) = verification_warning(pre, schema) {
-        if settings.allow_verification_messages || settings.dry_run {
-            tracing::warn!("{warning}");
-        } else {
-            return Err(RunError::Refused(warning));
-        }
+    let warning = verification_warning(pre, schema);
+    if let Some(warning) = &warning
+        && (settings.allow_verification_messages || settings.dry_run)
+    {
+        tracing::warn!("{warning}");
     }
-    Ok(())
+    let refusal = if pre.invalid > 0 && !settings.skip_invalid {
+        Some(RunError::InvalidRows {
+            invalid: pre.invalid,
+            total: pre.total,
+        })
+    } else {
+        warning
+            .filter(|_| !settings.allow_verification_messages)
+            .map(RunError::Refused)
+    };
+    match refusal {
+        Some(refusal) if settings.dry_run => Ok(Some(refusal.exit_code())),
+        Some(refusal) => Err(refusal),
+        None => Ok(None),
+    }
 }
 
 /// `--summary-json`: the summary object, written whole (a private file, never through a link).

@@ -131,7 +131,7 @@ impl CognitoBackend {
                 message: format!("the undo row could not be written, so the row was not sent: {e}"),
                 request_id: request_id.clone(),
                 ambiguous: false,
-                unreachable: false,
+                outage: None,
             })?;
             state.undo_recorded = true;
         }

@@ -19,7 +19,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::DispatchFailure;
 use aws_smithy_types::error::display::DisplayErrorContext;
 
-use crate::exec::backend::{CallError, Disposition};
+use crate::exec::backend::{CallError, Disposition, OutageSignal, TIMEOUT};
 
 /// What an error code means for the run.
 pub(crate) fn disposition(code: &str) -> Disposition {
@@ -77,11 +77,14 @@ where
 {
     let request_id = err.request_id().map(str::to_string);
     let mut ambiguous = false;
-    let mut unreachable = false;
+    let mut outage = None;
     let (disposition, code, message) = match &err {
         SdkError::ServiceError(ctx) => {
             let status = ctx.raw().status().as_u16();
             ambiguous = status >= 500 || err.code().is_some_and(server_fault);
+            if ambiguous {
+                outage = Some(OutageSignal::ServerError);
+            }
             match err.code() {
                 Some(code) => (
                     disposition(code),
@@ -109,16 +112,18 @@ where
             ambiguous = true;
             (
                 Disposition::Transient,
-                "Timeout".into(),
+                TIMEOUT.into(),
                 "no answer within --attempt-timeout".into(),
             )
         }
         SdkError::DispatchFailure(failure) => {
             let not_sent = failed_before_sending(failure);
             ambiguous = !not_sent;
-            unreachable = not_sent && !in_chain::<CredentialsError>(failure);
+            if not_sent && !in_chain::<CredentialsError>(failure) {
+                outage = Some(OutageSignal::Unreachable);
+            }
             let code = if failure.is_timeout() {
-                "Timeout"
+                TIMEOUT
             } else if failure.is_io() {
                 "ConnectionError"
             } else {
@@ -153,7 +158,7 @@ where
         message: one_line(&message),
         request_id,
         ambiguous: ambiguous && disposition == Disposition::Transient,
-        unreachable,
+        outage: outage.filter(|_| disposition == Disposition::Transient),
     }
 }
 

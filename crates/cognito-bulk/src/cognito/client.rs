@@ -4,25 +4,56 @@
 
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::config::{Credentials, Region};
 
 use crate::config::{Endpoint, TargetSettings};
 
-/// Builds the client for `target`; `emulator_url` is the running emulator's address for [`Endpoint::Emulator`].
-/// With `placeholder`, requests are signed with placeholder credentials (the emulator accepts any signature),
-/// so the run does not depend on whatever AWS credentials the machine has.
-pub(crate) async fn build(
+/// The AWS configuration of `target` with the standard credential chain (Region, profile), loaded once: the
+/// credentials check and the client use the same one.
+pub(crate) async fn load_chain(target: &TargetSettings) -> SdkConfig {
+    loader(target).load().await
+}
+
+/// The configuration with placeholder credentials (the emulator accepts any signature), so the run does not
+/// depend on whatever AWS credentials the machine has.
+pub(crate) async fn load_placeholder(target: &TargetSettings) -> SdkConfig {
+    loader(target)
+        .credentials_provider(Credentials::new(
+            "placeholder",
+            "placeholder",
+            None,
+            None,
+            "placeholder",
+        ))
+        .load()
+        .await
+}
+
+/// Whether `config`'s credential chain provides credentials; `Err` says why not, in one line.
+pub(crate) async fn check_credentials(config: &SdkConfig) -> Result<(), String> {
+    let provider = config
+        .credentials_provider()
+        .ok_or_else(|| "no credentials provider is configured".to_string())?;
+    match provider.provide_credentials().await {
+        Ok(_) => Ok(()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Builds the client for `target` from `config`; `emulator_url` is the running emulator's address for
+/// [`Endpoint::Emulator`].
+pub(crate) fn build(
+    config: &SdkConfig,
     target: &TargetSettings,
     emulator_url: Option<&str>,
-    placeholder: bool,
     attempt_timeout: Duration,
 ) -> Client {
-    let mut loader = loader(target)
+    let mut builder = aws_sdk_cognitoidentityprovider::config::Builder::from(config)
         .retry_config(RetryConfig::disabled())
         .timeout_config(
             TimeoutConfig::builder()
@@ -33,34 +64,12 @@ pub(crate) async fn build(
     match &target.endpoint {
         Endpoint::Emulator { .. } => {
             let url = emulator_url.expect("the emulator is started before the client is built");
-            loader = loader.endpoint_url(url);
+            builder = builder.endpoint_url(url);
         }
-        Endpoint::Url(url) => loader = loader.endpoint_url(url),
+        Endpoint::Url(url) => builder = builder.endpoint_url(url),
         Endpoint::Aws => {}
     }
-    if placeholder {
-        loader = loader.credentials_provider(Credentials::new(
-            "placeholder",
-            "placeholder",
-            None,
-            None,
-            "placeholder",
-        ));
-    }
-    Client::new(&loader.load().await)
-}
-
-/// Whether the standard credential chain (for `target`'s profile) provides credentials; `Err` says why not, in
-/// one line.
-pub(crate) async fn chain_credentials(target: &TargetSettings) -> Result<(), String> {
-    let config = loader(target).load().await;
-    let provider = config
-        .credentials_provider()
-        .ok_or_else(|| "no credentials provider is configured".to_string())?;
-    match provider.provide_credentials().await {
-        Ok(_) => Ok(()),
-        Err(e) => Err(e.to_string()),
-    }
+    Client::from_conf(builder.build())
 }
 
 fn loader(target: &TargetSettings) -> aws_config::ConfigLoader {

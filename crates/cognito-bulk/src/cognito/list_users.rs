@@ -24,7 +24,7 @@ use tokio::time::Instant;
 
 use super::classify;
 pub(crate) use crate::error::ListError;
-use crate::exec::backend::{CallError, Disposition};
+use crate::exec::backend::{CallError, Disposition, TIMEOUT};
 use crate::exec::control::{Live, RunControl};
 use crate::exec::pacer::Pacer;
 use crate::exec::retry::{GiveUp, Retries, RetryPolicy};
@@ -366,12 +366,12 @@ impl<S: PageSource> Reader<'_, S> {
                 Ok(Err(err)) => err,
                 Err(_elapsed) => CallError {
                     disposition: Disposition::Transient,
-                    code: "Timeout".into(),
+                    code: TIMEOUT.into(),
                     message: "no answer within --attempt-timeout".into(),
                     request_id: None,
                     // A read changes nothing: whether it was answered does not matter.
                     ambiguous: false,
-                    unreachable: false,
+                    outage: None,
                 },
             };
             tracing::debug!(code = %err.code, filter, "ListUsers attempt failed");

@@ -36,7 +36,7 @@ pub(crate) async fn describe(client: &Client, pool_id: &str) -> Result<PoolSchem
             message: "DescribeUserPool returned no pool".into(),
             request_id: None,
             ambiguous: false,
-            unreachable: false,
+            outage: None,
         });
     };
     let attributes = pool

@@ -32,9 +32,21 @@ pub(crate) struct CallError {
     /// request was written, a timeout after sending, an HTTP 5xx): the executor reads the user back before any
     /// resend. False for throttles, 4xx answers and failures before sending (connection refused).
     pub(crate) ambiguous: bool,
-    /// The endpoint could not be reached at all (connection refused, DNS, connect timeout): nothing was sent,
-    /// and the run pauses until the endpoint answers again instead of failing rows.
-    pub(crate) unreachable: bool,
+    /// Whether this failure says the endpoint itself is down (set by the service layer, which knows its codes):
+    /// enough of them pause the whole run instead of failing rows (see `outage.rs`).
+    pub(crate) outage: Option<OutageSignal>,
+}
+
+/// The code of an attempt that got no answer within its timeout (the request may still be applied later).
+pub(crate) const TIMEOUT: &str = "Timeout";
+
+/// What a failure says about the endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OutageSignal {
+    /// It could not be reached at all (connection refused, DNS, connect timeout): nothing was sent.
+    Unreachable,
+    /// It answered with a server error (HTTP 5xx, an internal-error code).
+    ServerError,
 }
 
 /// What a read-back after an ambiguous failure found.

@@ -18,7 +18,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::backend::{Backend, CallError, Disposition, ReadBack};
+use super::backend::{Backend, CallError, Disposition, ReadBack, TIMEOUT};
 use super::control::{Live, RunControl, StopReason};
 use super::outage::{Outage, Turn};
 use super::pacer::Pacer;
@@ -249,12 +249,12 @@ impl<B: Backend> Worker<B> {
             return None;
         }
         let earlier = CallError {
-            code: "Interrupted".into(),
+            code: INTERRUPTED.into(),
             message: "the earlier run stopped while this row was being sent".into(),
             disposition: Disposition::Transient,
             ambiguous: true,
             request_id: None,
-            unreachable: false,
+            outage: None,
         };
         self.read_back(job, state, &earlier).await
     }
@@ -272,7 +272,7 @@ impl<B: Backend> Worker<B> {
             return None;
         }
         let settle = self.policy.settle_after_timeout;
-        if err.code == "Timeout" && !settle.is_zero() {
+        if err.code == TIMEOUT && !settle.is_zero() {
             // A request the service still holds may land after the client gave up: let it, then read.
             tokio::select! {
                 biased;

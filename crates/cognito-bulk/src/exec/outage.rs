@@ -7,13 +7,14 @@
 //! 5, resumable).
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::backend::{CallError, Disposition};
+use super::backend::{CallError, OutageSignal};
 
 /// Consecutive server errors (across rows, no success between) that make an outage.
 const SERVER_ERRORS: u32 = 5;
@@ -35,7 +36,6 @@ pub(crate) enum Turn {
 struct State {
     /// When the current outage began.
     since: Option<Instant>,
-    server_errors: u32,
     /// The line of the row that probes, and when it last did.
     prober: Option<(u64, Instant)>,
     probes: u32,
@@ -45,6 +45,8 @@ struct State {
 #[derive(Debug)]
 pub(crate) struct Outage {
     max: Duration,
+    /// Server errors in a row across rows, no success between.
+    server_errors: AtomicU32,
     state: Mutex<State>,
     paused: watch::Sender<bool>,
 }
@@ -60,6 +62,7 @@ impl Outage {
     pub(crate) fn new(max: Duration) -> Self {
         Outage {
             max,
+            server_errors: AtomicU32::new(0),
             state: Mutex::default(),
             paused: watch::Sender::new(false),
         }
@@ -70,9 +73,12 @@ impl Outage {
     }
 
     /// An answer that is not an outage signal (a success, or any error the endpoint itself gave): it is reachable.
+    /// Called for every row that succeeds: without an outage or server errors in a row it takes no lock.
     pub(crate) fn reachable(&self) {
+        if self.server_errors.swap(0, Ordering::Relaxed) == 0 && !self.is_paused() {
+            return;
+        }
         let mut state = self.lock();
-        state.server_errors = 0;
         if let Some(since) = state.since.take() {
             state.prober = None;
             state.probes = 0;
@@ -87,32 +93,23 @@ impl Outage {
     /// A failed attempt: whether the run is (now) paused by an outage. Any other failure means the endpoint
     /// answered.
     pub(crate) fn failed(&self, err: &CallError) -> bool {
-        let server_error = err.disposition == Disposition::Transient
-            && err.ambiguous
-            && (err.code.starts_with("HTTP5")
-                || matches!(
-                    err.code.as_str(),
-                    "InternalErrorException" | "InternalFailure" | "ServiceUnavailable"
-                ));
-        if !err.unreachable && !server_error {
+        let Some(signal) = err.outage else {
             self.reachable();
             return false;
-        }
+        };
         let mut state = self.lock();
         if state.since.is_some() {
             return true;
         }
-        if server_error {
-            state.server_errors += 1;
-            if state.server_errors < SERVER_ERRORS {
-                return false;
-            }
+        if signal == OutageSignal::ServerError
+            && self.server_errors.fetch_add(1, Ordering::Relaxed) + 1 < SERVER_ERRORS
+        {
+            return false;
         }
         state.since = Some(Instant::now());
-        let what = if err.unreachable {
-            "cannot be reached"
-        } else {
-            "answers only server errors"
+        let what = match signal {
+            OutageSignal::Unreachable => "cannot be reached",
+            OutageSignal::ServerError => "answers only server errors",
         };
         tracing::warn!(
             code = %err.code,
@@ -182,6 +179,7 @@ impl Outage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exec::backend::Disposition;
 
     fn refused() -> CallError {
         CallError {
@@ -190,7 +188,7 @@ mod tests {
             message: "connection refused".into(),
             request_id: None,
             ambiguous: false,
-            unreachable: true,
+            outage: Some(OutageSignal::Unreachable),
         }
     }
 
@@ -201,7 +199,7 @@ mod tests {
             message: "boom".into(),
             request_id: None,
             ambiguous: true,
-            unreachable: false,
+            outage: Some(OutageSignal::ServerError),
         }
     }
 

@@ -4,6 +4,7 @@
 //! Columns: `line,row_hash,username,status,attempts,error_code,message,request_id,duration_ms,attributes`.
 //! `attributes` lists the attribute names sent, never their values (personal data).
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
@@ -59,7 +60,7 @@ impl ReportWriter {
             OpenMode::Overwrite => How::Truncate,
             OpenMode::Append => How::Append,
         };
-        let file = private_file::open(path, how).map_err(|e| {
+        let mut file = private_file::open(path, how).map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
                 ReportError::Exists {
                     path: path.to_path_buf(),
@@ -68,7 +69,6 @@ impl ReportWriter {
                 create(e)
             }
         })?;
-        let mut file = file;
         if mode == OpenMode::Append {
             cut_torn_tail(&mut file, path).map_err(create)?;
         }
@@ -91,21 +91,20 @@ impl ReportWriter {
     pub(crate) fn write(&mut self, o: &RowOutcome) -> Result<(), ReportError> {
         // One line a record, whatever a cell holds (the key of an invalid row may span lines): a line end is
         // always a record's end, which is what cutting a torn record relies on.
-        let one_line = |text: &str| text.replace(['\r', '\n'], " ");
-        let record = [
-            o.id.line.to_string(),
-            o.id.hash_hex(),
+        let record: [Cow<'_, str>; 10] = [
+            o.id.line.to_string().into(),
+            o.id.hash_hex().into(),
             one_line(&o.username),
-            o.status.to_string(),
-            o.attempts.to_string(),
+            o.status.as_str().into(),
+            o.attempts.to_string().into(),
             one_line(&o.error_code),
             one_line(&o.message),
-            o.request_id.clone(),
-            o.duration.as_millis().to_string(),
+            o.request_id.as_str().into(),
+            o.duration.as_millis().to_string().into(),
             one_line(&o.attributes),
         ];
         self.writer
-            .write_record(&record)
+            .write_record(record.iter().map(|cell| cell.as_bytes()))
             .map_err(|e| self.write_error(e))
     }
 
@@ -151,6 +150,15 @@ impl ReportWriter {
             path: self.path.clone(),
             source: std::io::Error::other(e),
         }
+    }
+}
+
+/// A cell on one line (a copy only when it holds a line break).
+fn one_line(text: &str) -> Cow<'_, str> {
+    if text.contains(['\r', '\n']) {
+        text.replace(['\r', '\n'], " ").into()
+    } else {
+        text.into()
     }
 }
 

@@ -26,7 +26,8 @@ async fn client(endpoint: &str) -> Client {
             state: "unused".into(),
         },
     };
-    crate::cognito::client::build(&target, Some(endpoint), true, Duration::from_secs(10)).await
+    let config = crate::cognito::client::load_placeholder(&target).await;
+    crate::cognito::client::build(&config, &target, Some(endpoint), Duration::from_secs(10))
 }
 
 /// One AdminUpdateUserAttributes call for user0001 through `sdk`.

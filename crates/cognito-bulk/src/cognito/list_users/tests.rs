@@ -25,7 +25,7 @@ fn err(disposition: Disposition, code: &str) -> CallError {
         message: format!("{code} (scripted)"),
         request_id: None,
         ambiguous: false,
-        unreachable: false,
+        outage: None,
     }
 }
 

@@ -111,7 +111,7 @@ fn fail(disposition: Disposition, code: &str, ambiguous: bool) -> CallError {
         message: format!("{code} happened"),
         request_id: None,
         ambiguous,
-        unreachable: false,
+        outage: None,
     }
 }
 

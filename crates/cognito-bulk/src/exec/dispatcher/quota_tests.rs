@@ -102,7 +102,7 @@ impl Backend for SharedQuota {
                 message: "Rate exceeded".into(),
                 request_id: None,
                 ambiguous: false,
-                unreachable: false,
+                outage: None,
             })
         }
     }

@@ -66,7 +66,7 @@ fn err(disposition: Disposition, code: &str) -> Result<Applied, CallError> {
         message: format!("{code} happened"),
         request_id: None,
         ambiguous: false,
-        unreachable: false,
+        outage: None,
     })
 }
 

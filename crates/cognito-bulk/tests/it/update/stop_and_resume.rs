@@ -28,6 +28,22 @@ async fn resume(env: &TestEnv) -> std::process::Output {
     run(env.update(&repo("sample-data/migration.csv"), &["--resume"])).await
 }
 
+/// `--resume` finishes the run: every line `updated` once in the report, every user written once in all.
+async fn resume_writes_every_user_once(env: &TestEnv) {
+    let out = resume(env).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let last = by_line(&env.report(), 2..=ROWS + 1);
+    assert!(last.values().all(|r| r["status"] == "updated"));
+    for row in last.values() {
+        assert_eq!(
+            env.applied(&row["username"]),
+            1,
+            "{} written once across the runs",
+            row["username"]
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigint_drains_flushes_and_resume_completes_exactly_once() {
     let env = TestEnv::new().await;
@@ -51,18 +67,7 @@ async fn sigint_drains_flushes_and_resume_completes_exactly_once() {
         "{stdout}"
     );
 
-    let out = resume(&env).await;
-    assert_eq!(code(&out), 0, "{}", text(&out));
-    let last = by_line(&env.report(), 2..=ROWS + 1);
-    assert!(last.values().all(|r| r["status"] == "updated"));
-    for row in last.values() {
-        assert_eq!(
-            env.applied(&row["username"]),
-            1,
-            "{} applied once across both runs",
-            row["username"]
-        );
-    }
+    resume_writes_every_user_once(&env).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -106,18 +111,8 @@ async fn kill_9_then_resume_writes_every_user_exactly_once() {
         "at most --concurrency rows in flight: {in_flight:?}"
     );
 
-    let out = resume(&env).await;
-    assert_eq!(code(&out), 0, "{}", text(&out));
-    let last = by_line(&env.report(), 2..=ROWS + 1);
-    assert!(last.values().all(|r| r["status"] == "updated"));
-    for row in last.values() {
-        assert_eq!(
-            env.applied(&row["username"]),
-            1,
-            "{} written once across both runs (rows in flight at the kill are read back, not resent)",
-            row["username"]
-        );
-    }
+    // Rows in flight at the kill are read back, not resent.
+    resume_writes_every_user_once(&env).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
