@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Writes sample-data/seed.json: pool local_SamplePool1 with 1,000 users (user0001..user1000).
 
+Users user0201..user0300 are "imported" ones whose email is not verified yet (email_verified=false): the users
+that sample-data/verify-emails.csv lists, and the ones the README's third job finds with export.
+
 Subs are deterministic: 00000000-0000-4000-8000-<index as 12 digits>.
 """
 import json
@@ -14,7 +17,7 @@ def user(i):
     name = f"user{i:04d}"
     attrs = [
         {"Name": "email", "Value": f"{name}@example.com"},
-        {"Name": "email_verified", "Value": "true"},
+        {"Name": "email_verified", "Value": "false" if 201 <= i <= 300 else "true"},
         {"Name": "given_name", "Value": FIRST[i % 10]},
         {"Name": "family_name", "Value": LAST[(i // 10) % 10]},
         {"Name": "custom:tier", "Value": "free"},

@@ -1,6 +1,8 @@
 //! Building the SDK client: the standard AWS credential chain, Region and profile through `aws-config`, the
 //! endpoint override for the emulator or `--endpoint-url`, an attempt timeout, and the SDK's own retries disabled
-//! (the job owns retries, so every attempt passes its rate limiter and is counted).
+//! (the job owns retries, so every attempt passes its rate limiter and is counted). The HTTPS client is hyper 1 with
+//! rustls on the `ring` crypto provider, built here instead of the SDK's default (the same client on `aws-lc-rs`,
+//! whose C library takes longer to build than the rest of the job), for the credential providers and Cognito alike.
 
 use std::time::Duration;
 
@@ -10,6 +12,10 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::config::{Credentials, Region};
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+use aws_smithy_http_client::{Builder, ConnectorBuilder};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
 use crate::config::{Endpoint, TargetSettings};
 
@@ -72,9 +78,25 @@ pub(crate) fn build(
     Client::from_conf(builder.build())
 }
 
+/// The SDK's default HTTPS client (hyper 1, rustls, the proxy from `HTTPS_PROXY`/`NO_PROXY`, the connect timeout
+/// and sleep of each operation), on the `ring` crypto provider.
+pub(crate) fn https_client() -> SharedHttpClient {
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector =
+            ConnectorBuilder::default().tls_provider(Provider::Rustls(CryptoMode::Ring));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
+}
+
 fn loader(target: &TargetSettings) -> aws_config::ConfigLoader {
-    let loader =
-        aws_config::defaults(BehaviorVersion::latest()).region(Region::new(target.region.clone()));
+    let loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
+        .region(Region::new(target.region.clone()));
     match &target.profile {
         Some(profile) => loader.profile_name(profile),
         None => loader,

@@ -4,10 +4,9 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use aws_sdk_cognitoidentityprovider as cip;
 use cognito_emulator::{EmulatorConfig, RunningEmulator, start};
 
-use crate::support::{binary, repo};
+use crate::support::{binary, client, repo};
 
 const POOL: &str = "local_SamplePool1";
 
@@ -76,18 +75,6 @@ fn updates(emu: &RunningEmulator) -> u64 {
         .get("AdminUpdateUserAttributes")
         .copied()
         .unwrap_or(0)
-}
-
-fn client(emu: &RunningEmulator) -> cip::Client {
-    let conf = cip::Config::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(cip::config::Credentials::new(
-            "test", "test", None, None, "test",
-        ))
-        .endpoint_url(emu.endpoint_url())
-        .build();
-    cip::Client::from_conf(conf)
 }
 
 /// Every user of the pool as ListUsers returns them (pages of 60), without `UserLastModifiedDate`.

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use cognito_emulator::{EmulatorConfig, Faults, RunningEmulator, start};
 use tokio::process::Command;
 
@@ -283,6 +284,11 @@ pub fn client(emu: &RunningEmulator) -> aws_sdk_cognitoidentityprovider::Client 
             "AKIDTEST", "secret", None, None, "test",
         ))
         .endpoint_url(emu.endpoint_url())
+        .http_client(
+            aws_smithy_http_client::Builder::new()
+                .tls_provider(Provider::Rustls(CryptoMode::Ring))
+                .build_https(),
+        )
         .retry_config(aws_config::retry::RetryConfig::disabled())
         .build();
     cip::Client::from_conf(conf)

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use aws_sdk_cognitoidentityprovider as cip;
 use aws_sdk_cognitoidentityprovider::types::AttributeType;
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use cognito_emulator::{EmulatorConfig, RunningEmulator, start};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -35,6 +36,11 @@ pub fn client(emu: &RunningEmulator) -> cip::Client {
             "AKIDTEST", "secret", None, None, "test",
         ))
         .endpoint_url(emu.endpoint_url())
+        .http_client(
+            aws_smithy_http_client::Builder::new()
+                .tls_provider(Provider::Rustls(CryptoMode::Ring))
+                .build_https(),
+        )
         .retry_config(aws_config::retry::RetryConfig::disabled())
         .build();
     cip::Client::from_conf(conf)

@@ -98,11 +98,10 @@ async fn a_second_run_on_the_built_in_pool_sees_the_first_and_writes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_piped_into_update_works_on_one_built_in_pool() {
+    // The README's third job as written for the sample data: the seed's users user0201..user0300 are unverified,
+    // and one more is unverified by a first run, which the export must see.
     let env = TestEnv::new().await;
-    let unverify = env.write(
-        "unverify.csv",
-        "username,email_verified\nuser0004,false\nuser0400,false\nuser0999,false\n",
-    );
+    let unverify = env.write("unverify.csv", "username,email_verified\nuser0999,false\n");
     let out = run(built_in(
         &env,
         &[
@@ -134,10 +133,11 @@ async fn export_piped_into_update_works_on_one_built_in_pool() {
         .map(|r| r["username"].clone())
         .collect();
     fixed.sort();
+    let mut expected: Vec<String> = (201..=300).map(|i| format!("user{i:04}")).collect();
+    expected.push("user0999".into());
     assert_eq!(
-        fixed,
-        ["user0004", "user0400", "user0999"],
-        "the export saw the first run's changes"
+        fixed, expected,
+        "the seed's unverified users and the first run's change"
     );
 
     let out = run(built_in(

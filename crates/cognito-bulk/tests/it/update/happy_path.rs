@@ -1,7 +1,5 @@
 //! The main job on the sample data: attributes really change, every row is reported once, applied once.
 
-use aws_sdk_cognitoidentityprovider as cip;
-
 use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -67,22 +65,13 @@ async fn migration_updates_every_user_once_and_reports_every_line() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_emails_with_set_marks_each_user_verified_and_sends_no_message() {
     let env = TestEnv::new().await;
-    // Make users 201..=210 unverified first, through the real SDK.
-    let client = crate::support::client(&env.emu);
-    for i in 201..=210 {
-        let attr = cip::types::AttributeType::builder()
-            .name("email_verified")
-            .value("false")
-            .build()
-            .unwrap();
-        client
-            .admin_update_user_attributes()
-            .user_pool_id(POOL)
-            .username(format!("user{i:04}"))
-            .user_attributes(attr)
-            .send()
-            .await
-            .unwrap();
+    for i in 201..=300 {
+        let user = format!("user{i:04}");
+        assert_eq!(
+            env.attribute(&user, "email_verified").as_deref(),
+            Some("false"),
+            "the seed leaves {user} unverified"
+        );
     }
     env.emu.reset_stats();
     let out = run(env.update(
