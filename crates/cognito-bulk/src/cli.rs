@@ -637,6 +637,14 @@ pub(crate) struct ExportArgs {
     )]
     pub(crate) attributes: Vec<String>,
 
+    /// Add the groups and enabled columns
+    ///
+    /// Add a `cognito-bulk:groups` column (each user's groups, `;`-separated: ListGroups once, then
+    /// ListUsersInGroup for every group, on the --list-rate limiter) and a `cognito-bulk:enabled` column, so
+    /// that the file restores membership and enabled state too when given to `update`.
+    #[arg(long, help_heading = "Selection")]
+    pub(crate) groups: bool,
+
     /// A ListUsers filter, e.g. 'email ^= "a"'
     ///
     /// Cognito's own ListUsers filter, e.g. `email ^= "a"` or `cognito:user_status = "UNCONFIRMED"` (one

@@ -13,6 +13,7 @@ mod exit_code;
 mod export;
 mod input;
 mod manual;
+mod operations;
 mod preflight;
 mod private_file;
 mod report;

@@ -14,10 +14,12 @@ use crate::error::InputError;
 use crate::exec::outcome::Status;
 use crate::input::duplicates::{CandidateFilter, DuplicateTracker};
 use crate::input::header::Header;
+use crate::input::membership::Call;
 use crate::input::reader::{CsvInput, Record};
 use crate::input::row::{Attribute, RowId, RowProblem, UpdateRequest};
 use crate::input::text::check_text;
 use crate::input::validate::check_row;
+use crate::operations::Op;
 use crate::report::journal::Journal;
 use crate::schema::PoolSchema;
 use crate::snapshot::{Compared, FileShape, SnapshotIndex};
@@ -47,6 +49,8 @@ pub(crate) struct RowPlanner<'a> {
     pub(crate) journal: Option<&'a Journal>,
     pub(crate) mode: ResumeMode,
     pub(crate) schema: Option<&'a PoolSchema>,
+    /// The pool's groups (ListGroups), when the file names groups.
+    pub(crate) groups: Option<&'a BTreeSet<String>>,
     pub(crate) snapshot: Option<&'a SnapshotIndex>,
     pub(crate) input: &'a CsvInput,
 }
@@ -101,17 +105,34 @@ impl RowPlanner<'_> {
             Err(problem) => RowPlan::Invalid(problem),
             Ok(request) => match repeated {
                 Some(problem) => RowPlan::Invalid(problem),
-                None => match self.schema.map(|s| s.check(&request)) {
-                    Some(Err(problem)) => RowPlan::Invalid(problem),
-                    _ => match self.snapshot.map(|s| s.compare(&request)) {
+                None => match self.check_pool(&request) {
+                    Some(problem) => RowPlan::Invalid(problem),
+                    None => match self.snapshot.map(|s| s.compare(&request)) {
                         Some(Compared::Unchanged) => RowPlan::Unchanged(request),
                         _ if maybe_sent => RowPlan::Resend(request),
+                        // Only what the snapshot shows the user lacks is sent.
+                        Some(Compared::Changed(_)) if !request.membership.is_empty() => {
+                            RowPlan::Send(
+                                self.snapshot
+                                    .and_then(|s| s.still_needed(&request))
+                                    .unwrap_or(request),
+                            )
+                        }
                         _ => RowPlan::Send(request),
                     },
                 },
             },
         };
         Ok((id, username, plan))
+    }
+
+    /// The row's problems with the pool: its schema, and the groups it names.
+    fn check_pool(&self, request: &UpdateRequest) -> Option<RowProblem> {
+        let schema = self.schema.and_then(|s| s.check(request).err());
+        let groups = self
+            .groups
+            .and_then(|pool| request.membership.unknown_groups(pool));
+        RowProblem::all(schema.into_iter().chain(groups).collect())
     }
 
     /// Records the row's keys and reports the first repeat: the same user as an earlier row, or the same email or
@@ -218,6 +239,66 @@ pub(crate) struct Preflight {
     pub(crate) attribute_columns: Vec<String>,
     /// Every attribute name the delete column of a row to send lists (more columns of an undo file).
     pub(crate) deleted: BTreeSet<String>,
+    /// Whether the header has group columns (the pool's groups are then read, to check the names).
+    pub(crate) names_groups: bool,
+    /// Whether the header has membership columns (more columns of an undo file).
+    pub(crate) membership_columns: bool,
+    /// The write calls the rows to send will make, per operation (at most: a call whose state is not known yet
+    /// is counted).
+    pub(crate) calls: CallCounts,
+}
+
+/// Write calls per operation.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct CallCounts(pub(crate) std::collections::BTreeMap<&'static str, u64>);
+
+impl CallCounts {
+    fn add(&mut self, op: Op, n: u64) {
+        if n > 0 {
+            *self.0.entry(op.name()).or_default() += n;
+        }
+    }
+
+    /// Counts the calls of one row to send; `membership`: its membership calls, when its user's state is known.
+    fn row(&mut self, request: &UpdateRequest, membership: Option<Vec<Call>>) {
+        self.add(
+            Op::AdminUpdateUserAttributes,
+            u64::from(!request.attributes.is_empty()),
+        );
+        self.add(
+            Op::AdminDeleteUserAttributes,
+            u64::from(!request.delete.is_empty()),
+        );
+        let m = &request.membership;
+        let calls = membership.unwrap_or_else(|| {
+            // Unknown state: every call the row names; an exact set adds every group it lists (the extra ones
+            // the user is in are removed too, unknown until its groups are read).
+            let mut calls = m.calls(None, None);
+            calls.extend(m.exact.iter().flatten().map(|g| Call::Add(g.clone())));
+            calls
+        });
+        for call in calls {
+            let op = match call {
+                Call::Add(_) => Op::AdminAddUserToGroup,
+                Call::Remove(_) => Op::AdminRemoveUserFromGroup,
+                Call::SetEnabled(true) => Op::AdminEnableUser,
+                Call::SetEnabled(false) => Op::AdminDisableUser,
+            };
+            self.add(op, 1);
+        }
+    }
+
+    /// `3 AdminUpdateUserAttributes, 50000 AdminAddUserToGroup`; `none` when there are none.
+    pub(crate) fn describe(&self) -> String {
+        if self.0.is_empty() {
+            return "none".into();
+        }
+        self.0
+            .iter()
+            .map(|(op, n)| format!("{n} {op}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// Whether a request makes Cognito send a verification message: email or phone changes without the matching
@@ -243,6 +324,8 @@ pub(crate) struct PassSources {
     pub(crate) journal: Option<Arc<Journal>>,
     pub(crate) mode: ResumeMode,
     pub(crate) schema: Option<Arc<PoolSchema>>,
+    /// The pool's groups (ListGroups), when the file names groups.
+    pub(crate) groups: Option<Arc<BTreeSet<String>>>,
     /// The pool snapshot rows are compared with (`--skip-unchanged` by snapshot).
     pub(crate) snapshot: Option<Arc<SnapshotIndex>>,
 }
@@ -256,6 +339,7 @@ impl PassSources {
             journal: self.journal.as_deref(),
             mode: self.mode,
             schema: self.schema.as_deref(),
+            groups: self.groups.as_deref(),
             snapshot: self.snapshot.as_deref(),
         }
     }
@@ -269,6 +353,8 @@ pub(crate) struct PassSpec<'a> {
     pub(crate) journal: Option<&'a Journal>,
     pub(crate) mode: ResumeMode,
     pub(crate) schema: Option<&'a PoolSchema>,
+    /// The pool's groups (ListGroups), when the file names groups.
+    pub(crate) groups: Option<&'a BTreeSet<String>>,
     /// The pool snapshot rows are compared with (`--skip-unchanged` by snapshot).
     pub(crate) snapshot: Option<&'a SnapshotIndex>,
 }
@@ -291,6 +377,7 @@ impl<'a> PassSpec<'a> {
             journal: self.journal,
             mode: self.mode,
             schema: self.schema,
+            groups: self.groups,
             snapshot: self.snapshot,
             input: self.input,
         };
@@ -331,6 +418,8 @@ pub(crate) fn scan_rows(
 ) -> Result<Preflight, InputError> {
     let (mut planner, mut rows) = spec.open(duplicates.restart())?;
     let mut pre = Preflight {
+        names_groups: planner.header.membership.names_groups(),
+        membership_columns: planner.header.membership.any(),
         ignored_columns: planner.header.ignored.clone(),
         attribute_columns: planner
             .header
@@ -362,6 +451,7 @@ pub(crate) fn scan_rows(
                 }
                 pre.email_messages += u64::from(email);
                 pre.sms_messages += u64::from(sms);
+                pre.calls.row(&request, None);
                 pre.deleted.extend(request.delete);
             }
             RowPlan::Invalid(problem) => {

@@ -245,6 +245,7 @@ mod tests {
                 value: value.into(),
             }],
             delete: vec![],
+            membership: Default::default(),
         };
         schema().check(&req)
     }
@@ -268,6 +269,7 @@ mod tests {
                     value: value.into(),
                 }],
                 delete: vec![],
+                membership: Default::default(),
             })
         };
         for (name, value) in [

@@ -211,6 +211,31 @@ pub(crate) async fn describe_pool(
     }
 }
 
+/// The pool's group names (ListGroups), to check the groups a file names before the first write; `None` (with a
+/// warning) when they cannot be read for want of permission: rows naming a missing group then fail one by one.
+pub(crate) async fn pool_groups(
+    client: &Client,
+    target: &TargetSettings,
+) -> Result<Option<std::collections::BTreeSet<String>>, RunError> {
+    match crate::cognito::groups::list_groups(client, &target.pool_id).await {
+        Ok(groups) => Ok(Some(groups)),
+        Err(err)
+            if err.disposition == Disposition::StopRun && err.code != "AccessDeniedException" =>
+        {
+            Err(RunError::Target(format!(
+                "{}: {} ({})",
+                err.code,
+                err.message,
+                target.describe()
+            )))
+        }
+        Err(err) => {
+            tracing::warn!(code = %err.code, "cannot list the pool's groups; group names are checked offline only: {}", err.message);
+            Ok(None)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

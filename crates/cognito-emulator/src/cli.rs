@@ -203,6 +203,26 @@ pub struct EmulatorArgs {
     #[arg(long, value_name = "MS", default_value_t = 0, help_heading = "Faults")]
     pub late_apply_ms: u64,
 
+    /// Operations the faults above apply to, OP[,OP]
+    ///
+    /// The operations the random faults, --latency-ms, --latency-jitter-ms and --late-apply-ms apply to, by name:
+    /// e.g. `--fault-operations AdminUpdateUserAttributes,AdminAddUserToGroup,AdminDisableUser`.
+    #[arg(
+        long,
+        value_name = "OP[,OP]",
+        value_delimiter = ',',
+        default_value = "AdminUpdateUserAttributes",
+        help_heading = "Faults"
+    )]
+    pub fault_operations: Vec<String>,
+
+    /// Pages of ListUsers and ListUsersInGroup shorter than asked
+    ///
+    /// Answer ListUsers and ListUsersInGroup pages with fewer users than Limit, every third one empty but still
+    /// carrying its token, as real Cognito may: a client must page until the token is absent.
+    #[arg(long, help_heading = "Faults")]
+    pub short_pages: bool,
+
     /// Latency of one operation, OP=MS (repeatable)
     ///
     /// Latency added to every request of one operation, e.g. `--op-latency ListUsers=100`; `*=MS` applies to
@@ -273,6 +293,7 @@ impl EmulatorArgs {
                 latency_jitter: Duration::from_millis(self.latency_jitter_ms),
                 scripted: self.fail_user.clone(),
                 late_apply: Duration::from_millis(self.late_apply_ms),
+                operations: self.fault_operations.clone(),
             })
             .with_max_body_bytes(self.max_body_bytes)
             .with_region(self.region.clone());
@@ -281,6 +302,7 @@ impl EmulatorArgs {
         }
         config.op_latency.extend(self.op_latency.iter().cloned());
         config.refuse_sub_filter = self.refuse_sub_filter;
+        config.short_pages = self.short_pages;
         config.live_traffic = self.live_traffic.clone();
         if self.moto_schema {
             config = config.with_moto_schema();
@@ -395,7 +417,7 @@ mod tests {
         assert_eq!(config.quotas[Category::UserUpdate.index()], None);
         assert_eq!(config.quotas[Category::UserRead.index()], Some(7.0));
         let cli = Cli::try_parse_from(["x", "--no-quotas"]).unwrap();
-        assert_eq!(cli.args.to_config().quotas, [None; 5]);
+        assert_eq!(cli.args.to_config().quotas, [None; Category::COUNT]);
         assert!(Cli::try_parse_from(["x", "--drop-rate", "2"]).is_err());
         assert!(Cli::try_parse_from(["x", "--user-list-rps", "fast"]).is_err());
     }

@@ -21,7 +21,7 @@ pub struct EmulatorConfig {
     /// Address to bind; port 0 picks a free port.
     pub(crate) bind: SocketAddr,
     /// Requests per second per category; `None` = unlimited. Indexed by `Category::index`.
-    pub(crate) quotas: [Option<f64>; 5],
+    pub(crate) quotas: [Option<f64>; Category::COUNT],
     /// `AdminUpdateUserAttributes`/`AdminDeleteUserAttributes`/`AdminDeleteUser` per user per second.
     pub(crate) per_user_write_rate: Option<f64>,
     /// Fault injection.
@@ -40,6 +40,8 @@ pub struct EmulatorConfig {
     pub(crate) op_latency: Vec<OpLatency>,
     /// `ListUsers` refuses a filter on `sub` with `InvalidParameterException` (as some Cognito look-alikes do).
     pub(crate) refuse_sub_filter: bool,
+    /// ListUsers and ListUsersInGroup answer short pages, every third one empty (see [`Self::with_short_pages`]).
+    pub(crate) short_pages: bool,
     /// A synthetic live caller consuming the UserUpdate bucket (the application's own traffic).
     pub(crate) live_traffic: Option<LivePattern>,
     /// DescribeUserPool lists only the custom attributes in `SchemaAttributes`, as moto does.
@@ -60,6 +62,7 @@ impl Default for EmulatorConfig {
             region: "local".to_string(),
             op_latency: Vec::new(),
             refuse_sub_filter: false,
+            short_pages: false,
             live_traffic: None,
             moto_schema: false,
         }
@@ -79,7 +82,7 @@ impl EmulatorConfig {
 
     /// Turns every quota off, the per-user write limit included.
     pub fn without_quotas(mut self) -> Self {
-        self.quotas = [None; 5];
+        self.quotas = [None; Category::COUNT];
         self.per_user_write_rate = None;
         self
     }
@@ -172,6 +175,14 @@ impl EmulatorConfig {
     /// `ListUsers` answers `InvalidParameterException` to a filter on `sub` (to test a client's fallback).
     pub fn with_refused_sub_filter(mut self) -> Self {
         self.refuse_sub_filter = true;
+        self
+    }
+
+    /// `ListUsers` and `ListUsersInGroup` pages hold fewer users than `Limit` (at most 7), and every third page
+    /// none at all while still carrying a pagination token, as Cognito's may: a client must keep paging until the
+    /// token is absent.
+    pub fn with_short_pages(mut self) -> Self {
+        self.short_pages = true;
         self
     }
 

@@ -121,6 +121,18 @@ pub(crate) fn username(v: &mut Violations, username: &str) {
     );
 }
 
+/// A group name: 1–128 characters, `[\p{L}\p{M}\p{S}\p{N}\p{P}]+`.
+pub(crate) fn group_name(v: &mut Violations, name: &str) {
+    v.length(name, false, "groupName", 1, 128);
+    v.pattern(
+        name,
+        false,
+        "groupName",
+        r"[\p{L}\p{M}\p{S}\p{N}\p{P}]+",
+        visible,
+    );
+}
+
 /// Attribute names (1–32, pattern) and values (≤ 2048, sensitive) of a `UserAttributes` list.
 pub(crate) fn attributes(v: &mut Violations, member: &str, attributes: &[AttributeType]) {
     for (i, attribute) in attributes.iter().enumerate() {

@@ -2,12 +2,14 @@
 //!
 //! Decisions are a pure function of `(seed, n)` where `n` counts the fault-eligible requests in arrival order, so
 //! for a given seed the number of faults among the first N requests is always the same, whatever the concurrency.
-//! Random faults and latency apply to `AdminUpdateUserAttributes` only; scripted errors apply to the operations
-//! that name a user (`AdminUpdateUserAttributes`, `AdminDeleteUserAttributes`, `AdminGetUser`, `AdminDeleteUser`).
+//! Random faults and latency apply to the operations [`Faults::operations`] names (`AdminUpdateUserAttributes` by
+//! default); scripted errors apply to every operation that names a user.
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+use super::protocol::Operation;
 
 /// Fault-injection settings. The default injects nothing.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,6 +32,9 @@ pub struct Faults {
     /// meanwhile (a proxy or a service that applies late): a client that times out and reads back too soon
     /// finds the old values, and a resend is written twice.
     pub late_apply: Duration,
+    /// The operations random faults, fault latency and late apply are drawn for, by name
+    /// (`AdminAddUserToGroup`...); by default `AdminUpdateUserAttributes` only.
+    pub operations: Vec<String>,
 }
 
 impl Default for Faults {
@@ -43,6 +48,7 @@ impl Default for Faults {
             latency_jitter: Duration::ZERO,
             scripted: Vec::new(),
             late_apply: Duration::ZERO,
+            operations: vec!["AdminUpdateUserAttributes".to_string()],
         }
     }
 }
@@ -150,6 +156,11 @@ impl FaultSequence {
             next: AtomicU64::new(0),
             next_latency: AtomicU64::new(0),
         }
+    }
+
+    /// Whether faults are drawn for `op`.
+    pub(crate) fn applies_to(&self, op: Operation) -> bool {
+        self.faults.operations.iter().any(|name| name == op.name())
     }
 
     /// Whether random faults are configured at all (saves the counter on the hot path).

@@ -268,7 +268,9 @@ mod tests {
     }
 
     fn run(pattern: &str, until: f64, quota: Option<f64>) -> LiveStats {
-        let mut quotas = Quotas::new(&[quota, None, None, None, None], 0.0);
+        let mut rates = [None; Category::COUNT];
+        rates[Category::UserUpdate.index()] = quota;
+        let mut quotas = Quotas::new(&rates, 0.0);
         let mut live = LiveTraffic::new(&pattern.parse().unwrap());
         // Catch up in uneven slices: the result must not depend on how often it is called.
         let mut now = 0.0;

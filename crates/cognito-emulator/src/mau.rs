@@ -1,6 +1,7 @@
 //! Monthly-active-user counting: the distinct (pool, user) pairs touched by the operations Cognito bills as user
-//! activity (`AdminUpdateUserAttributes`, `AdminDeleteUserAttributes`, `AdminGetUser`), in total and per
-//! operation. `ListUsers` and `DescribeUserPool` never count.
+//! activity ("change user attributes or group membership", and reading a user: `AdminUpdateUserAttributes`,
+//! `AdminDeleteUserAttributes`, `AdminGetUser`, `AdminAddUserToGroup`, `AdminRemoveUserFromGroup`), in total and
+//! per operation. Listings (`ListUsers`, `ListUsersInGroup`, `ListGroups`) and `DescribeUserPool` never count.
 //!
 //! "Touched" is a request that resolved an existing user and was not throttled: applied, or refused after the
 //! user was found (invalid attribute, alias conflict, ...) — the conservative reading, which never under-states
@@ -16,10 +17,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::protocol::{ApiError, Operation};
 
 /// The billed operations, in `mau.by_operation` order.
-pub(crate) const BILLED: [Operation; 3] = [
+pub(crate) const BILLED: [Operation; 5] = [
     Operation::AdminUpdateUserAttributes,
     Operation::AdminDeleteUserAttributes,
     Operation::AdminGetUser,
+    Operation::AdminAddUserToGroup,
+    Operation::AdminRemoveUserFromGroup,
 ];
 
 fn billed_index(op: Operation) -> Option<usize> {
@@ -149,7 +152,7 @@ mod tests {
             .iter()
             .map(|c| c.load(Ordering::Relaxed))
             .collect();
-        assert_eq!(by, [2, 0, 1]);
+        assert_eq!(by, [2, 0, 1, 0, 0]);
         bits.clear();
         counters.reset();
         counters.record(&mut bits, Operation::AdminGetUser, 3, &ok);

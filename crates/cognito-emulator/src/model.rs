@@ -1,7 +1,7 @@
 //! Data types: the wire shapes shared by several operations (`AttributeType`, `SchemaAttributeType`, pool
 //! settings) and the stored pool and user records.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -204,6 +204,21 @@ pub(crate) struct User {
     pub(crate) modified: f64,
     /// Per-user write bucket, created on first write when the per-user quota is on.
     pub(crate) write_bucket: Option<TokenBucket>,
+    /// The names of the groups the user is a member of.
+    pub(crate) groups: BTreeSet<String>,
+}
+
+/// A group of a pool (`CreateGroup`), with its members.
+#[derive(Clone, Debug)]
+pub(crate) struct Group {
+    pub(crate) name: String,
+    pub(crate) description: Option<String>,
+    pub(crate) role_arn: Option<String>,
+    pub(crate) precedence: Option<i64>,
+    pub(crate) created: f64,
+    pub(crate) modified: f64,
+    /// Members by user sequence number: the order of `ListUsersInGroup`, and its pagination cursor.
+    pub(crate) members: BTreeSet<u64>,
 }
 
 /// A stored user pool with its users and lookup indexes.
@@ -225,6 +240,8 @@ pub(crate) struct Pool {
     pub(crate) by_sub: BTreeMap<String, u64>,
     /// Active sign-in aliases (normalised value) -> seq.
     pub(crate) aliases: HashMap<(AliasKind, String), u64>,
+    /// Groups by name (case-sensitive, as Cognito's group names are).
+    pub(crate) groups: BTreeMap<String, Group>,
     /// Users touched by billed operations since the last stats reset.
     pub(crate) mau: MauBits,
 }

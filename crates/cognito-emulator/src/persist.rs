@@ -1,5 +1,6 @@
 //! Seed and state files. Format: `{"UserPools": [pool, ...]}` where a pool is a `CreateUserPool` request plus
-//! `"Id"` and `"Users"`, and a user is `{"Username", "Attributes", "Enabled", "UserStatus", "Sub"}`. State files
+//! `"Id"`, `"Groups"` (`CreateGroup` requests) and `"Users"`, and a user is `{"Username", "Attributes", "Enabled",
+//! "UserStatus", "Sub", "Groups"}` (`"Groups"`: the names of the groups it is a member of). State files
 //! add timestamps and pending values, so a state file is also a valid seed. State is written atomically
 //! (temporary file in the same directory, fsync, rename).
 
@@ -11,7 +12,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::error::EmulatorError;
-use super::model::{AttributeType, Pool, PoolSettings};
+use super::model::{AttributeType, Group, Pool, PoolSettings};
 use super::store::{NewUser, State, epoch_now};
 
 #[derive(Serialize, Deserialize, Default)]
@@ -31,8 +32,26 @@ struct SeedPool {
     creation_date: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     last_modified_date: Option<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    groups: Vec<SeedGroup>,
     #[serde(default)]
     users: Vec<SeedUser>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SeedGroup {
+    group_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    role_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    precedence: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    creation_date: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_modified_date: Option<f64>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -54,6 +73,8 @@ struct SeedUser {
     /// Values waiting for verification (state files only).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pending_attributes: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    groups: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -96,6 +117,31 @@ pub(crate) fn load(path: &Path, state: &mut State) -> Result<(), EmulatorError> 
             seed.creation_date.unwrap_or(now),
         )
         .map_err(|e| pool_error(e.message))?;
+        for group in seed.groups {
+            let mut check = super::constraints::Violations::default();
+            super::constraints::group_name(&mut check, &group.group_name);
+            check.into_result().map_err(|e| pool_error(e.message))?;
+            let created = group.creation_date.unwrap_or(now);
+            let name = group.group_name.clone();
+            pool.create_group(
+                Group {
+                    name: group.group_name,
+                    description: group.description,
+                    role_arn: group.role_arn,
+                    precedence: group.precedence,
+                    created,
+                    modified: created,
+                    members: Default::default(),
+                },
+                created,
+            )
+            .map_err(|e| pool_error(e.message))?;
+            if let (Some(modified), Some(g)) =
+                (group.last_modified_date, pool.groups.get_mut(&name))
+            {
+                g.modified = modified;
+            }
+        }
         for user in seed.users {
             let user_error = |reason: String| EmulatorError::InvalidSeedUser {
                 path: path.to_path_buf(),
@@ -123,13 +169,18 @@ pub(crate) fn load(path: &Path, state: &mut State) -> Result<(), EmulatorError> 
                 modified: user.user_last_modified_date,
                 pending: user.pending_attributes,
             };
-            pool.create_user(new, now)
-                .map_err(|e| EmulatorError::InvalidSeedUser {
-                    path: path.to_path_buf(),
-                    pool: seed.id.clone(),
-                    user: username,
-                    reason: format!("{}: {}", e.code, e.message),
-                })?;
+            let invalid = |e: super::protocol::ApiError| EmulatorError::InvalidSeedUser {
+                path: path.to_path_buf(),
+                pool: seed.id.clone(),
+                user: username.clone(),
+                reason: format!("{}: {}", e.code, e.message),
+            };
+            let seq = pool.create_user(new, now).map_err(invalid)?;
+            let modified = pool.users[&seq].modified;
+            for group in &user.groups {
+                pool.set_member(seq, group, true, modified)
+                    .map_err(invalid)?;
+            }
         }
         pool.modified = seed.last_modified_date.unwrap_or(pool.created);
         state.pools.insert(seed.id, pool);
@@ -148,6 +199,18 @@ pub(crate) fn snapshot(state: &State) -> SeedFile {
                 settings: pool.settings.clone(),
                 creation_date: Some(pool.created),
                 last_modified_date: Some(pool.modified),
+                groups: pool
+                    .groups
+                    .values()
+                    .map(|g| SeedGroup {
+                        group_name: g.name.clone(),
+                        description: g.description.clone(),
+                        role_arn: g.role_arn.clone(),
+                        precedence: g.precedence,
+                        creation_date: Some(g.created),
+                        last_modified_date: Some(g.modified),
+                    })
+                    .collect(),
                 users: pool
                     .users
                     .values()
@@ -168,6 +231,7 @@ pub(crate) fn snapshot(state: &State) -> SeedFile {
                         user_create_date: Some(u.created),
                         user_last_modified_date: Some(u.modified),
                         pending_attributes: u.pending.clone(),
+                        groups: u.groups.iter().cloned().collect(),
                     })
                     .collect(),
             })

@@ -26,10 +26,20 @@ pub(crate) enum Operation {
     AdminUpdateUserAttributes,
     AdminDeleteUserAttributes,
     AdminDeleteUser,
+    CreateGroup,
+    GetGroup,
+    ListGroups,
+    DeleteGroup,
+    AdminAddUserToGroup,
+    AdminRemoveUserFromGroup,
+    AdminListGroupsForUser,
+    ListUsersInGroup,
+    AdminEnableUser,
+    AdminDisableUser,
 }
 
 impl Operation {
-    pub(crate) const ALL: [Operation; 10] = [
+    pub(crate) const ALL: [Operation; 20] = [
         Operation::CreateUserPool,
         Operation::DescribeUserPool,
         Operation::ListUserPools,
@@ -40,6 +50,16 @@ impl Operation {
         Operation::AdminUpdateUserAttributes,
         Operation::AdminDeleteUserAttributes,
         Operation::AdminDeleteUser,
+        Operation::CreateGroup,
+        Operation::GetGroup,
+        Operation::ListGroups,
+        Operation::DeleteGroup,
+        Operation::AdminAddUserToGroup,
+        Operation::AdminRemoveUserFromGroup,
+        Operation::AdminListGroupsForUser,
+        Operation::ListUsersInGroup,
+        Operation::AdminEnableUser,
+        Operation::AdminDisableUser,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -54,6 +74,16 @@ impl Operation {
             Operation::AdminUpdateUserAttributes => "AdminUpdateUserAttributes",
             Operation::AdminDeleteUserAttributes => "AdminDeleteUserAttributes",
             Operation::AdminDeleteUser => "AdminDeleteUser",
+            Operation::CreateGroup => "CreateGroup",
+            Operation::GetGroup => "GetGroup",
+            Operation::ListGroups => "ListGroups",
+            Operation::DeleteGroup => "DeleteGroup",
+            Operation::AdminAddUserToGroup => "AdminAddUserToGroup",
+            Operation::AdminRemoveUserFromGroup => "AdminRemoveUserFromGroup",
+            Operation::AdminListGroupsForUser => "AdminListGroupsForUser",
+            Operation::ListUsersInGroup => "ListUsersInGroup",
+            Operation::AdminEnableUser => "AdminEnableUser",
+            Operation::AdminDisableUser => "AdminDisableUser",
         }
     }
 
@@ -94,6 +124,10 @@ impl ApiError {
 
     pub(crate) fn user_not_found() -> Self {
         Self::new("UserNotFoundException", "User does not exist.")
+    }
+
+    pub(crate) fn group_not_found() -> Self {
+        Self::new("ResourceNotFoundException", "Group not found.")
     }
 
     pub(crate) fn throttled() -> Self {

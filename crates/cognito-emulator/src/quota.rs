@@ -5,30 +5,45 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::protocol::Operation;
+
 /// Cognito's request-rate quota categories that the emulated operations belong to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Category {
-    /// AdminUpdateUserAttributes, AdminDeleteUserAttributes, AdminDeleteUser (25/s).
+    /// AdminUpdateUserAttributes, AdminDeleteUserAttributes, AdminDeleteUser, AdminAddUserToGroup,
+    /// AdminRemoveUserFromGroup, AdminEnableUser, AdminDisableUser (25/s).
     UserUpdate,
     /// AdminGetUser (120/s).
     UserRead,
-    /// ListUsers (30/s).
+    /// ListUsers, ListUsersInGroup (30/s).
     UserList,
     /// DescribeUserPool, ListUserPools (15/s).
     UserPoolRead,
     /// AdminCreateUser (50/s).
     UserCreation,
+    /// AdminListGroupsForUser (50/s).
+    UserResourceRead,
+    /// GetGroup, ListGroups (20/s).
+    UserPoolResourceRead,
+    /// CreateGroup, DeleteGroup (15/s).
+    UserPoolResourceUpdate,
 }
 
 impl Category {
+    /// The number of categories.
+    pub const COUNT: usize = 8;
+
     /// All categories, in index order.
-    pub const ALL: [Category; 5] = [
+    pub const ALL: [Category; Category::COUNT] = [
         Category::UserUpdate,
         Category::UserRead,
         Category::UserList,
         Category::UserPoolRead,
         Category::UserCreation,
+        Category::UserResourceRead,
+        Category::UserPoolResourceRead,
+        Category::UserPoolResourceUpdate,
     ];
 
     /// Cognito's default requests per second for the category.
@@ -39,11 +54,38 @@ impl Category {
             Category::UserList => 30.0,
             Category::UserPoolRead => 15.0,
             Category::UserCreation => 50.0,
+            Category::UserResourceRead => 50.0,
+            Category::UserPoolResourceRead => 20.0,
+            Category::UserPoolResourceUpdate => 15.0,
         }
     }
 
     pub(crate) fn index(self) -> usize {
         self as usize
+    }
+
+    /// The category each operation draws on, as the "per-category request rate quotas" table of Cognito's quotas
+    /// page lists it (<https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html>): the one place to
+    /// change when the page does. `None`: not limited here.
+    pub(crate) fn of(op: Operation) -> Option<Category> {
+        use Operation::*;
+        match op {
+            AdminUpdateUserAttributes
+            | AdminDeleteUserAttributes
+            | AdminDeleteUser
+            | AdminAddUserToGroup
+            | AdminRemoveUserFromGroup
+            | AdminEnableUser
+            | AdminDisableUser => Some(Category::UserUpdate),
+            AdminGetUser => Some(Category::UserRead),
+            ListUsers | ListUsersInGroup => Some(Category::UserList),
+            DescribeUserPool | ListUserPools => Some(Category::UserPoolRead),
+            AdminCreateUser => Some(Category::UserCreation),
+            AdminListGroupsForUser => Some(Category::UserResourceRead),
+            GetGroup | ListGroups => Some(Category::UserPoolResourceRead),
+            CreateGroup | DeleteGroup => Some(Category::UserPoolResourceUpdate),
+            CreateUserPool | DeleteUserPool => None,
+        }
     }
 }
 
@@ -86,11 +128,11 @@ impl TokenBucket {
 /// The category buckets of one emulator (`None` = no quota).
 #[derive(Debug)]
 pub(crate) struct Quotas {
-    buckets: [Option<TokenBucket>; 5],
+    buckets: [Option<TokenBucket>; Category::COUNT],
 }
 
 impl Quotas {
-    pub(crate) fn new(rates: &[Option<f64>; 5], now: f64) -> Self {
+    pub(crate) fn new(rates: &[Option<f64>; Category::COUNT], now: f64) -> Self {
         Self {
             buckets: rates.map(|rate| rate.map(|r| TokenBucket::new(r, now))),
         }

@@ -42,6 +42,9 @@ pub(crate) struct Shared {
     region: String,
     latencies: Latencies,
     refuse_sub_filter: bool,
+    short_pages: bool,
+    /// List pages answered so far, for the short-page pattern.
+    list_pages: std::sync::atomic::AtomicU64,
     /// Whether a live caller is configured.
     live: bool,
     moto_schema: bool,
@@ -82,24 +85,22 @@ impl Shared {
         stats
     }
 
+    /// With short pages, how many users the next page of a listing may hold: 7, every third page 0.
+    fn page_cap(&self, op: Operation) -> Option<usize> {
+        if !self.short_pages || !matches!(op, Operation::ListUsers | Operation::ListUsersInGroup) {
+            return None;
+        }
+        let n = self
+            .list_pages
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some(if n % 3 == 2 { 0 } else { 7 })
+    }
+
     /// Brings the live caller up to now.
     fn tick_live(&self) {
         let mut state = self.lock();
         let now = self.clock.now_secs();
         state.catch_up_live(now);
-    }
-}
-
-fn category(op: Operation) -> Option<Category> {
-    match op {
-        Operation::AdminUpdateUserAttributes
-        | Operation::AdminDeleteUserAttributes
-        | Operation::AdminDeleteUser => Some(Category::UserUpdate),
-        Operation::AdminGetUser => Some(Category::UserRead),
-        Operation::ListUsers => Some(Category::UserList),
-        Operation::DescribeUserPool | Operation::ListUserPools => Some(Category::UserPoolRead),
-        Operation::AdminCreateUser => Some(Category::UserCreation),
-        Operation::CreateUserPool | Operation::DeleteUserPool => None,
     }
 }
 
@@ -151,7 +152,7 @@ async fn api(
     };
     shared.counters.request(op, shared.clock.now_secs());
     let late = shared.faults.late_apply();
-    let result = if op == Operation::AdminUpdateUserAttributes && !late.is_zero() {
+    let result = if shared.faults.applies_to(op) && !late.is_zero() {
         // Held, then applied in a task of its own: a client that gives up meanwhile does not cancel it.
         let (shared, connection) = (shared.clone(), connection.clone());
         tokio::spawn(async move {
@@ -183,7 +184,7 @@ async fn handle(
                 shared.max_body_bytes
             ))
         })?;
-    let faulty = op == Operation::AdminUpdateUserAttributes;
+    let faulty = shared.faults.applies_to(op);
     let fault_delay = if faulty {
         shared.faults.latency()
     } else {
@@ -200,7 +201,7 @@ async fn handle(
     let mut state = shared.lock();
     let clock = shared.clock.now_secs();
     state.catch_up_live(clock);
-    if let Some(category) = category(op)
+    if let Some(category) = Category::of(op)
         && !state.quotas.try_take(category, clock)
     {
         shared.counters.throttled(op);
@@ -232,6 +233,7 @@ async fn handle(
         region: &shared.region,
         refuse_sub_filter: shared.refuse_sub_filter,
         moto_schema: shared.moto_schema,
+        page_cap: shared.page_cap(op),
     };
     let result = ops::execute(&mut state, request, &ctx);
     if let Err(e) = &result
@@ -313,6 +315,8 @@ pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorEr
         region: config.region.clone(),
         latencies: Latencies::new(&config.op_latency),
         refuse_sub_filter: config.refuse_sub_filter,
+        short_pages: config.short_pages,
+        list_pages: Default::default(),
         live: config.live_traffic.is_some(),
         moto_schema: config.moto_schema,
     });

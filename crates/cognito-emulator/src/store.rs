@@ -2,7 +2,7 @@
 //! the quota buckets and per-user counters. Everything sits behind one mutex, taken once per request.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rand::Rng;
@@ -10,7 +10,7 @@ use rand::Rng;
 use super::attributes::{self, Purpose, parse_bool};
 use super::live::LiveTraffic;
 use super::mau::MauBits;
-use super::model::{AliasKind, Pool, PoolSettings, SchemaAttribute, User};
+use super::model::{AliasKind, Group, Pool, PoolSettings, SchemaAttribute, User};
 use super::protocol::ApiError;
 use super::quota::Quotas;
 use super::schema;
@@ -130,6 +130,7 @@ impl Pool {
             by_username: HashMap::new(),
             by_sub: BTreeMap::new(),
             aliases: HashMap::new(),
+            groups: BTreeMap::new(),
             mau: MauBits::default(),
         })
     }
@@ -365,6 +366,7 @@ impl Pool {
                 created: new.created.unwrap_or(now),
                 modified: new.modified.unwrap_or(now),
                 write_bucket: None,
+                groups: BTreeSet::new(),
             },
         );
         debug_assert!(plan.unverify.is_empty());
@@ -421,13 +423,80 @@ impl Pool {
         Ok(given.to_string())
     }
 
-    /// Removes a user and its index entries.
+    /// Removes a user, its index entries and its group memberships.
     pub(crate) fn remove_user(&mut self, seq: u64) {
         self.unindex(seq);
         if let Some(user) = self.users.remove(&seq) {
             self.by_username
                 .remove(self.normalize(&user.username).as_ref());
             self.by_sub.remove(&user.sub);
+            for name in &user.groups {
+                if let Some(group) = self.groups.get_mut(name) {
+                    group.members.remove(&seq);
+                }
+            }
         }
+    }
+
+    /// The group named `name`, or Cognito's answer for a missing one.
+    pub(crate) fn group(&self, name: &str) -> Result<&Group, ApiError> {
+        self.groups.get(name).ok_or_else(ApiError::group_not_found)
+    }
+
+    /// Adds a group (`CreateGroup`); its timestamps are `now`.
+    pub(crate) fn create_group(&mut self, mut group: Group, now: f64) -> Result<(), ApiError> {
+        if self.groups.contains_key(&group.name) {
+            return Err(ApiError::new(
+                "GroupExistsException",
+                "A group with the name already exists.",
+            ));
+        }
+        group.created = now;
+        group.modified = now;
+        self.groups.insert(group.name.clone(), group);
+        Ok(())
+    }
+
+    /// Removes a group and every membership of it (`DeleteGroup`).
+    pub(crate) fn delete_group(&mut self, name: &str) -> Result<(), ApiError> {
+        let group = self
+            .groups
+            .remove(name)
+            .ok_or_else(ApiError::group_not_found)?;
+        for seq in group.members {
+            if let Some(user) = self.users.get_mut(&seq) {
+                user.groups.remove(name);
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes user `seq` a member of `group` (`true`) or not (`false`); idempotent, as Cognito's calls are.
+    pub(crate) fn set_member(
+        &mut self,
+        seq: u64,
+        group: &str,
+        member: bool,
+        now: f64,
+    ) -> Result<(), ApiError> {
+        let entry = self
+            .groups
+            .get_mut(group)
+            .ok_or_else(ApiError::group_not_found)?;
+        let user = self
+            .users
+            .get_mut(&seq)
+            .ok_or_else(ApiError::user_not_found)?;
+        let changed = if member {
+            entry.members.insert(seq);
+            user.groups.insert(group.to_string())
+        } else {
+            entry.members.remove(&seq);
+            user.groups.remove(group)
+        };
+        if changed {
+            user.modified = now;
+        }
+        Ok(())
     }
 }

@@ -19,6 +19,8 @@ pub struct UserView {
     pub enabled: bool,
     /// `UserStatus`.
     pub status: String,
+    /// The names of the groups the user is a member of, in name order.
+    pub groups: Vec<String>,
 }
 
 impl UserView {
@@ -37,6 +39,7 @@ impl From<&User> for UserView {
             pending: user.pending.clone(),
             enabled: user.enabled,
             status: user.status.clone(),
+            groups: user.groups.iter().cloned().collect(),
         }
     }
 }

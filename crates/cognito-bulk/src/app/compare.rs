@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_cognitoidentityprovider::Client;
 
 use super::plan::PlanSettings;
+use crate::cognito::groups;
 use crate::error::RunError;
 use crate::schema::PoolSchema;
 use crate::snapshot::choice::{self, Decision, Inputs, Method};
@@ -80,10 +81,11 @@ pub(crate) async fn prepare(
         shape.alias_keys,
     );
     let mut builder = IndexBuilder::new(rules, shape.patterns.clone(), estimated_users);
+    let membership = shape.exact_groups || !shape.groups.is_empty() || shape.enabled;
     let started = Instant::now();
     let source = match &options.snapshot {
         Some(path) => {
-            let age = file::load(path, &mut builder)?;
+            let age = file::load(path, membership, &mut builder)?;
             let index = builder.finish();
             let age = age.map_or("age unknown".to_string(), |a| {
                 format!(
@@ -99,12 +101,29 @@ pub(crate) async fn prepare(
             });
         }
         None => {
+            let pool_id = &s.common.target.pool_id;
+            let memberships = if membership {
+                let only = shape.groups_to_list();
+                builder.take_membership(true, only.cloned());
+                let read = groups::memberships(client, pool_id, options.list_rate, only)
+                    .await
+                    .map_err(|e| {
+                        RunError::Target(format!(
+                            "the members of the file's groups could not be listed for --skip-unchanged: {}: {}",
+                            e.code, e.message
+                        ))
+                    })?;
+                Some(read)
+            } else {
+                None
+            };
             let stats = live::list_pool(
                 client,
-                &s.common.target.pool_id,
+                pool_id,
                 options.list_rate,
                 s.attempt_timeout,
                 s.common.quiet,
+                memberships.as_ref(),
                 &mut builder,
             )
             .await?;

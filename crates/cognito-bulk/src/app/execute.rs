@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 
 use super::messages::{resume_command, shell_quote};
 use super::plan::Plan;
-use crate::cognito::backend::{CognitoBackend, ReadFirst, Sent};
+use crate::cognito::backend::{CognitoBackend, ReadFirst};
 use crate::config::Settings;
 use crate::error::RunError;
 use crate::exec::control::{Live, RunControl};
@@ -20,11 +20,12 @@ use crate::exec::outcome::{RowOutcome, Status};
 use crate::exec::pacer::Pacer;
 use crate::exec::retry::RetryPolicy;
 use crate::input::duplicates::DuplicateTracker;
+use crate::operations::{RESOURCE_READ_RATE, Sent};
 use crate::preflight::{PassSpec, RowPlan};
 use crate::report::journal;
 use crate::report::progress::{Progress, percent};
 use crate::report::sink::{Sink, Thresholds};
-use crate::report::summary::{RunSummary, SentCounts};
+use crate::report::summary::RunSummary;
 use crate::report::undo::UndoFile;
 use crate::report::writer::{ReportWriter, SharedReport};
 use crate::signals;
@@ -64,6 +65,10 @@ impl Execution<'_> {
             settings.compare.read_rate,
             settings.rate_margin,
         ));
+        let group_reads = Arc::new(Pacer::with_margin(
+            RESOURCE_READ_RATE.min(settings.compare.read_rate),
+            settings.rate_margin,
+        ));
         let read_first = (skip_by_reads || undo.is_some()).then(|| ReadFirst {
             skip_unchanged: skip_by_reads,
             undo: undo.clone(),
@@ -93,6 +98,7 @@ impl Execution<'_> {
                     common.target.pool_id.clone(),
                     writes,
                     reads,
+                    group_reads,
                 )
             }),
             pacer: pacer.clone(),
@@ -144,11 +150,7 @@ impl Execution<'_> {
             resume_command: None,
             notes: vec![],
             settled_rate: write_pacer.settled(),
-            sent: SentCounts {
-                updates: Sent::get(&sent.updates),
-                deletes: Sent::get(&sent.deletes),
-                reads: Sent::get(&sent.reads),
-            },
+            sent: sent.counts(),
         };
         if !summary.all_done() {
             summary.resume_command = Some(resume_command(&common.report));

@@ -3,6 +3,7 @@
 //! selection and the spool, then the CSV written aside and renamed, and the summary (on standard error: standard
 //! output may be the CSV). Ctrl-C stops the listing and leaves no output file (exit 130 / 143).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -20,6 +21,7 @@ use crate::export::progress::{ExportProgress, ExportView, TICK};
 use crate::export::select::selected;
 use crate::export::settings::ExportSettings;
 use crate::export::spool::Spool;
+use crate::input::membership::{ENABLED, GROUPS};
 use crate::report::progress::RateMeter;
 use crate::{exit_code, signals, target, telemetry};
 
@@ -78,12 +80,39 @@ async fn run(
         path: "(temporary spool file)".into(),
         source,
     };
+    let memberships = if settings.groups {
+        let read = crate::cognito::groups::memberships(
+            client,
+            &settings.target.pool_id,
+            settings.list_rate,
+            None,
+        )
+        .await
+        .map_err(|e| {
+            RunError::Target(format!(
+                "the pool's groups could not be read: {}: {} ({})",
+                e.code,
+                e.message,
+                settings.target.describe()
+            ))
+        })?;
+        Some(read)
+    } else {
+        None
+    };
     let mut spool = Spool::new(settings.attributes.clone(), schema.clone()).map_err(spool_error)?;
     let started = Instant::now();
     let live = ListProgress::default();
     let (tx, rx) = mpsc::channel(1024);
     let listing = list_users_with_progress(client, &spec, &control, tx, &live);
-    let consuming = consume(settings, rx, &mut spool, &live, &control);
+    let consuming = consume(
+        settings,
+        rx,
+        &mut spool,
+        memberships.as_ref(),
+        &live,
+        &control,
+    );
     let (listed, consumed) = tokio::join!(listing, consuming);
     let elapsed = started.elapsed();
     // A spool that can't be written stops the listing: its error is the one to report.
@@ -112,11 +141,13 @@ async fn run(
     Ok(exit_code::SUCCESS)
 }
 
-/// Feeds listed users through `--where` into the spool, refreshing the progress line.
+/// Feeds listed users through `--where` into the spool (with `--groups`, each with its groups and enabled state
+/// as the membership columns), refreshing the progress line.
 async fn consume(
     settings: &ExportSettings,
     mut rx: mpsc::Receiver<crate::cognito::list_users::ListedUser>,
     spool: &mut Spool,
+    memberships: Option<&HashMap<String, Vec<String>>>,
     live: &ListProgress,
     control: &RunControl,
 ) -> std::io::Result<()> {
@@ -126,7 +157,12 @@ async fn consume(
     let result = loop {
         tokio::select! {
             user = rx.recv() => match user {
-                Some(user) => {
+                Some(mut user) => {
+                    if let Some(memberships) = memberships {
+                        let groups = memberships.get(&user.username).map(|g| g.join(";"));
+                        user.attributes.push((GROUPS.into(), groups.unwrap_or_default()));
+                        user.attributes.push((ENABLED.into(), user.enabled.to_string()));
+                    }
                     if selected(&settings.conditions, &user)
                         && let Err(e) = spool.push(&user)
                     {

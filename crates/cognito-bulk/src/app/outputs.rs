@@ -77,7 +77,7 @@ impl Outputs {
                 common.set.iter().map(|a| a.name.as_str()),
                 pre.deleted.iter().map(String::as_str),
             );
-            match UndoFile::open(path, columns, mode) {
+            match UndoFile::open(path, columns, pre.membership_columns, mode) {
                 Ok(undo) => outputs.undo = Some(Arc::new(undo)),
                 Err(e) => {
                     outputs.discard();

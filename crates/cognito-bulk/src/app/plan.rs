@@ -1,7 +1,8 @@
 //! The pre-flight of `update`, `validate` and the dry run, in one place: the plan is built once from resolved
 //! settings (no raw flag is read here). Offline first ([`Plan::offline`]: the whole file read and checked, nothing
-//! sent), then against the pool ([`Plan::against_pool`]: the schema from DescribeUserPool, the `--skip-unchanged`
-//! comparison, each followed by a new count of the rows really sent). The execution pass plans its rows from the
+//! sent), then against the pool ([`Plan::against_pool`]: the schema from DescribeUserPool, the pool's groups from
+//! ListGroups when the file names groups, the `--skip-unchanged` comparison, each followed by a new count of the rows
+//! really sent). The execution pass plans its rows from the
 //! same [`PassSources`].
 
 use std::sync::Arc;
@@ -59,6 +60,7 @@ impl Plan {
             journal,
             mode: s.mode,
             schema: None,
+            groups: None,
             snapshot: None,
         };
         let (duplicates, shape) =
@@ -82,6 +84,12 @@ impl Plan {
     ) -> Result<(), RunError> {
         if let Some(schema) = target::describe_pool(client, &s.common.target).await? {
             self.sources.schema = Some(Arc::new(schema));
+            self.count()?;
+        }
+        if self.pre.names_groups
+            && let Some(groups) = target::pool_groups(client, &s.common.target).await?
+        {
+            self.sources.groups = Some(Arc::new(groups));
             self.count()?;
         }
         if let Some(shape) = &self.shape {

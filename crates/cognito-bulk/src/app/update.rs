@@ -98,6 +98,7 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
             pre.invalid,
             pre.email_messages + pre.sms_messages
         );
+        println!("dry run: write calls (at most): {}", pre.calls.describe());
         // The code the real run would be refused with before its first write, else what it would leave.
         return Ok(dry_run_refused.unwrap_or(if pre.invalid > 0 {
             exit_code::ROWS_NOT_UPDATED

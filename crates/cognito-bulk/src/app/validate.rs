@@ -62,6 +62,10 @@ pub(crate) async fn validate(args: ValidateArgs) -> Result<i32, RunError> {
         pre.to_send + pre.unchanged,
         pre.invalid
     );
+    println!(
+        "validate: write calls of the valid rows (at most): {}",
+        pre.calls.describe()
+    );
     if let Some(c) = &plan.comparison {
         println!("validate: --skip-unchanged: {}", c.describe());
         if c.by_reads() {

@@ -4,8 +4,9 @@
 //!
 //! Pure functions; the calls are made in [`super::backend`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use crate::input::membership::Call;
 use crate::input::row::{Attribute, UpdateRequest};
 use crate::report::undo::UndoRow;
 
@@ -28,6 +29,10 @@ pub(crate) struct Before {
     /// The user's username in the pool (never changes, unlike an alias).
     pub(crate) username: String,
     pub(crate) attributes: BTreeMap<String, String>,
+    /// `Enabled` (AdminGetUser), when the user was read.
+    pub(crate) enabled: Option<bool>,
+    /// The user's groups (AdminListGroupsForUser), when they were read.
+    pub(crate) groups: Option<BTreeSet<String>>,
 }
 
 /// Whether two values of attribute `name` are the same.
@@ -55,6 +60,7 @@ impl Before {
                 .iter()
                 .map(|(n, v)| (n.to_string(), v.to_string()))
                 .collect(),
+            ..Before::default()
         }
     }
 
@@ -62,18 +68,35 @@ impl Before {
         self.attributes.get(name).map(String::as_str)
     }
 
-    /// True when the row would change nothing: every value it sets is already there and every attribute it
-    /// deletes is already absent.
+    /// True when the row would change nothing: every value it sets is already there, every attribute it
+    /// deletes is already absent, and its membership and enabled state already hold.
     pub(crate) fn unchanged(&self, request: &UpdateRequest) -> bool {
+        self.attributes_hold(request)
+            && self.membership_calls(request).is_some_and(|c| c.is_empty())
+    }
+
+    /// Every value the row sets is there and every attribute it deletes is absent.
+    pub(crate) fn attributes_hold(&self, request: &UpdateRequest) -> bool {
         request.attributes.iter().all(|a| {
             self.get(&a.name)
                 .is_some_and(|v| same_value(&a.name, v, &a.value))
         }) && request.delete.iter().all(|n| self.get(n).is_none())
     }
 
+    /// The membership calls the row still needs for this user; `None` when a part the row changes was not read
+    /// (the groups of a row that changes groups).
+    pub(crate) fn membership_calls(&self, request: &UpdateRequest) -> Option<Vec<Call>> {
+        let m = &request.membership;
+        if m.touches_groups() && self.groups.is_none() {
+            return None;
+        }
+        Some(m.calls(self.groups.as_ref(), self.enabled))
+    }
+
     /// The row that restores what `request` changes: the previous value of every attribute it sets or deletes,
     /// and of the verification flag of an `email` / `phone_number` it sets or deletes; attributes the user did
-    /// not have are deleted. Addressed by the key as written, unless that key is an alias value the row changes
+    /// not have are deleted; groups the row adds the user to are removed again, groups it removes added again, and
+    /// a changed enabled state set back. Addressed by the key as written, unless that key is an alias value the row changes
     /// (it would no longer find the user): then by the username.
     pub(crate) fn undo(&self, request: &UpdateRequest) -> UndoRow {
         let mut touched: Vec<(&str, bool)> = Vec::new(); // (name, restore by deleting when absent before)
@@ -116,6 +139,13 @@ impl Before {
         });
         if key_is_changed_alias {
             row.key = self.username.clone();
+        }
+        for call in self.membership_calls(request).unwrap_or_default() {
+            match call {
+                Call::Add(group) => row.remove_groups.push(group),
+                Call::Remove(group) => row.add_groups.push(group),
+                Call::SetEnabled(_) => row.enabled = self.enabled,
+            }
         }
         row
     }

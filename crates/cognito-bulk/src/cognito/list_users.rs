@@ -77,6 +77,8 @@ impl ListSpec {
 pub(crate) struct ListedUser {
     pub(crate) username: String,
     pub(crate) attributes: Vec<(String, String)>,
+    /// `Enabled`.
+    pub(crate) enabled: bool,
 }
 
 impl ListedUser {
@@ -173,6 +175,7 @@ impl PageSource for Client {
                         )
                     })
                     .collect(),
+                enabled: u.enabled(),
             })
             .collect();
         Ok(Page {

@@ -31,7 +31,8 @@ pub(crate) struct Holds {
 }
 
 impl Holds {
-    pub(crate) fn all(self) -> bool {
+    #[cfg(test)]
+    fn all(self) -> bool {
         self.update && self.delete
     }
 }

@@ -89,6 +89,14 @@ pub(crate) trait Backend: Send + Sync + 'static {
         state: &mut Self::RowState,
     ) -> impl Future<Output = Result<Applied, CallError>> + Send;
 
+    /// The write requests the last attempt sent beyond its first, taken (the counter starts again at the next
+    /// attempt): a row's `attempts` counts every write request, and one attempt may send several (an update and
+    /// a delete, a call per group).
+    fn take_extra_writes(&self, state: &mut Self::RowState) -> u32 {
+        let _ = state;
+        0
+    }
+
     /// After an attempt failed with an [ambiguous](CallError::ambiguous) error: reads the user (paced by the
     /// backend's read limiter) and says whether the row's values already hold. May record in `state` which part
     /// of the row held, so that the resend repeats only the rest.

@@ -349,7 +349,10 @@ impl<B: Backend> Worker<B> {
             let attempt = self.attempts.fetch_add(1, Ordering::Relaxed) + 1;
             Live::add(&self.control.live.attempts, 1);
             let sent = Instant::now();
-            let err = match self.backend.update(&job.request, &mut state).await {
+            let result = self.backend.update(&job.request, &mut state).await;
+            let extra = self.backend.take_extra_writes(&mut state);
+            self.attempts.fetch_add(extra, Ordering::Relaxed);
+            let err = match result {
                 Ok(applied) => {
                     self.outage.reachable();
                     self.pacer.on_success();

@@ -8,8 +8,12 @@
 //! * a value `update` would refuse in its column (e.g. an email address its offline check rejects) is written
 //!   under `cognito:<name>` too, and its cell in `<name>` is left empty (an empty cell is never sent).
 //!
-//! Column order: `username`, the attribute columns (standard attributes, then custom ones, alphabetically), then
-//! the ignored `cognito:` columns (`cognito:sub` first). With `--attributes`, the order given.
+//! * with `--groups`, the membership columns `cognito-bulk:groups` and `cognito-bulk:enabled`, as `update` reads
+//!   them.
+//!
+//! Column order: `username`, the attribute columns (standard attributes, then custom ones, alphabetically), the
+//! membership columns, then the ignored `cognito:` columns (`cognito:sub` first). With `--attributes`, the order
+//! given.
 
 use std::collections::BTreeSet;
 
@@ -30,9 +34,14 @@ fn sendable(name: &str, schema: Option<&PoolSchema>) -> bool {
         && schema.is_none_or(|s| s.attributes.get(name).is_some_and(|a| a.mutable))
 }
 
+/// Whether `name` is one of `update`'s membership columns (written by `--groups`).
+fn membership(name: &str) -> bool {
+    crate::input::membership::COLUMNS.contains(&name)
+}
+
 /// The column `name` is written under when its value is accepted.
 pub(crate) fn column_name(name: &str, schema: Option<&PoolSchema>) -> String {
-    if sendable(name, schema) || name.starts_with(IGNORED_PREFIX) {
+    if sendable(name, schema) || name.starts_with(IGNORED_PREFIX) || membership(name) {
         name.to_string()
     } else {
         format!("{IGNORED_PREFIX}{name}")
@@ -54,7 +63,7 @@ fn value_accepted(name: &str, value: &str, schema: Option<&PoolSchema>) -> bool 
                 name: name.into(),
                 value: value.into(),
             }],
-            delete: vec![],
+            ..UpdateRequest::default()
         })
         .is_ok()
     })
@@ -63,7 +72,11 @@ fn value_accepted(name: &str, value: &str, schema: Option<&PoolSchema>) -> bool 
 /// The column a listed (name, value) is written under.
 pub(crate) fn placement(name: &str, value: &str, schema: Option<&PoolSchema>) -> String {
     let column = column_name(name, schema);
-    if column == name && !name.starts_with(IGNORED_PREFIX) && !value_accepted(name, value, schema) {
+    if column == name
+        && !name.starts_with(IGNORED_PREFIX)
+        && !membership(name)
+        && !value_accepted(name, value, schema)
+    {
         format!("{IGNORED_PREFIX}{name}")
     } else {
         column
@@ -118,10 +131,13 @@ impl ColumnSet {
             .found
             .iter()
             .partition(|c| c.starts_with(IGNORED_PREFIX));
+        let (memberships, sent): (Vec<&String>, Vec<&String>) =
+            sent.into_iter().partition(|c| membership(c));
         let (custom, standard): (Vec<&String>, Vec<&String>) =
             sent.into_iter().partition(|c| c.contains(':'));
         out.extend(standard.into_iter().cloned());
         out.extend(custom.into_iter().cloned());
+        out.extend(memberships.into_iter().rev().cloned());
         let sub = format!("{IGNORED_PREFIX}sub");
         if ignored.contains(&&sub) {
             out.push(sub.clone());

@@ -65,6 +65,7 @@ mod tests {
                 .iter()
                 .map(|(n, v)| (n.to_string(), v.to_string()))
                 .collect(),
+            enabled: true,
         }
     }
 

@@ -25,6 +25,8 @@ pub(crate) struct ExportSettings {
     pub(crate) attributes: Option<Vec<String>>,
     pub(crate) filter: Option<String>,
     pub(crate) conditions: Vec<Condition>,
+    /// `--groups`: the membership and enabled columns.
+    pub(crate) groups: bool,
 }
 
 impl ExportSettings {
@@ -71,6 +73,7 @@ impl ExportSettings {
             attributes,
             filter,
             conditions,
+            groups: args.groups,
         })
     }
 }

@@ -46,9 +46,11 @@ impl Spool {
     }
 
     fn wanted(&self, name: &str) -> bool {
-        self.only
-            .as_ref()
-            .is_none_or(|o| o.iter().any(|n| n == name))
+        crate::input::membership::COLUMNS.contains(&name)
+            || self
+                .only
+                .as_ref()
+                .is_none_or(|o| o.iter().any(|n| n == name))
     }
 
     pub(crate) fn push(&mut self, user: &ListedUser) -> std::io::Result<()> {
@@ -148,6 +150,7 @@ mod tests {
                 .iter()
                 .map(|(n, v)| (n.to_string(), v.to_string()))
                 .collect(),
+            enabled: true,
         }
     }
 

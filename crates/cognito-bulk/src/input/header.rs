@@ -1,18 +1,19 @@
-//! The header row: which column is the user key, which columns are attributes, which are ignored, and the
-//! reserved [`DELETE_COLUMN`].
+//! The header row: which column is the user key, which columns are attributes, which are ignored, the reserved
+//! [`DELETE_COLUMN`] and the membership columns ([`super::membership`]).
 
 use std::path::Path;
 
 use csv::StringRecord;
 
+use super::membership::{self, Columns};
 use crate::error::InputError;
 
 /// The key column names recognised without `--username-column`, in order of preference.
 const DEFAULT_KEY_COLUMNS: [&str; 2] = ["username", "cognito:username"];
 
 /// The reserved column naming attributes to delete from the user, `;`-separated (`locale;custom:tenant_id`).
-/// Undo files use it for attributes the user did not have before the run. Every other `cognito-bulk:` column
-/// name is reserved too and rejected.
+/// Undo files use it for attributes the user did not have before the run. Every `cognito-bulk:` column name but
+/// this one and the membership columns is reserved too and rejected.
 pub(crate) const DELETE_COLUMN: &str = "cognito-bulk:delete";
 
 /// The prefix of column names reserved for cognito-bulk itself.
@@ -31,6 +32,8 @@ pub(crate) struct Header {
     pub(crate) ignored: Vec<String>,
     /// Index of the [`DELETE_COLUMN`], if there is one.
     pub(crate) delete: Option<usize>,
+    /// The membership columns there are.
+    pub(crate) membership: Columns,
 }
 
 /// Why no key column was found, with a hint when the header is one column that another separator would split.
@@ -115,6 +118,7 @@ impl Header {
         let mut attributes = Vec::new();
         let mut ignored = Vec::new();
         let mut delete = None;
+        let mut membership = Columns::default();
         let mut unknown = Vec::new();
         for (i, name) in columns.iter().enumerate() {
             if i == key {
@@ -122,12 +126,19 @@ impl Header {
             }
             if name == DELETE_COLUMN {
                 delete = Some(i);
+            } else if membership.take(name, i) {
             } else if name.starts_with(RESERVED_PREFIX) {
+                let known: Vec<&str> = std::iter::once(DELETE_COLUMN)
+                    .chain(membership::COLUMNS)
+                    .collect();
+                let hint = super::validate::closest(name, known.iter().copied())
+                    .map_or(String::new(), |near| format!("; did you mean `{near}`?"));
                 return Err(InputError::Header {
                     path: path.to_path_buf(),
                     message: format!(
-                        "unknown column `{name}`: the `{RESERVED_PREFIX}` prefix is reserved (the only such column \
-                         is `{DELETE_COLUMN}`)"
+                        "unknown column `{name}`: the `{RESERVED_PREFIX}` prefix is reserved (its columns are \
+                         `{}`){hint}",
+                        known.join("`, `")
                     ),
                 });
             } else if name.starts_with("cognito:") || DEFAULT_KEY_COLUMNS.contains(&name.as_str()) {
@@ -158,7 +169,7 @@ impl Header {
                 ),
             });
         }
-        if attributes.is_empty() && set_names.is_empty() && delete.is_none() {
+        if attributes.is_empty() && set_names.is_empty() && delete.is_none() && !membership.any() {
             return Err(InputError::Header {
                 path: path.to_path_buf(),
                 message: "no attribute columns (and no --set): nothing to update".into(),
@@ -170,6 +181,7 @@ impl Header {
             attributes,
             ignored,
             delete,
+            membership,
         })
     }
 
@@ -242,6 +254,20 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("`cognito-bulk:` prefix is reserved"), "{e}");
+        let e = parse(&["username", "cognito-bulk:add-group"], None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("did you mean `cognito-bulk:add-groups`?"), "{e}");
+        let h = parse(
+            &["username", "cognito-bulk:enabled", "cognito-bulk:groups"],
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            (h.membership.enabled, h.membership.exact),
+            (Some(1), Some(2))
+        );
+        assert!(h.attributes.is_empty(), "a membership-only file is valid");
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 use sha2::{Digest, Sha256};
 
+use super::membership::Membership;
+
 /// Identifies an input row across runs: its line number and a hash of its content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct RowId {
@@ -43,15 +45,16 @@ impl std::fmt::Debug for Attribute {
     }
 }
 
-/// A checked row: what one AdminUpdateUserAttributes call sends, and the attributes one
-/// AdminDeleteUserAttributes call after it removes (the `cognito-bulk:delete` column).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A checked row: what one AdminUpdateUserAttributes call sends, the attributes one AdminDeleteUserAttributes
+/// call after it removes (the `cognito-bulk:delete` column), and the group and enabled-state changes after those.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct UpdateRequest {
     /// The user key as written: a username, a verified alias or a `sub`.
     pub(crate) username: String,
     pub(crate) attributes: Vec<Attribute>,
     /// Attribute names to delete; never also in `attributes`.
     pub(crate) delete: Vec<String>,
+    pub(crate) membership: Membership,
 }
 
 impl UpdateRequest {
@@ -68,15 +71,18 @@ impl UpdateRequest {
                 })
                 .collect(),
             delete: delete.iter().map(|n| n.to_string()).collect(),
+            membership: Membership::default(),
         }
     }
 
-    /// The attribute names, `;`-separated, as written in the report; deleted ones are prefixed with `-`.
+    /// The attribute names, `;`-separated, as written in the report; deleted ones are prefixed with `-`, and the
+    /// membership changes follow (`+group:premium;-group:trial;enabled=false`).
     pub(crate) fn attribute_names(&self) -> String {
         self.attributes
             .iter()
             .map(|a| a.name.clone())
             .chain(self.delete.iter().map(|n| format!("-{n}")))
+            .chain(self.membership.names())
             .collect::<Vec<_>>()
             .join(";")
     }

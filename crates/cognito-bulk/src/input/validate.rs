@@ -11,6 +11,7 @@ use csv::StringRecord;
 use regex::Regex;
 
 use super::header::{DELETE_COLUMN, Header};
+use super::membership::Membership;
 use super::row::{Attribute, RowProblem, UpdateRequest};
 
 /// Standard attributes that AdminUpdateUserAttributes may set (`sub` is the only immutable one).
@@ -209,6 +210,10 @@ pub(crate) fn check_row(
             Err(problem) => problems.push(problem),
         }
     }
+    let membership = header.membership.check(record).unwrap_or_else(|more| {
+        problems.extend(more);
+        Membership::default()
+    });
     if let Some(problem) = RowProblem::all(problems) {
         return Err(problem);
     }
@@ -217,7 +222,7 @@ pub(crate) fn check_row(
         Some(index) => check_delete(record.get(index).unwrap_or_default(), &attributes)?,
         None => vec![],
     };
-    if attributes.is_empty() && delete.is_empty() {
+    if attributes.is_empty() && delete.is_empty() && membership.is_empty() {
         return Err(RowProblem::new(
             None,
             "every attribute cell is empty: nothing to update",
@@ -227,6 +232,7 @@ pub(crate) fn check_row(
         username: username.to_string(),
         attributes,
         delete,
+        membership,
     })
 }
 

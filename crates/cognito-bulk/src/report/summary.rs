@@ -9,6 +9,7 @@ use super::tally::Tally;
 use crate::exec::control::{Signal, StopReason};
 use crate::exec::outcome::Status;
 use crate::exit_code;
+use crate::operations::{Category, Op, SentCounts};
 
 #[derive(Debug, Clone)]
 pub(crate) struct RunSummary {
@@ -31,14 +32,6 @@ pub(crate) struct RunSummary {
     pub(crate) settled_rate: Option<f64>,
     /// Requests sent per operation, counted as they left the client.
     pub(crate) sent: SentCounts,
-}
-
-/// Requests sent per operation.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct SentCounts {
-    pub(crate) updates: u64,
-    pub(crate) deletes: u64,
-    pub(crate) reads: u64,
 }
 
 impl RunSummary {
@@ -81,10 +74,15 @@ impl RunSummary {
             "not_attempted": t.count(Status::NotAttempted),
             "unrecorded": self.unrecorded(),
             "failures_by_code": t.by_code,
-            "requests": self.sent.updates + self.sent.deletes + self.sent.reads,
-            "updates_sent": self.sent.updates,
-            "deletes_sent": self.sent.deletes,
-            "reads_sent": self.sent.reads,
+            "requests": self.sent.total(),
+            "updates_sent": self.sent.get(Op::AdminUpdateUserAttributes),
+            "deletes_sent": self.sent.get(Op::AdminDeleteUserAttributes),
+            "reads_sent": self.sent.get(Op::AdminGetUser),
+            "sent_by_operation": self
+                .sent
+                .nonzero()
+                .map(|(op, n)| (op.name().to_string(), serde_json::Value::from(n)))
+                .collect::<serde_json::Map<_, _>>(),
             "throttled": self.throttled,
             "throttled_share": if self.attempts > 0 { round(self.throttled as f64 / self.attempts as f64) } else { 0.0 },
             "settled_rate": self.settled_rate.map(round),
@@ -115,17 +113,28 @@ impl RunSummary {
         );
         let _ = writeln!(s, "  target: {}", self.target);
         let sent = self.sent;
-        let user_update = sent.updates + sent.deletes;
+        let user_update = sent.on(Category::UserUpdate);
         let rate = if secs > 0.0 {
             user_update as f64 / secs
         } else {
             0.0
         };
+        // The three operations of every run always, the others when they were called.
+        let always = [
+            Op::AdminUpdateUserAttributes,
+            Op::AdminDeleteUserAttributes,
+            Op::AdminGetUser,
+        ];
+        let counts: Vec<String> = Op::ALL
+            .iter()
+            .filter(|op| always.contains(op) || sent.get(**op) > 0)
+            .map(|op| format!("{} {}", sent.get(*op), op.name()))
+            .collect();
         let _ = writeln!(
             s,
-            "  requests: {} AdminUpdateUserAttributes, {} AdminDeleteUserAttributes, {} AdminGetUser \
-             ({} throttled); {rate:.1} requests/s on the UserUpdate quota",
-            sent.updates, sent.deletes, sent.reads, self.throttled
+            "  requests: {} ({} throttled); {rate:.1} requests/s on the UserUpdate quota",
+            counts.join(", "),
+            self.throttled
         );
         if !t.by_code.is_empty() {
             let codes: Vec<String> = t.by_code.iter().map(|(c, n)| format!("{c} {n}")).collect();

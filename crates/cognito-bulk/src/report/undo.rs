@@ -6,7 +6,10 @@
 //! ([`undo_columns`]): every attribute the input can change, plus the verification flag of `email` and
 //! `phone_number`. A row fills the cells of the attributes it restores and leaves the others empty (an empty cell
 //! leaves the attribute as it is); attributes the user did not have before the run are listed in the
-//! [`DELETE_COLUMN`] cell, `;`-separated, so the undo run deletes them.
+//! [`DELETE_COLUMN`] cell, `;`-separated, so the undo run deletes them. When the input changes group membership or
+//! the enabled state, three more columns follow: `cognito-bulk:add-groups` (groups the row removed the user
+//! from), `cognito-bulk:remove-groups` (groups it added the user to) and `cognito-bulk:enabled` (the previous state,
+//! when the row changed it).
 //!
 //! Like the report, the file is created before the first call and flushed after every row. This module owns the
 //! file only; which values go in a row is decided in [`crate::cognito::before`].
@@ -17,6 +20,7 @@ use std::sync::Mutex;
 use super::writer::OpenMode;
 use crate::error::ReportError;
 use crate::input::header::DELETE_COLUMN;
+use crate::input::membership::{ADD_GROUPS, ENABLED, REMOVE_GROUPS};
 use crate::input::row::Attribute;
 use crate::private_file::{self, How};
 use crate::report::writer::{Guarded, cut_torn_tail};
@@ -24,12 +28,25 @@ use crate::report::writer::{Guarded, cut_torn_tail};
 /// The key column of an undo file.
 pub(crate) const KEY_COLUMN: &str = "username";
 
-/// One row of the undo file: the user key, the previous values to set again, the attributes to delete.
+/// One row of the undo file: the user key, the previous values to set again, the attributes to delete, and the
+/// membership to restore.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct UndoRow {
     pub(crate) key: String,
     pub(crate) set: Vec<Attribute>,
     pub(crate) delete: Vec<String>,
+    /// Groups the row removed the user from.
+    pub(crate) add_groups: Vec<String>,
+    /// Groups the row added the user to.
+    pub(crate) remove_groups: Vec<String>,
+    /// The enabled state before the row changed it.
+    pub(crate) enabled: Option<bool>,
+}
+
+impl UndoRow {
+    fn restores_membership(&self) -> bool {
+        !self.add_groups.is_empty() || !self.remove_groups.is_empty() || self.enabled.is_some()
+    }
 }
 
 /// The attribute columns of an undo file, in a stable order: the input's attribute columns, the `--set` names,
@@ -61,6 +78,8 @@ pub(crate) fn undo_columns<'a>(
 pub(crate) struct UndoFile {
     path: PathBuf,
     columns: Vec<String>,
+    /// Whether the membership columns are there.
+    membership: bool,
     inner: Mutex<Inner>,
 }
 
@@ -70,11 +89,12 @@ struct Inner {
 }
 
 impl UndoFile {
-    /// Creates the file and writes its header (appends to an existing one when resuming a run). A failure here
-    /// stops the job before anything is sent.
+    /// Creates the file and writes its header (appends to an existing one when resuming a run); `membership`
+    /// adds the membership columns. A failure here stops the job before anything is sent.
     pub(crate) fn open(
         path: &Path,
         columns: Vec<String>,
+        membership: bool,
         mode: OpenMode,
     ) -> Result<Self, ReportError> {
         let create = |source| ReportError::UndoCreate {
@@ -94,6 +114,7 @@ impl UndoFile {
         let file = UndoFile {
             path: path.to_path_buf(),
             columns,
+            membership,
             inner: Mutex::new(Inner {
                 writer: csv::Writer::from_writer(Guarded::new(file)),
                 rows: 0,
@@ -103,6 +124,11 @@ impl UndoFile {
             let header: Vec<&str> = std::iter::once(KEY_COLUMN)
                 .chain(file.columns.iter().map(String::as_str))
                 .chain(std::iter::once(DELETE_COLUMN))
+                .chain(
+                    [ADD_GROUPS, REMOVE_GROUPS, ENABLED]
+                        .into_iter()
+                        .filter(|_| membership),
+                )
                 .collect();
             let mut inner = file.inner.lock().expect("not poisoned");
             file.write(&mut inner, &header)
@@ -125,9 +151,23 @@ impl UndoFile {
             cells[i] = attr.value.clone();
         }
         let delete = row.delete.join(";");
+        if row.restores_membership() && !self.membership {
+            return Err(self.error("the undo file has no membership columns".into()));
+        }
+        let membership = [
+            row.add_groups.join(";"),
+            row.remove_groups.join(";"),
+            row.enabled.map(|e| e.to_string()).unwrap_or_default(),
+        ];
         let record: Vec<&str> = std::iter::once(row.key.as_str())
             .chain(cells.iter().map(String::as_str))
             .chain(std::iter::once(delete.as_str()))
+            .chain(
+                membership
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|_| self.membership),
+            )
             .collect();
         let mut inner = self.inner.lock().expect("not poisoned");
         self.write(&mut inner, &record)?;
@@ -192,6 +232,7 @@ mod tests {
         let file = UndoFile::open(
             &path,
             vec!["given_name".into(), "locale".into(), "custom:tier".into()],
+            false,
             OpenMode::CreateNew,
         )
         .unwrap();
@@ -202,6 +243,7 @@ mod tests {
                 value: "free".into(),
             }],
             delete: vec!["locale".into(), "given_name".into()],
+            ..UndoRow::default()
         })
         .unwrap();
         let bad = UndoRow {
@@ -210,7 +252,7 @@ mod tests {
                 name: "nickname".into(),
                 value: "n".into(),
             }],
-            delete: vec![],
+            ..UndoRow::default()
         };
         assert!(file.record(&bad).is_err());
         assert_eq!(file.rows(), 1);
@@ -220,8 +262,38 @@ mod tests {
              user0001,,,free,locale;given_name\n"
         );
         assert!(matches!(
-            UndoFile::open(&path, vec![], OpenMode::CreateNew),
+            UndoFile::open(&path, vec![], false, OpenMode::CreateNew),
             Err(ReportError::UndoCreate { .. })
         ));
+    }
+
+    #[test]
+    fn membership_columns_restore_groups_and_the_enabled_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("undo.csv");
+        let file = UndoFile::open(&path, vec![], true, OpenMode::CreateNew).unwrap();
+        file.record(&UndoRow {
+            key: "user0001".into(),
+            add_groups: vec!["trial".into()],
+            remove_groups: vec!["premium".into(), "beta".into()],
+            enabled: Some(true),
+            ..UndoRow::default()
+        })
+        .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "username,cognito-bulk:delete,cognito-bulk:add-groups,cognito-bulk:remove-groups,cognito-bulk:enabled\n\
+             user0001,,trial,premium;beta,true\n"
+        );
+        let plain = dir.path().join("plain.csv");
+        let file = UndoFile::open(&plain, vec![], false, OpenMode::CreateNew).unwrap();
+        assert!(
+            file.record(&UndoRow {
+                key: "x".into(),
+                enabled: Some(false),
+                ..UndoRow::default()
+            })
+            .is_err()
+        );
     }
 }

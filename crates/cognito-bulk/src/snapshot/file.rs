@@ -13,8 +13,11 @@ use crate::input::cells::unprotect;
 use crate::input::header::Header;
 
 /// Adds every user of the export at `path` to `builder`; returns the file's age (from its modification time).
+/// With `membership` (rows change groups or the enabled state), an export made with `--groups` gives the
+/// snapshot every user's groups and enabled state; one without those columns gives none (such rows are sent).
 pub(crate) fn load(
     path: &Path,
+    membership: bool,
     builder: &mut IndexBuilder,
 ) -> Result<Option<Duration>, SnapshotError> {
     let err = |line: u64, message: String| SnapshotError::File {
@@ -43,6 +46,15 @@ pub(crate) fn load(
         ));
     }
     let header = Header::parse(path, &record, None, &[]).map_err(|e| err(1, e.to_string()))?;
+    if membership {
+        let columns = header.membership;
+        // The export's groups column is each user's whole set: every group is known.
+        let groups = match columns.exact {
+            Some(_) => None,
+            None => Some(Default::default()),
+        };
+        builder.take_membership(columns.enabled.is_some(), groups);
+    }
     let columns: Vec<(usize, String)> = header
         .columns
         .iter()
@@ -97,6 +109,7 @@ mod tests {
                 value: "Ada".into(),
             }],
             delete: delete.iter().map(|d| d.to_string()).collect(),
+            membership: Default::default(),
         };
         let mut shape = FileShape::default();
         shape.observe(&request("ada", &["locale"]));
@@ -106,7 +119,7 @@ mod tests {
             shape.patterns,
             None,
         );
-        let age = load(&path, &mut builder).unwrap();
+        let age = load(&path, false, &mut builder).unwrap();
         assert!(age.is_some());
         let index = builder.finish();
         assert_eq!(index.users(), 2);
@@ -132,7 +145,7 @@ mod tests {
         .unwrap();
         let rules = KeyRules::for_pool(&PoolSchema::default(), true, false);
         let mut builder = IndexBuilder::new(rules, shape.patterns, None);
-        load(&path, &mut builder).unwrap();
+        load(&path, false, &mut builder).unwrap();
         assert_eq!(
             builder.finish().compare(&request(SUB, &[])),
             Compared::Unchanged
@@ -145,7 +158,7 @@ mod tests {
         let path = dir.path().join("bad.csv");
         std::fs::write(&path, "username,given_name\nada,Ada\nbob\n").unwrap();
         let mut builder = IndexBuilder::new(KeyRules::default(), vec![], None);
-        let e = load(&path, &mut builder).unwrap_err().to_string();
+        let e = load(&path, false, &mut builder).unwrap_err().to_string();
         assert!(e.contains("bad.csv:3"), "{e}");
     }
 }

@@ -15,6 +15,7 @@ use std::hash::{BuildHasher, Hasher, RandomState};
 
 use super::shape::Pattern;
 use crate::cognito::before::canonical_value;
+use crate::input::membership::{Call, ENABLED, GROUPS, Membership};
 use crate::input::row::UpdateRequest;
 use crate::schema::PoolSchema;
 
@@ -112,6 +113,67 @@ pub(crate) struct SnapshotIndex {
     /// `patterns.len()` value hashes per user.
     values: Vec<u64>,
     users: u32,
+    /// The users' memberships and enabled state, as far as the snapshot took them.
+    membership: MembershipBits,
+}
+
+/// Enabled state and group membership, one bit per user each: `disabled` when the snapshot took the enabled
+/// state, and one set per group whose members it took (every group of the pool when `all_groups`).
+#[derive(Debug, Default)]
+pub(crate) struct MembershipBits {
+    disabled: Option<Bits>,
+    groups: std::collections::BTreeMap<String, Bits>,
+    /// The groups whose members were taken, when not every group was (a group missing from `groups` then has no
+    /// member in the snapshot only if it is listed here).
+    tracked: Option<std::collections::BTreeSet<String>>,
+}
+
+/// A set of users, one bit each.
+#[derive(Debug, Default, Clone)]
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn set(&mut self, user: u32) {
+        let (word, bit) = ((user / 64) as usize, user % 64);
+        if self.0.len() <= word {
+            self.0.resize(word + 1, 0);
+        }
+        self.0[word] |= 1 << bit;
+    }
+
+    fn get(&self, user: u32) -> bool {
+        let (word, bit) = ((user / 64) as usize, user % 64);
+        self.0.get(word).is_some_and(|w| w & (1 << bit) != 0)
+    }
+}
+
+impl MembershipBits {
+    /// Whether the members of `group` were taken.
+    fn knows(&self, group: &str) -> bool {
+        self.tracked.as_ref().is_none_or(|t| t.contains(group))
+    }
+
+    /// The calls `request` needs for `user`, if the snapshot took every part the row changes.
+    fn calls(&self, user: u32, request: &UpdateRequest) -> Option<Vec<Call>> {
+        let m = &request.membership;
+        if m.enabled.is_some() && self.disabled.is_none() {
+            return None;
+        }
+        if m.exact.is_some() && self.tracked.is_some() {
+            return None;
+        }
+        if m.touches_groups() && !m.groups().all(|g| self.knows(g)) {
+            return None;
+        }
+        let groups: std::collections::BTreeSet<String> = self
+            .groups
+            .iter()
+            .filter(|(_, members)| members.get(user))
+            .map(|(g, _)| g.clone())
+            .collect();
+        let enabled = self.disabled.as_ref().map(|d| !d.get(user));
+        Some(m.calls(Some(&groups), enabled))
+    }
 }
 
 impl SnapshotIndex {
@@ -163,14 +225,51 @@ impl SnapshotIndex {
         let Found::User(user) = self.find(&request.username) else {
             return Compared::Unknown;
         };
-        let Some(p) = self.patterns.iter().position(|p| p.matches(request)) else {
+        let Some(attributes_hold) = self.attributes_hold(user, request) else {
             return Compared::Unknown;
         };
-        if self.value_hash(user, p) == self.row_hash(&self.patterns[p], request) {
-            Compared::Unchanged
-        } else {
-            Compared::Changed(user)
+        if request.membership.is_empty() {
+            return if attributes_hold {
+                Compared::Unchanged
+            } else {
+                Compared::Changed(user)
+            };
         }
+        match self.membership.calls(user, request) {
+            None => Compared::Unknown,
+            Some(calls) if calls.is_empty() && attributes_hold => Compared::Unchanged,
+            Some(_) => Compared::Changed(user),
+        }
+    }
+
+    /// Whether `user` holds every value the row sets and lacks every attribute it deletes; `None` when the row's
+    /// pattern is not indexed.
+    fn attributes_hold(&self, user: u32, request: &UpdateRequest) -> Option<bool> {
+        if request.attributes.is_empty() && request.delete.is_empty() {
+            return Some(true);
+        }
+        let p = self.patterns.iter().position(|p| p.matches(request))?;
+        Some(self.value_hash(user, p) == self.row_hash(&self.patterns[p], request))
+    }
+
+    /// The row reduced to what its user still lacks, when the snapshot knows: attributes that all hold are not
+    /// sent, and the membership becomes the adds, removes and state change still needed (an exact set resolved).
+    /// `None` when the snapshot does not know the user or a part the row changes.
+    pub(crate) fn still_needed(&self, request: &UpdateRequest) -> Option<UpdateRequest> {
+        let Found::User(user) = self.find(&request.username) else {
+            return None;
+        };
+        let calls = match request.membership.is_empty() {
+            true => Vec::new(),
+            false => self.membership.calls(user, request)?,
+        };
+        let mut reduced = request.clone();
+        if self.attributes_hold(user, request) == Some(true) {
+            reduced.attributes.clear();
+            reduced.delete.clear();
+        }
+        reduced.membership = Membership::from_calls(calls);
+        Some(reduced)
     }
 
     /// Whether the row gives `user` a different value of `attr` (which the row sets). True when unsure.
@@ -246,8 +345,22 @@ impl IndexBuilder {
                 rules,
                 patterns,
                 users: 0,
+                membership: MembershipBits::default(),
             },
         }
+    }
+
+    /// Takes the users' enabled state (`enabled`) and the members of `groups` (`None`: every group) from the
+    /// [`ENABLED`] and [`GROUPS`] entries of the users added: `export --groups` writes them, and the live listing
+    /// adds them from ListUsers and ListUsersInGroup.
+    pub(crate) fn take_membership(
+        &mut self,
+        enabled: bool,
+        groups: Option<std::collections::BTreeSet<String>>,
+    ) {
+        let m = &mut self.index.membership;
+        m.disabled = enabled.then(Bits::default);
+        m.tracked = groups;
     }
 
     /// Adds one pool user: its username and its attributes (as ListUsers or an export lists them; `sub` among
@@ -287,6 +400,24 @@ impl IndexBuilder {
         for pattern in &index.patterns {
             let hash = hash_values(&index.hasher, pattern, get, get);
             index.values.push(hash);
+        }
+        let m = &mut index.membership;
+        if let Some(disabled) = &mut m.disabled
+            && get(ENABLED).is_some_and(|v| v.eq_ignore_ascii_case("false"))
+        {
+            disabled.set(user);
+        }
+        for group in get(GROUPS).unwrap_or_default().split(';').map(str::trim) {
+            if !group.is_empty() && m.knows(group) {
+                match m.groups.get_mut(group) {
+                    Some(members) => members.set(user),
+                    None => {
+                        let mut members = Bits::default();
+                        members.set(user);
+                        m.groups.insert(group.to_string(), members);
+                    }
+                }
+            }
         }
     }
 

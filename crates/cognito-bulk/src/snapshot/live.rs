@@ -1,7 +1,9 @@
 //! Taking the snapshot now: the whole pool read with the partitioned ListUsers reader (same `--list-rate`
 //! limiter and retries as `export`), each listed user folded into the index as it arrives, so memory holds the
-//! index and one channel of users, never the listing.
+//! index and one channel of users, never the listing. When rows change membership, the groups' members are listed
+//! first (ListUsersInGroup, on the same quota) and each user carries its groups and enabled state into the index.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,19 +14,22 @@ use super::index::IndexBuilder;
 use crate::cognito::list_users::{self, ListError, ListProgress, ListSpec, ListStats, ListedUser};
 use crate::error::{RunError, SnapshotError};
 use crate::exec::control::RunControl;
+use crate::input::membership::{ENABLED, GROUPS};
 use crate::signals;
 
 /// How often the listing prints a status line (unless quiet).
 const STATUS_EVERY: Duration = Duration::from_secs(10);
 
 /// Lists pool `pool_id` into `builder`, with a status line every 10 s unless `quiet`. SIGINT/SIGTERM stop the
-/// listing ([`SnapshotError::Interrupted`]).
+/// listing ([`SnapshotError::Interrupted`]). With `memberships` (the groups of each user, listed before), each
+/// user is added with its groups and enabled state.
 pub(crate) async fn list_pool(
     client: &Client,
     pool_id: &str,
     list_rate: f64,
     attempt_timeout: Duration,
     quiet: bool,
+    memberships: Option<&HashMap<String, Vec<String>>>,
     builder: &mut IndexBuilder,
 ) -> Result<ListStats, RunError> {
     let control = Arc::new(RunControl::default());
@@ -32,7 +37,14 @@ pub(crate) async fn list_pool(
     let spec = ListSpec::new(pool_id, list_rate, attempt_timeout);
     let (tx, mut rx) = mpsc::channel::<ListedUser>(1024);
     let fold = async {
-        while let Some(user) = rx.recv().await {
+        while let Some(mut user) = rx.recv().await {
+            if let Some(memberships) = memberships {
+                let groups = memberships.get(&user.username).map(|g| g.join(";"));
+                user.attributes
+                    .push((GROUPS.into(), groups.unwrap_or_default()));
+                user.attributes
+                    .push((ENABLED.into(), user.enabled.to_string()));
+            }
             builder.add(&user.username, &user.attributes);
         }
     };

@@ -60,11 +60,32 @@ pub(crate) struct FileShape {
     pub(crate) sub_keys: bool,
     /// Some key looks like an email address or a phone number (an alias or username attribute).
     pub(crate) alias_keys: bool,
+    /// The groups rows add or remove users to or from (their members are listed for the snapshot).
+    pub(crate) groups: std::collections::BTreeSet<String>,
+    /// Some row gives an exact set of groups (every group's members are then listed).
+    pub(crate) exact_groups: bool,
+    /// Some row sets the enabled state.
+    pub(crate) enabled: bool,
+}
+
+impl FileShape {
+    /// The groups whose members the snapshot lists: `None` for every group of the pool, `Some(empty)` for none.
+    pub(crate) fn groups_to_list(&self) -> Option<&std::collections::BTreeSet<String>> {
+        (!self.exact_groups).then_some(&self.groups)
+    }
 }
 
 impl FileShape {
     /// Records one valid row.
     pub(crate) fn observe(&mut self, request: &UpdateRequest) {
+        let m = &request.membership;
+        self.enabled |= m.enabled.is_some();
+        self.exact_groups |= m.exact.is_some();
+        for group in m.add.iter().chain(&m.remove) {
+            if !self.groups.contains(group) {
+                self.groups.insert(group.clone());
+            }
+        }
         let key = request.username.as_str();
         if !self.sub_keys && uuid::Uuid::try_parse(key).is_ok() {
             self.sub_keys = true;
@@ -117,6 +138,7 @@ mod tests {
                 })
                 .collect(),
             delete: delete.iter().map(|n| n.to_string()).collect(),
+            membership: Default::default(),
         }
     }
 

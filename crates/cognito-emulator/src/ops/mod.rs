@@ -1,6 +1,7 @@
 //! The emulated operations. Each request is parsed and checked against the model constraints without the state
 //! lock ([`parse`]), then executed under it ([`execute`]).
 
+mod groups;
 mod pools;
 mod update_attributes;
 mod users;
@@ -24,6 +25,15 @@ pub(crate) struct Ctx<'a> {
     pub(crate) refuse_sub_filter: bool,
     /// DescribeUserPool lists only custom attributes (see `EmulatorConfig::with_moto_schema`).
     pub(crate) moto_schema: bool,
+    /// The most users this listing page may hold (`EmulatorConfig::with_short_pages`), below its `Limit`.
+    pub(crate) page_cap: Option<usize>,
+}
+
+impl Ctx<'_> {
+    /// The number of users a listing page asked for `limit` holds.
+    pub(crate) fn page_size(&self, limit: usize) -> usize {
+        self.page_cap.map_or(limit, |cap| cap.min(limit))
+    }
 }
 
 /// A parsed request.
@@ -38,6 +48,16 @@ pub(crate) enum Request {
     ListUsers(users::ListUsers),
     AdminUpdateUserAttributes(update_attributes::AdminUpdateUserAttributes),
     AdminDeleteUserAttributes(update_attributes::AdminDeleteUserAttributes),
+    CreateGroup(groups::CreateGroup),
+    GetGroup(groups::GroupRef),
+    ListGroups(groups::ListGroups),
+    DeleteGroup(groups::GroupRef),
+    AdminAddUserToGroup(groups::Membership),
+    AdminRemoveUserFromGroup(groups::Membership),
+    AdminListGroupsForUser(groups::GroupsForUser),
+    ListUsersInGroup(groups::UsersInGroup),
+    AdminEnableUser(users::UserRef),
+    AdminDisableUser(users::UserRef),
 }
 
 /// Parses the body of `op` and checks its model constraints.
@@ -61,6 +81,24 @@ pub(crate) fn parse(op: Operation, body: &[u8]) -> Result<Request, ApiError> {
         Operation::AdminDeleteUserAttributes => Request::AdminDeleteUserAttributes(
             update_attributes::AdminDeleteUserAttributes::parse(body)?,
         ),
+        Operation::CreateGroup => Request::CreateGroup(groups::CreateGroup::parse(body)?),
+        Operation::GetGroup => Request::GetGroup(groups::GroupRef::parse(body)?),
+        Operation::ListGroups => Request::ListGroups(groups::ListGroups::parse(body)?),
+        Operation::DeleteGroup => Request::DeleteGroup(groups::GroupRef::parse(body)?),
+        Operation::AdminAddUserToGroup => {
+            Request::AdminAddUserToGroup(groups::Membership::parse(body)?)
+        }
+        Operation::AdminRemoveUserFromGroup => {
+            Request::AdminRemoveUserFromGroup(groups::Membership::parse(body)?)
+        }
+        Operation::AdminListGroupsForUser => {
+            Request::AdminListGroupsForUser(groups::GroupsForUser::parse(body)?)
+        }
+        Operation::ListUsersInGroup => {
+            Request::ListUsersInGroup(groups::UsersInGroup::parse(body)?)
+        }
+        Operation::AdminEnableUser => Request::AdminEnableUser(users::UserRef::parse(body)?),
+        Operation::AdminDisableUser => Request::AdminDisableUser(users::UserRef::parse(body)?),
     })
 }
 
@@ -81,6 +119,16 @@ pub(crate) fn execute(
         Request::ListUsers(r) => r.execute(state, ctx),
         Request::AdminUpdateUserAttributes(r) => r.execute(state, ctx),
         Request::AdminDeleteUserAttributes(r) => r.execute(state, ctx),
+        Request::CreateGroup(r) => r.execute(state, ctx),
+        Request::GetGroup(r) => r.get(state),
+        Request::ListGroups(r) => r.execute(state),
+        Request::DeleteGroup(r) => r.delete(state),
+        Request::AdminAddUserToGroup(r) => r.execute(state, ctx, true),
+        Request::AdminRemoveUserFromGroup(r) => r.execute(state, ctx, false),
+        Request::AdminListGroupsForUser(r) => r.execute(state, ctx),
+        Request::ListUsersInGroup(r) => r.execute(state, ctx),
+        Request::AdminEnableUser(r) => r.set_enabled(state, ctx, true),
+        Request::AdminDisableUser(r) => r.set_enabled(state, ctx, false),
     }
 }
 

@@ -1,4 +1,5 @@
-//! User operations: `AdminCreateUser`, `AdminGetUser`, `AdminDeleteUser`, `ListUsers`.
+//! User operations: `AdminCreateUser`, `AdminGetUser`, `AdminDeleteUser`, `AdminEnableUser`, `AdminDisableUser`,
+//! `ListUsers`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -196,6 +197,26 @@ impl UserRef {
         result
     }
 
+    /// `AdminEnableUser` (`true`) / `AdminDisableUser` (`false`); idempotent.
+    pub(crate) fn set_enabled(
+        self,
+        state: &mut State,
+        ctx: &Ctx<'_>,
+        enabled: bool,
+    ) -> Result<Vec<u8>, ApiError> {
+        let (pool, seq) = self.find(state, ctx)?;
+        let user = pool
+            .users
+            .get_mut(&seq)
+            .ok_or_else(ApiError::user_not_found)?;
+        per_user_write(user, ctx)?;
+        if user.enabled != enabled {
+            user.enabled = enabled;
+            user.modified = ctx.now;
+        }
+        Ok(empty())
+    }
+
     pub(crate) fn delete(self, state: &mut State, ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
         let (pool, seq) = self.find(state, ctx)?;
         if let Some(user) = pool.users.get_mut(&seq) {
@@ -291,22 +312,28 @@ impl Filter {
 
 /// Where a `ListUsers` page starts: after a user's sequence number (insertion order, the default) or, for a
 /// filter on `sub`, after a `sub` (the `sub` index order).
-#[derive(Debug, PartialEq, Eq)]
-enum Cursor {
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Cursor {
+    /// The start (the token of an empty first page, with short pages).
+    Start,
     Seq(u64),
     Sub(String),
 }
 
 impl Cursor {
-    fn parse(token: &str) -> Option<Self> {
+    pub(super) fn parse(token: &str) -> Option<Self> {
+        if token == "start" {
+            return Some(Cursor::Start);
+        }
         if let Some(n) = token.strip_prefix("u:") {
             return n.parse().ok().map(Cursor::Seq);
         }
         token.strip_prefix("s:").map(|s| Cursor::Sub(s.to_string()))
     }
 
-    fn token(&self) -> String {
+    pub(super) fn token(&self) -> String {
         match self {
+            Cursor::Start => "start".to_string(),
             Cursor::Seq(n) => format!("u:{n}"),
             Cursor::Sub(s) => format!("s:{s}"),
         }
@@ -354,6 +381,7 @@ impl ListUsers {
         let after = match input.pagination_token.as_deref() {
             None => None,
             Some(t) => match Cursor::parse(t) {
+                Some(Cursor::Start) => Some(Cursor::Start),
                 Some(c) if matches!(c, Cursor::Sub(_)) == by_sub => Some(c),
                 _ => return Err(ApiError::invalid_parameter("Invalid pagination token.")),
             },
@@ -372,16 +400,20 @@ impl ListUsers {
     /// full.
     pub(crate) fn execute(self, state: &mut State, ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
         let pool = state.pool(&self.pool_id)?;
+        let size = ctx.page_size(self.limit);
         let (page, next) = match &self.filter {
             Some(f) if f.attribute == "sub" => {
                 if ctx.refuse_sub_filter {
                     return Err(ApiError::invalid_parameter("Invalid search attribute: sub"));
                 }
-                self.page_by_sub(pool, f)
+                self.page_by_sub(pool, f, size)
             }
-            _ => self.page_by_seq(pool),
+            _ => self.page_by_seq(pool, size),
         };
         let only = self.attributes_to_get.as_deref();
+        if let Some(names) = only {
+            refuse_unset(&page, names)?;
+        }
         let users: Vec<UserType<'_>> = page.iter().map(|u| UserType::new(u, only)).collect();
         let mut out = json!({ "Users": users });
         if let Some(next) = next {
@@ -391,32 +423,32 @@ impl ListUsers {
     }
 
     /// Users in insertion order, after the cursor, matching the filter if any.
-    fn page_by_seq<'a>(&self, pool: &'a Pool) -> (Vec<&'a User>, Option<Cursor>) {
+    fn page_by_seq<'a>(&self, pool: &'a Pool, size: usize) -> (Vec<&'a User>, Option<Cursor>) {
         let start = match self.after {
             Some(Cursor::Seq(n)) => n + 1,
             _ => 0,
         };
-        let mut matching = pool
+        let matching = pool
             .users
             .range(start..)
-            .filter(|(_, u)| self.filter.as_ref().is_none_or(|f| f.matches(u)));
-        let page: Vec<(&u64, &User)> = matching.by_ref().take(self.limit).collect();
-        let more = matching.next().is_some();
-        let next = page
-            .last()
-            .filter(|_| more)
-            .map(|(seq, _)| Cursor::Seq(**seq));
-        (page.into_iter().map(|(_, u)| u).collect(), next)
+            .filter(|(_, u)| self.filter.as_ref().is_none_or(|f| f.matches(u)))
+            .map(|(seq, u)| (Cursor::Seq(*seq), u));
+        page(matching, size, &self.after)
     }
 
     /// Users whose `sub` equals or starts with the filter value, in `sub` order, read from the `sub` index.
-    fn page_by_sub<'a>(&self, pool: &'a Pool, filter: &Filter) -> (Vec<&'a User>, Option<Cursor>) {
+    fn page_by_sub<'a>(
+        &self,
+        pool: &'a Pool,
+        filter: &Filter,
+        size: usize,
+    ) -> (Vec<&'a User>, Option<Cursor>) {
         use std::ops::Bound;
         let lower = match &self.after {
             Some(Cursor::Sub(s)) => Bound::Excluded(s.clone()),
             _ => Bound::Included(filter.value.clone()),
         };
-        let mut matching = pool
+        let matching = pool
             .by_sub
             .range((lower, Bound::Unbounded))
             .take_while(|(sub, _)| {
@@ -426,15 +458,41 @@ impl ListUsers {
                     **sub == filter.value
                 }
             })
-            .filter_map(|(sub, seq)| pool.users.get(seq).map(|u| (sub, u)));
-        let page: Vec<(&String, &User)> = matching.by_ref().take(self.limit).collect();
-        let more = matching.next().is_some();
-        let next = page
-            .last()
-            .filter(|_| more)
-            .map(|(sub, _)| Cursor::Sub((*sub).clone()));
-        (page.into_iter().map(|(_, u)| u).collect(), next)
+            .filter_map(|(sub, seq)| pool.users.get(seq).map(|u| (Cursor::Sub(sub.clone()), u)));
+        page(matching, size, &self.after)
     }
+}
+
+/// One page of `items` (those after the request's cursor `from`): at most `size`, and the cursor to continue
+/// from when more follow — an empty page that has more carries the request's own position.
+pub(super) fn page<T>(
+    mut items: impl Iterator<Item = (Cursor, T)>,
+    size: usize,
+    from: &Option<Cursor>,
+) -> (Vec<T>, Option<Cursor>) {
+    let mut last = from.clone();
+    let mut page = Vec::new();
+    for (cursor, item) in items.by_ref().take(size) {
+        page.push(item);
+        last = Some(cursor);
+    }
+    let more = items.next().is_some();
+    let next = more.then(|| last.unwrap_or(Cursor::Start));
+    (page, next)
+}
+
+/// `AttributesToGet` naming an attribute that a user of the page has no value for is refused, as Cognito
+/// refuses it ("Amazon Cognito returns an error if not all users in the results have set a value for the
+/// attribute you request", ListUsers API reference).
+fn refuse_unset(page: &[&User], names: &[String]) -> Result<(), ApiError> {
+    for name in names {
+        if name != "sub" && page.iter().any(|u| !u.attributes.contains_key(name)) {
+            return Err(ApiError::invalid_parameter(format!(
+                "One or more requested attributes are not set for every user in the results: {name}."
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 mod errors;
 mod faults;
+mod groups;
 mod latency;
 mod list_partitions;
 mod live_traffic;

@@ -33,6 +33,8 @@ fn mau(total: u64, update: u64, delete: u64, get: u64) -> MauStats {
         ("AdminUpdateUserAttributes".to_string(), update),
         ("AdminDeleteUserAttributes".to_string(), delete),
         ("AdminGetUser".to_string(), get),
+        ("AdminAddUserToGroup".to_string(), 0),
+        ("AdminRemoveUserFromGroup".to_string(), 0),
     ]
     .into();
     stats

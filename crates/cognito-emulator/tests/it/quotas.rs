@@ -114,7 +114,16 @@ async fn default_config_has_cognito_quotas_and_without_quotas_turns_them_off() {
     let rates: Vec<Option<f64>> = Category::ALL.iter().map(|c| d.quota(*c)).collect();
     assert_eq!(
         rates,
-        vec![Some(25.0), Some(120.0), Some(30.0), Some(15.0), Some(50.0)]
+        vec![
+            Some(25.0),
+            Some(120.0),
+            Some(30.0),
+            Some(15.0),
+            Some(50.0),
+            Some(50.0),
+            Some(20.0),
+            Some(15.0)
+        ]
     );
     assert_eq!(d.per_user_write_rate(), Some(10.0));
     let off = d.without_quotas();

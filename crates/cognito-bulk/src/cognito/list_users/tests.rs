@@ -40,6 +40,7 @@ impl FakePool {
                     ("sub".into(), sub),
                     ("email".into(), format!("u{i}@x.test")),
                 ],
+                enabled: true,
             })
             .collect();
         FakePool {

@@ -160,6 +160,7 @@ impl Backend for Store {
         let read = Before {
             username: request.username.clone(),
             attributes: self.users.lock().unwrap()[&request.username].clone(),
+            ..Before::default()
         };
         if readback::holds(request, &read, None).all() {
             ReadBack::Confirmed {

@@ -83,6 +83,7 @@ pub(super) fn job(i: u64) -> RowJob {
                 value: "gold".into(),
             }],
             delete: vec![],
+            membership: Default::default(),
         },
         verify_first: false,
     }

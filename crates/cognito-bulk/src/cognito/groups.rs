@@ -1,0 +1,130 @@
+//! Reading the pool's groups: their names (ListGroups, checked against the groups a file names before the first
+//! write) and their members (ListUsersInGroup, for `export --groups`). Both are paged (60 a page) and paced, and a
+//! throttled or failed page is retried on its own with backoff, so that every group and member is read once.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+
+use aws_sdk_cognitoidentityprovider::Client;
+
+use super::classify;
+use crate::exec::backend::{CallError, Disposition};
+use crate::exec::pacer::Pacer;
+
+/// The pace of ListGroups pages: under the 5 requests/s per pool of the UserPoolResourceRead quota.
+const LIST_GROUPS_RATE: f64 = 4.0;
+
+/// How often one page is tried before the listing fails.
+const PAGE_ATTEMPTS: u32 = 8;
+
+/// Sends one page request until it succeeds, is refused for good, or has failed [`PAGE_ATTEMPTS`] times.
+async fn page<T, F, Fut>(pacer: &Pacer, mut send: F) -> Result<T, CallError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, CallError>>,
+{
+    let mut attempt = 0;
+    loop {
+        pacer.acquire().await;
+        let sent = tokio::time::Instant::now();
+        match send().await {
+            Ok(out) => {
+                pacer.on_success();
+                return Ok(out);
+            }
+            Err(e) => {
+                attempt += 1;
+                let retry = matches!(
+                    e.disposition,
+                    Disposition::Throttled | Disposition::Transient
+                );
+                if e.disposition == Disposition::Throttled {
+                    pacer.on_throttle(sent);
+                }
+                if !retry || attempt >= PAGE_ATTEMPTS {
+                    return Err(e);
+                }
+                tokio::time::sleep(Duration::from_millis(100 << attempt.min(6))).await;
+            }
+        }
+    }
+}
+
+/// Every group name of the pool.
+pub(crate) async fn list_groups(
+    client: &Client,
+    pool_id: &str,
+) -> Result<BTreeSet<String>, CallError> {
+    let pacer = Pacer::new(LIST_GROUPS_RATE);
+    let mut names = BTreeSet::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = page(&pacer, || async {
+            client
+                .list_groups()
+                .user_pool_id(pool_id)
+                .limit(60)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(classify::from_sdk)
+        })
+        .await?;
+        names.extend(
+            out.groups()
+                .iter()
+                .filter_map(|g| g.group_name().map(str::to_string)),
+        );
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(names);
+        }
+    }
+}
+
+/// The groups of every user that is in one, by username: ListUsersInGroup for each group of `only` (`None`:
+/// every group of the pool, from ListGroups), its pages paced at `list_rate` (ListUsersInGroup is on the UserList
+/// quota). Pages may be short or empty and still carry a token: the listing goes on until the token is absent.
+pub(crate) async fn memberships(
+    client: &Client,
+    pool_id: &str,
+    list_rate: f64,
+    only: Option<&BTreeSet<String>>,
+) -> Result<HashMap<String, Vec<String>>, CallError> {
+    let pacer = Pacer::new(list_rate);
+    let mut members: HashMap<String, Vec<String>> = HashMap::new();
+    let groups = match only {
+        Some(groups) => groups.clone(),
+        None => list_groups(client, pool_id).await?,
+    };
+    for group in groups {
+        let mut token: Option<String> = None;
+        loop {
+            let out = page(&pacer, || async {
+                client
+                    .list_users_in_group()
+                    .user_pool_id(pool_id)
+                    .group_name(&group)
+                    .limit(60)
+                    .set_next_token(token.clone())
+                    .send()
+                    .await
+                    .map_err(classify::from_sdk)
+            })
+            .await?;
+            for user in out.users() {
+                if let Some(name) = user.username() {
+                    members
+                        .entry(name.to_string())
+                        .or_default()
+                        .push(group.clone());
+                }
+            }
+            token = out.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+    }
+    Ok(members)
+}
