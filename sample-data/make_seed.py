@@ -3,6 +3,8 @@
 
 Users user0201..user0300 are "imported" ones whose email is not verified yet (email_verified=false): the users
 that sample-data/verify-emails.csv lists, and the ones the README's third job finds with export.
+Groups: `staff` (user0001..user0003), `trial` (user0901..user1000) and `premium` (no members yet), for
+sample-data/groups.csv.
 
 Subs are deterministic: 00000000-0000-4000-8000-<index as 12 digits>.
 """
@@ -25,8 +27,14 @@ def user(i):
     ]
     if i <= 10:
         attrs.append({"Name": "phone_number", "Value": f"+1555010{i:04d}"})
+    groups = []
+    if i <= 3:
+        groups.append("staff")
+    if i >= 901:
+        groups.append("trial")
     return {
         "Username": name,
+        **({"Groups": groups} if groups else {}),
         "Sub": f"00000000-0000-4000-8000-{i:012d}",
         "Enabled": True,
         "UserStatus": "CONFIRMED",
@@ -51,6 +59,11 @@ seed = {
                 {"Name": "score", "AttributeDataType": "Number", "Mutable": True,
                  "NumberAttributeConstraints": {"MinValue": "0", "MaxValue": "1000"}},
                 {"Name": "legacy_id", "AttributeDataType": "String", "Mutable": False},
+            ],
+            "Groups": [
+                {"GroupName": "premium", "Description": "paying customers", "Precedence": 1},
+                {"GroupName": "staff", "Description": "employees", "Precedence": 0},
+                {"GroupName": "trial", "Description": "trial accounts", "Precedence": 2},
             ],
             "Users": [user(i) for i in range(1, 1001)],
         }

@@ -269,14 +269,9 @@ impl CallCounts {
             Op::AdminDeleteUserAttributes,
             u64::from(!request.delete.is_empty()),
         );
-        let m = &request.membership;
-        let calls = membership.unwrap_or_else(|| {
-            // Unknown state: every call the row names; an exact set adds every group it lists (the extra ones
-            // the user is in are removed too, unknown until its groups are read).
-            let mut calls = m.calls(None, None);
-            calls.extend(m.exact.iter().flatten().map(|g| Call::Add(g.clone())));
-            calls
-        });
+        // Unknown state: every call the row names; an exact set adds every group it lists (the extra groups
+        // the user is in are removed too, unknown until its groups are read).
+        let calls = membership.unwrap_or_else(|| request.membership.calls(None, None));
         for call in calls {
             let op = match call {
                 Call::Add(_) => Op::AdminAddUserToGroup,

@@ -114,7 +114,8 @@ impl Membership {
 
     /// The calls that make the user's membership and state what the row says, given what is known of the user:
     /// its current groups and enabled state (`None`: unknown). Unknown state sends every call the row names
-    /// (each is idempotent); an exact set needs the current groups (the caller reads them first).
+    /// (each is idempotent); an exact set needs the current groups to know what to remove (the backend reads
+    /// them first; without them, only its adds are known).
     pub(crate) fn calls(
         &self,
         groups: Option<&BTreeSet<String>>,
@@ -123,7 +124,8 @@ impl Membership {
         let member = |g: &str| groups.map(|set| set.contains(g));
         let mut calls: Vec<Call> = Vec::new();
         if let Some(exact) = &self.exact {
-            let current = groups.expect("an exact set is planned with the user's groups");
+            let none = BTreeSet::new();
+            let current = groups.unwrap_or(&none);
             calls.extend(
                 exact
                     .iter()

@@ -4,6 +4,7 @@ mod built_in_pool;
 mod cli_and_config;
 mod emulator_subcommand;
 mod errors_and_exit_codes;
+mod groups;
 mod happy_path;
 mod hygiene;
 mod machine_faults;
