@@ -93,7 +93,12 @@ async fn shell(dir: &Path, command: &str) -> std::process::Output {
         dir.join("bin").display(),
         std::env::var("PATH").unwrap_or_default()
     );
+    // The commands as written; only the pace is the built-in pool's quota instead of the default 10/s, to keep
+    // the test short.
     cmd.env("PATH", path)
+        .env("COGNITO_BULK_RATE", "24")
+        .env("COGNITO_BULK_READ_RATE", "100")
+        .env("COGNITO_BULK_LIST_RATE", "25")
         .args(["-c", &format!("set -o pipefail; {command}")]);
     run(cmd).await
 }

@@ -100,10 +100,10 @@ async fn members(c: &cip::Client, group: &str, limit: i32) -> (Vec<String>, usiz
 async fn groups_are_created_listed_read_and_deleted() {
     let emu = seeded().await;
     let c = client(&emu);
-    for name in ["premium", "trial", "staff", "beta"] {
+    for name in ["gold", "silver", "bronze", "beta"] {
         create_group(&c, name).await.unwrap();
     }
-    let (code, _) = create_group(&c, "premium").await.unwrap_err();
+    let (code, _) = create_group(&c, "staff").await.unwrap_err();
     assert_eq!(code, "GroupExistsException");
     let (code, message) = create_group(&c, "has space").await.unwrap_err();
     assert_eq!(code, "InvalidParameterException");
@@ -130,12 +130,18 @@ async fn groups_are_created_listed_read_and_deleted() {
             break;
         }
     }
-    assert_eq!(listed, ["beta", "premium", "staff", "trial"]);
+    assert_eq!(
+        listed,
+        [
+            "beta", "bronze", "gold", "premium", "silver", "staff", "trial"
+        ],
+        "the seed's groups and the new ones"
+    );
 
     let got = c
         .get_group()
         .user_pool_id(SAMPLE_POOL)
-        .group_name("premium")
+        .group_name("gold")
         .send()
         .await
         .unwrap();
@@ -144,7 +150,7 @@ async fn groups_are_created_listed_read_and_deleted() {
     assert_eq!(group.precedence(), Some(3));
     assert_eq!(group.user_pool_id(), Some(SAMPLE_POOL));
 
-    add(&c, "user0001", "beta").await.unwrap();
+    add(&c, "user0010", "beta").await.unwrap();
     c.delete_group()
         .user_pool_id(SAMPLE_POOL)
         .group_name("beta")
@@ -152,7 +158,7 @@ async fn groups_are_created_listed_read_and_deleted() {
         .await
         .unwrap();
     assert!(
-        groups_of(&c, "user0001", 60).await.is_empty(),
+        groups_of(&c, "user0010", 60).await.is_empty(),
         "memberships go with the group"
     );
     let err = c
@@ -180,19 +186,19 @@ async fn membership_is_idempotent_and_answers_cognitos_errors() {
         create_group(&c, name).await.unwrap();
     }
     for group in ["c", "a", "b", "a"] {
-        add(&c, "user0001", group).await.unwrap();
+        add(&c, "user0010", group).await.unwrap();
     }
-    assert_eq!(groups_of(&c, "user0001", 2).await, ["a", "b", "c"]);
-    remove(&c, "user0001", "b").await.unwrap();
-    remove(&c, "user0001", "b").await.unwrap();
+    assert_eq!(groups_of(&c, "user0010", 2).await, ["a", "b", "c"]);
+    remove(&c, "user0010", "b").await.unwrap();
+    remove(&c, "user0010", "b").await.unwrap();
     assert_eq!(
-        groups_of(&c, "USER0001", 60).await,
+        groups_of(&c, "USER0010", 60).await,
         ["a", "c"],
         "case-insensitive pool"
     );
 
     assert_eq!(
-        add(&c, "user0001", "nope").await.unwrap_err(),
+        add(&c, "user0010", "nope").await.unwrap_err(),
         (
             "ResourceNotFoundException".into(),
             "Group not found.".into()
@@ -215,18 +221,18 @@ async fn membership_is_idempotent_and_answers_cognitos_errors() {
         .unwrap_err();
     assert_eq!(err.0, "ResourceNotFoundException");
 
-    for i in (1..=150).rev() {
+    for i in (10..=159).rev() {
         add(&c, &format!("user{i:04}"), "b").await.unwrap();
     }
     let (names, pages, _) = members(&c, "b", 60).await;
-    let expected: Vec<String> = (1..=150).map(|i| format!("user{i:04}")).collect();
+    let expected: Vec<String> = (10..=159).map(|i| format!("user{i:04}")).collect();
     assert_eq!(
         names, expected,
         "members in the order of ListUsers, each once"
     );
     assert_eq!(pages, 3);
     assert_eq!(
-        emu.user(SAMPLE_POOL, "user0001").unwrap().groups,
+        emu.user(SAMPLE_POOL, "user0010").unwrap().groups,
         ["a", "b", "c"]
     );
 }
@@ -519,13 +525,13 @@ async fn a_dropped_membership_change_can_be_applied_and_read_back() {
     .unwrap();
     let c = client(&emu);
     create_group(&c, "g").await.unwrap();
-    let err = add(&c, "user0001", "g").await.unwrap_err();
+    let err = add(&c, "user0010", "g").await.unwrap_err();
     assert_eq!(
         err.0, "<dispatch>",
         "the connection closed without an answer"
     );
     assert_eq!(
-        groups_of(&c, "user0001", 60).await,
+        groups_of(&c, "user0010", 60).await,
         ["g"],
         "applied before the drop"
     );
