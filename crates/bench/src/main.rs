@@ -9,7 +9,8 @@
 //! `nightly`, `shared-quota`, `crash-resume`, `late-apply` (all of these make up `all`), plus `memory-full` (the
 //! 1,000,000-row `update`, several minutes), `snapshot-memory` (a snapshot compare against a 1,000,000-user pool;
 //! see `nightly.rs`), `shared-quota-margin` (two settle margins against steady live traffic, about 6 minutes) and
-//! `outage` (30 s and 120 s outages of the endpoint, about 5 minutes; see `machine_faults.rs`), not in `all`.
+//! `outage` (30 s and 120 s outages of the endpoint, about 5 minutes; see `machine_faults.rs`) and `groups`
+//! (100,000 users into a group, 1 % disabled, and the re-run; see `groups.rs`), not in `all`.
 //!
 //! Each scenario starts `cognito-bulk emulator --port 0` as a separate process with a generated seed (pool
 //! `local_BenchPool1`), generates the input CSV, runs `cognito-bulk update` (or `validate`) as a child and measures
@@ -29,6 +30,7 @@ use std::time::{Duration, Instant};
 use cognito_emulator::Stats;
 
 mod export_scenario;
+mod groups;
 mod machine_faults;
 mod nightly;
 mod shared_quota;
@@ -64,6 +66,7 @@ const EXTRA: &[&str] = &[
     "snapshot-memory",
     "shared-quota-margin",
     "outage",
+    "groups",
 ];
 
 fn main() {
@@ -113,6 +116,7 @@ fn main() {
             "crash-resume" => machine_faults::crash_resume(&mut ctx),
             "outage" => machine_faults::outage(&mut ctx),
             "late-apply" => machine_faults::late_apply(&mut ctx),
+            "groups" => groups::groups(&mut ctx),
             _ => unreachable!(),
         };
         if let Err(e) = r {
@@ -263,6 +267,17 @@ impl Ctx {
         n: usize,
         user_json: impl Fn(usize) -> String,
     ) -> Res<PathBuf> {
+        self.write_seed_with(file, n, "", user_json)
+    }
+
+    /// [`Self::write_seed`] with `pool_members` (JSON members such as `"Groups":[...],`) in the pool object.
+    pub(crate) fn write_seed_with(
+        &self,
+        file: &str,
+        n: usize,
+        pool_members: &str,
+        user_json: impl Fn(usize) -> String,
+    ) -> Res<PathBuf> {
         let path = self.work.join(file);
         if path.exists() {
             return Ok(path);
@@ -276,9 +291,9 @@ impl Ctx {
                 r#"{{"Name":"tier","AttributeDataType":"String","Mutable":true,"#,
                 r#""StringAttributeConstraints":{{"MinLength":"0","MaxLength":"16"}}}},"#,
                 r#"{{"Name":"score","AttributeDataType":"Number","Mutable":true,"#,
-                r#""NumberAttributeConstraints":{{"MinValue":"0","MaxValue":"1000"}}}}],"Users":["#
+                r#""NumberAttributeConstraints":{{"MinValue":"0","MaxValue":"1000"}}}}],{}"Users":["#
             ),
-            POOL
+            POOL, pool_members
         )?;
         for i in 1..=n {
             let sep = if i == 1 { "" } else { "," };

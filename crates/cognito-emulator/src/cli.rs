@@ -94,8 +94,8 @@ pub struct EmulatorArgs {
 
     /// UserUpdate quota, requests/s or `off`
     ///
-    /// UserUpdate quota (AdminUpdateUserAttributes, AdminDeleteUserAttributes, AdminDeleteUser), requests/s or
-    /// `off`.
+    /// UserUpdate quota (AdminUpdateUserAttributes, AdminDeleteUserAttributes, AdminDeleteUser, AdminAddUserToGroup,
+    /// AdminRemoveUserFromGroup, AdminEnableUser, AdminDisableUser), requests/s or `off`.
     #[arg(
         long,
         value_name = "RPS|off",
@@ -117,7 +117,7 @@ pub struct EmulatorArgs {
 
     /// UserList quota, requests/s or `off`
     ///
-    /// UserList quota (ListUsers), requests/s or `off`.
+    /// UserList quota (ListUsers, ListUsersInGroup), requests/s or `off`.
     #[arg(
         long,
         value_name = "RPS|off",
@@ -147,6 +147,28 @@ pub struct EmulatorArgs {
         help_heading = "Quotas"
     )]
     pub user_creation_rps: Rate,
+
+    /// UserResourceRead quota, requests/s or `off`
+    ///
+    /// UserResourceRead quota (AdminListGroupsForUser), requests/s or `off`.
+    #[arg(
+        long,
+        value_name = "RPS|off",
+        default_value = "50",
+        help_heading = "Quotas"
+    )]
+    pub user_resource_read_rps: Rate,
+
+    /// UserPoolResourceRead quota, requests/s or `off`
+    ///
+    /// UserPoolResourceRead quota (GetGroup, ListGroups), requests/s or `off`.
+    #[arg(
+        long,
+        value_name = "RPS|off",
+        default_value = "20",
+        help_heading = "Quotas"
+    )]
+    pub user_pool_resource_read_rps: Rate,
 
     /// Per-user write limit, requests/s or `off`
     ///
@@ -283,6 +305,11 @@ impl EmulatorArgs {
             .with_quota(Category::UserList, self.user_list_rps.0)
             .with_quota(Category::UserPoolRead, self.user_pool_read_rps.0)
             .with_quota(Category::UserCreation, self.user_creation_rps.0)
+            .with_quota(Category::UserResourceRead, self.user_resource_read_rps.0)
+            .with_quota(
+                Category::UserPoolResourceRead,
+                self.user_pool_resource_read_rps.0,
+            )
             .with_per_user_write_rate(self.per_user_write_rps.0)
             .with_faults(Faults {
                 seed: self.fault_seed,

@@ -1,5 +1,5 @@
 //! The documentation's checked command blocks run as written on the built-in pool: the README's three jobs on the
-//! sample data, and production.md's rehearsal of the safety steps. Each line runs in a fresh copy of the sample data
+//! sample data, production.md's rehearsal of the safety steps, and groups.md's membership run. Each line runs in a fresh copy of the sample data
 //! with `cognito-bulk` on the PATH; a `# exit N` comment is the code the line must end with (0 otherwise).
 
 use std::path::Path;
@@ -119,11 +119,13 @@ async fn run_checked_block(document: &str, dir: &Path) {
     }
 }
 
-/// Every user of the pool behind `state`, as `export` writes them.
+/// Every user of the pool behind `state`, as `export --groups` writes them.
 async fn export_all(dir: &Path, state: &str) -> Vec<Row> {
     let out = shell(
         dir,
-        &format!("cognito-bulk export --emulator-state {state} --output {state}.csv --quiet"),
+        &format!(
+            "cognito-bulk export --groups --emulator-state {state} --output {state}.csv --quiet"
+        ),
     )
     .await;
     assert_eq!(code(&out), 0, "{}", text(&out));
@@ -187,5 +189,26 @@ async fn productions_rehearsal_runs_as_written_on_the_sample_data() {
     assert!(
         now == seed,
         "the undo restored the addresses and their verified state"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_groups_recipe_runs_as_written_on_the_sample_data() {
+    let dir = sample_checkout();
+    run_checked_block("docs/groups.md", dir.path()).await;
+    let d = dir.path();
+    assert_eq!(statuses(&d.join("groups.report.csv")), vec!["updated"; 60]);
+    assert_eq!(statuses(&d.join("again.report.csv")), vec!["unchanged"; 60]);
+    let pool = read_csv(&d.join("pool.csv"));
+    let user = |name: &str| pool.iter().find(|r| r["username"] == name).unwrap().clone();
+    assert_eq!(user("user0901")["cognito-bulk:groups"], "premium");
+    assert_eq!(user("user0991")["cognito-bulk:enabled"], "false");
+    assert_eq!(user("user0991")["cognito-bulk:groups"], "");
+    assert_eq!(user("user0960")["cognito-bulk:groups"], "trial");
+    let now = export_all(d, ".cognito-bulk/emulator-state.json").await;
+    let seed = export_all(d, "fresh-state.json").await;
+    assert!(
+        now == seed,
+        "the undo restored every membership and enabled state"
     );
 }

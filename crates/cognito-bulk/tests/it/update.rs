@@ -8,6 +8,7 @@ mod groups;
 mod happy_path;
 mod hygiene;
 mod machine_faults;
+mod moto;
 mod rate_figures;
 mod read_back;
 mod resilience;
