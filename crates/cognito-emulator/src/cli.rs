@@ -155,7 +155,8 @@ pub struct EmulatorArgs {
         long,
         value_name = "RPS|off",
         default_value = "50",
-        help_heading = "Quotas"
+        help_heading = "Quotas",
+        hide_short_help = true
     )]
     pub user_resource_read_rps: Rate,
 
@@ -166,7 +167,8 @@ pub struct EmulatorArgs {
         long,
         value_name = "RPS|off",
         default_value = "20",
-        help_heading = "Quotas"
+        help_heading = "Quotas",
+        hide_short_help = true
     )]
     pub user_pool_resource_read_rps: Rate,
 
@@ -242,7 +244,7 @@ pub struct EmulatorArgs {
     ///
     /// Answer ListUsers and ListUsersInGroup pages with fewer users than Limit, every third one empty but still
     /// carrying its token, as real Cognito may: a client must page until the token is absent.
-    #[arg(long, help_heading = "Faults")]
+    #[arg(long, help_heading = "Faults", hide_short_help = true)]
     pub short_pages: bool,
 
     /// Latency of one operation, OP=MS (repeatable)
