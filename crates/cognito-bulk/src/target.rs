@@ -192,23 +192,11 @@ pub(crate) async fn describe_pool(
     client: &Client,
     target: &TargetSettings,
 ) -> Result<Option<PoolSchema>, RunError> {
-    match pool::describe(client, &target.pool_id).await {
-        Ok(schema) => Ok(Some(schema)),
-        Err(err)
-            if err.disposition == Disposition::StopRun && err.code != "AccessDeniedException" =>
-        {
-            Err(RunError::Target(format!(
-                "{}: {} ({})",
-                err.code,
-                err.message,
-                target.describe()
-            )))
-        }
-        Err(err) => {
-            tracing::warn!(code = %err.code, "cannot read the pool's schema; rows are checked offline only: {}", err.message);
-            Ok(None)
-        }
-    }
+    pool_read(
+        pool::describe(client, &target.pool_id).await,
+        target,
+        "cannot read the pool's schema; rows are checked offline only",
+    )
 }
 
 /// The pool's group names (ListGroups), to check the groups a file names before the first write; `None` (with a
@@ -217,8 +205,22 @@ pub(crate) async fn pool_groups(
     client: &Client,
     target: &TargetSettings,
 ) -> Result<Option<std::collections::BTreeSet<String>>, RunError> {
-    match crate::cognito::groups::list_groups(client, &target.pool_id).await {
-        Ok(groups) => Ok(Some(groups)),
+    pool_read(
+        crate::cognito::groups::list_groups(client, &target.pool_id).await,
+        target,
+        "cannot list the pool's groups; group names are checked offline only",
+    )
+}
+
+/// A read of the pool before the first write: an error that would stop the run stops the job now; any other
+/// (a missing permission, throttling) is a warning and the checks it serves are made offline only.
+fn pool_read<T>(
+    result: Result<T, crate::exec::backend::CallError>,
+    target: &TargetSettings,
+    warning: &str,
+) -> Result<Option<T>, RunError> {
+    match result {
+        Ok(value) => Ok(Some(value)),
         Err(err)
             if err.disposition == Disposition::StopRun && err.code != "AccessDeniedException" =>
         {
@@ -230,7 +232,7 @@ pub(crate) async fn pool_groups(
             )))
         }
         Err(err) => {
-            tracing::warn!(code = %err.code, "cannot list the pool's groups; group names are checked offline only: {}", err.message);
+            tracing::warn!(code = %err.code, "{warning}: {}", err.message);
             Ok(None)
         }
     }

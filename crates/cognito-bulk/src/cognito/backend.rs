@@ -33,8 +33,10 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use aws_sdk_cognitoidentityprovider::Client;
+use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::operation::RequestId;
 use aws_sdk_cognitoidentityprovider::types::AttributeType;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use tokio::time::Instant;
 
 use super::before::Before;
@@ -238,49 +240,49 @@ impl CognitoBackend {
         let result = match call {
             Call::Add(group) => {
                 self.sent.count(Op::AdminAddUserToGroup);
-                self.client
-                    .admin_add_user_to_group()
-                    .user_pool_id(pool)
-                    .username(key)
-                    .group_name(group)
-                    .send()
-                    .await
-                    .map(|out| out.request_id().map(str::to_string))
-                    .map_err(classify::from_sdk)
+                answer(
+                    self.client
+                        .admin_add_user_to_group()
+                        .user_pool_id(pool)
+                        .username(key)
+                        .group_name(group)
+                        .send()
+                        .await,
+                )
             }
             Call::Remove(group) => {
                 self.sent.count(Op::AdminRemoveUserFromGroup);
-                self.client
-                    .admin_remove_user_from_group()
-                    .user_pool_id(pool)
-                    .username(key)
-                    .group_name(group)
-                    .send()
-                    .await
-                    .map(|out| out.request_id().map(str::to_string))
-                    .map_err(classify::from_sdk)
+                answer(
+                    self.client
+                        .admin_remove_user_from_group()
+                        .user_pool_id(pool)
+                        .username(key)
+                        .group_name(group)
+                        .send()
+                        .await,
+                )
             }
             Call::SetEnabled(true) => {
                 self.sent.count(Op::AdminEnableUser);
-                self.client
-                    .admin_enable_user()
-                    .user_pool_id(pool)
-                    .username(key)
-                    .send()
-                    .await
-                    .map(|out| out.request_id().map(str::to_string))
-                    .map_err(classify::from_sdk)
+                answer(
+                    self.client
+                        .admin_enable_user()
+                        .user_pool_id(pool)
+                        .username(key)
+                        .send()
+                        .await,
+                )
             }
             Call::SetEnabled(false) => {
                 self.sent.count(Op::AdminDisableUser);
-                self.client
-                    .admin_disable_user()
-                    .user_pool_id(pool)
-                    .username(key)
-                    .send()
-                    .await
-                    .map(|out| out.request_id().map(str::to_string))
-                    .map_err(classify::from_sdk)
+                answer(
+                    self.client
+                        .admin_disable_user()
+                        .user_pool_id(pool)
+                        .username(key)
+                        .send()
+                        .await,
+                )
             }
         }
         .map_err(|e| group_not_found(call, e));
@@ -331,9 +333,8 @@ impl CognitoBackend {
             .username(&request.username)
             .set_user_attributes(Some(attributes))
             .send()
-            .await
-            .map(|out| out.request_id().map(str::to_string))
-            .map_err(classify::from_sdk);
+            .await;
+        let result = answer(result);
         self.feed(sent, &result);
         result
     }
@@ -351,12 +352,23 @@ impl CognitoBackend {
             .username(&request.username)
             .set_user_attribute_names(Some(request.delete.clone()))
             .send()
-            .await
-            .map(|out| out.request_id().map(str::to_string))
-            .map_err(classify::from_sdk);
+            .await;
+        let result = answer(result);
         self.feed(sent, &result);
         result
     }
+}
+
+/// A write's answer: its request id, or the classified error.
+fn answer<O: RequestId, E>(
+    result: Result<O, SdkError<E, HttpResponse>>,
+) -> Result<Option<String>, CallError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    result
+        .map(|out| out.request_id().map(str::to_string))
+        .map_err(classify::from_sdk)
 }
 
 /// A group that does not exist fails its row (the pool exists: it was read before the first write), where
