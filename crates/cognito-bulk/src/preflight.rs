@@ -248,9 +248,12 @@ pub(crate) struct Preflight {
     pub(crate) calls: CallCounts,
 }
 
-/// Write calls per operation.
+/// Write calls per operation, and whether exact sets leave some removals unknown.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(crate) struct CallCounts(pub(crate) std::collections::BTreeMap<&'static str, u64>);
+pub(crate) struct CallCounts(
+    pub(crate) std::collections::BTreeMap<&'static str, u64>,
+    bool,
+);
 
 impl CallCounts {
     fn add(&mut self, op: Op, n: u64) {
@@ -271,6 +274,7 @@ impl CallCounts {
         );
         // Unknown state: every call the row names; an exact set adds every group it lists (the extra groups
         // the user is in are removed too, unknown until its groups are read).
+        self.1 |= request.membership.exact.is_some();
         let calls = membership.unwrap_or_else(|| request.membership.calls(None, None));
         for call in calls {
             let op = match call {
@@ -285,14 +289,22 @@ impl CallCounts {
 
     /// `3 AdminUpdateUserAttributes, 50000 AdminAddUserToGroup`; `none` when there are none.
     pub(crate) fn describe(&self) -> String {
-        if self.0.is_empty() {
+        if self.0.is_empty() && !self.1 {
             return "none".into();
         }
-        self.0
+        let counts = self
+            .0
             .iter()
             .map(|(op, n)| format!("{n} {op}"))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", ");
+        match self.1 {
+            true => format!(
+                "{counts}, and one AdminRemoveUserFromGroup for each group outside a row's exact set (known once \
+                 the user's groups are read)"
+            ),
+            false => counts,
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! per-user reads, then the snapshot itself (listed now, or loaded from `--snapshot FILE`), and the banner line
 //! that says which way was taken and why.
 
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -43,6 +44,7 @@ pub(crate) async fn prepare(
     s: &PlanSettings<'_>,
     client: &Client,
     schema: Option<&PoolSchema>,
+    pool_groups: Option<&BTreeSet<String>>,
     shape: &FileShape,
     rows: u64,
 ) -> Result<Comparison, RunError> {
@@ -103,17 +105,25 @@ pub(crate) async fn prepare(
         None => {
             let pool_id = &s.common.target.pool_id;
             let memberships = if membership {
-                let only = shape.groups_to_list();
-                builder.take_membership(true, only.cloned());
-                let read = groups::memberships(client, pool_id, options.list_rate, only)
-                    .await
-                    .map_err(|e| {
-                        RunError::Target(format!(
-                            "the members of the file's groups could not be listed for --skip-unchanged: {}: {}",
-                            e.code, e.message
-                        ))
-                    })?;
-                Some(read)
+                // Only groups the pool has: a row naming another is invalid already.
+                let only: Option<BTreeSet<String>> =
+                    shape.groups_to_list().map(|named| match pool_groups {
+                        Some(pool) => named.intersection(pool).cloned().collect(),
+                        None => named.clone(),
+                    });
+                match groups::memberships(client, pool_id, options.list_rate, only.as_ref()).await {
+                    Ok(read) => {
+                        builder.take_membership(true, only);
+                        Some(read)
+                    }
+                    Err(e) => {
+                        // The snapshot then knows no membership: rows that change groups are sent (each call is
+                        // idempotent), the rest is compared as usual.
+                        tracing::warn!(code = %e.code, "cannot list the members of the file's groups for --skip-unchanged; rows that change groups are sent: {}", e.message);
+                        builder.take_membership(true, Some(BTreeSet::new()));
+                        Some(HashMap::new())
+                    }
+                }
             } else {
                 None
             };

@@ -97,6 +97,7 @@ impl Plan {
                 s,
                 client,
                 self.sources.schema.as_deref(),
+                self.sources.groups.as_deref(),
                 shape,
                 self.pre.to_send,
             )

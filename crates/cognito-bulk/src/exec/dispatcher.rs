@@ -345,8 +345,12 @@ impl<B: Backend> Worker<B> {
         if let Some(settled) = self.verify_first(job, &mut state).await {
             return settled;
         }
+        let mut attempt = 0u32;
         loop {
-            let attempt = self.attempts.fetch_add(1, Ordering::Relaxed) + 1;
+            // The row's `attempts` counts write requests (several an attempt, see `take_extra_writes`); the
+            // messages count attempts.
+            attempt += 1;
+            self.attempts.fetch_add(1, Ordering::Relaxed);
             Live::add(&self.control.live.attempts, 1);
             let sent = Instant::now();
             let result = self.backend.update(&job.request, &mut state).await;

@@ -208,8 +208,8 @@ impl Columns {
         };
         let add = list(ADD_GROUPS, self.add);
         let remove = list(REMOVE_GROUPS, self.remove);
-        let exact_cell = cell(self.exact);
-        let exact = (!exact_cell.trim().is_empty()).then(|| list(GROUPS, self.exact));
+        // A cell with no name in it (`;`) changes nothing, as an empty cell: it never empties a user's groups.
+        let exact = Some(list(GROUPS, self.exact)).filter(|names| !names.is_empty());
         if exact.is_some() && (!add.is_empty() || !remove.is_empty()) {
             problems.push(RowProblem::new(
                 Some(GROUPS),
@@ -326,6 +326,10 @@ mod tests {
             ]
         );
         assert!(check(["", "", "", ""]).unwrap().is_empty());
+        assert!(
+            check(["", "", " ; ", ""]).unwrap().is_empty(),
+            "no name: no change"
+        );
         let exact = check(["", "", "staff;premium", "true"]).unwrap();
         assert_eq!(
             exact.exact.as_deref(),

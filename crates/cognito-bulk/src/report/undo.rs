@@ -74,6 +74,17 @@ pub(crate) fn undo_columns<'a>(
     columns
 }
 
+/// The keys of the rows of an existing undo file.
+fn recorded_keys(path: &Path) -> std::io::Result<std::collections::HashSet<String>> {
+    let mut reader = csv::Reader::from_path(path).map_err(std::io::Error::other)?;
+    let mut keys = std::collections::HashSet::new();
+    for record in reader.records() {
+        let record = record.map_err(std::io::Error::other)?;
+        keys.insert(record.get(0).unwrap_or_default().to_string());
+    }
+    Ok(keys)
+}
+
 /// The open undo file.
 pub(crate) struct UndoFile {
     path: PathBuf,
@@ -86,6 +97,9 @@ pub(crate) struct UndoFile {
 struct Inner {
     writer: csv::Writer<Guarded>,
     rows: u64,
+    /// Keys of rows already in the file (an earlier run's, when resuming): each has its user's values from before
+    /// that run's first write, so a resumed row that reads the user again must not add a second row.
+    recorded: std::collections::HashSet<String>,
 }
 
 impl UndoFile {
@@ -108,8 +122,10 @@ impl UndoFile {
             OpenMode::Append => How::Append,
         };
         let mut file = private_file::open(path, how).map_err(create)?;
+        let mut recorded = std::collections::HashSet::new();
         if mode == OpenMode::Append && exists {
             cut_torn_tail(&mut file, path).map_err(create)?;
+            recorded = recorded_keys(path).map_err(create)?;
         }
         let file = UndoFile {
             path: path.to_path_buf(),
@@ -118,6 +134,7 @@ impl UndoFile {
             inner: Mutex::new(Inner {
                 writer: csv::Writer::from_writer(Guarded::new(file)),
                 rows: 0,
+                recorded,
             }),
         };
         if mode != OpenMode::Append || !exists {
@@ -170,8 +187,12 @@ impl UndoFile {
             )
             .collect();
         let mut inner = self.inner.lock().expect("not poisoned");
+        if inner.recorded.contains(&row.key) {
+            return Ok(());
+        }
         self.write(&mut inner, &record)?;
         inner.rows += 1;
+        inner.recorded.insert(row.key.clone());
         Ok(())
     }
 
@@ -265,6 +286,34 @@ mod tests {
             UndoFile::open(&path, vec![], false, OpenMode::CreateNew),
             Err(ReportError::UndoCreate { .. })
         ));
+    }
+
+    #[test]
+    fn a_resumed_run_adds_no_second_row_for_a_key_the_file_has() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("undo.csv");
+        let row = |key: &str, value: &str| UndoRow {
+            key: key.into(),
+            set: vec![Attribute {
+                name: "given_name".into(),
+                value: value.into(),
+            }],
+            ..UndoRow::default()
+        };
+        let file =
+            UndoFile::open(&path, vec!["given_name".into()], false, OpenMode::CreateNew).unwrap();
+        file.record(&row("ann", "Ann")).unwrap();
+        drop(file);
+        let file =
+            UndoFile::open(&path, vec!["given_name".into()], false, OpenMode::Append).unwrap();
+        // The earlier run recorded ann's values before its write; a re-read now would see the new ones.
+        file.record(&row("ann", "Changed")).unwrap();
+        file.record(&row("bob", "Bob")).unwrap();
+        assert_eq!(file.rows(), 1);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "username,given_name,cognito-bulk:delete\nann,Ann,\nbob,Bob,\n"
+        );
     }
 
     #[test]

@@ -253,8 +253,9 @@ impl SnapshotIndex {
     }
 
     /// The row reduced to what its user still lacks, when the snapshot knows: attributes that all hold are not
-    /// sent, and the membership becomes the adds, removes and state change still needed (an exact set resolved).
-    /// `None` when the snapshot does not know the user or a part the row changes.
+    /// sent, and the membership becomes the adds, removes and state change still needed. An exact set is kept as
+    /// it is: the user's groups are read right before its writes, so that a group joined since the snapshot is
+    /// removed too. `None` when the snapshot does not know the user or a part the row changes.
     pub(crate) fn still_needed(&self, request: &UpdateRequest) -> Option<UpdateRequest> {
         let Found::User(user) = self.find(&request.username) else {
             return None;
@@ -268,7 +269,9 @@ impl SnapshotIndex {
             reduced.attributes.clear();
             reduced.delete.clear();
         }
-        reduced.membership = Membership::from_calls(calls);
+        if request.membership.exact.is_none() {
+            reduced.membership = Membership::from_calls(calls);
+        }
         Some(reduced)
     }
 

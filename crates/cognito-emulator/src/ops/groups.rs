@@ -382,7 +382,7 @@ impl UsersInGroup {
         let pool = state.pool(&self.pool_id)?;
         let group = pool.group(&self.group)?;
         let start = match self.after {
-            Some(Cursor::Seq(n)) => n + 1,
+            Some(Cursor::Seq(n)) => n.saturating_add(1),
             _ => 0,
         };
         let members = group

@@ -425,7 +425,7 @@ impl ListUsers {
     /// Users in insertion order, after the cursor, matching the filter if any.
     fn page_by_seq<'a>(&self, pool: &'a Pool, size: usize) -> (Vec<&'a User>, Option<Cursor>) {
         let start = match self.after {
-            Some(Cursor::Seq(n)) => n + 1,
+            Some(Cursor::Seq(n)) => n.saturating_add(1),
             _ => 0,
         };
         let matching = pool

@@ -458,3 +458,34 @@ async fn kill_9_then_resume_sends_each_membership_call_once() {
     assert!((200..=204).contains(&adds), "{adds} AdminAddUserToGroup");
     assert!((20..=24).contains(&disables), "{disables} AdminDisableUser");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_misspelt_group_is_invalid_and_the_snapshot_still_serves_the_other_rows() {
+    let env = TestEnv::new().await;
+    let csv = env.write(
+        "groups.csv",
+        "username,cognito-bulk:add-groups\nuser0001,premium\nuser0002,premuim\nuser0003,staff\n",
+    );
+    let out = run(env.update(
+        &csv,
+        &[
+            "--skip-unchanged",
+            "--compare-with",
+            "snapshot",
+            "--skip-invalid",
+            "--list-rate",
+            "1000",
+        ],
+    ))
+    .await;
+    assert_eq!(code(&out), 4, "{}", text(&out));
+    let report = by_line(&env.report(), 2..=4);
+    assert_eq!(report[&2]["status"], "updated");
+    assert_eq!(report[&3]["status"], "invalid");
+    assert_eq!(
+        report[&4]["status"], "unchanged",
+        "user0003 is in staff already"
+    );
+    assert_eq!(env.requests("AdminAddUserToGroup"), 1);
+    assert_eq!(groups(&env, "user0001"), ["premium", "staff"]);
+}
