@@ -152,6 +152,7 @@ impl CognitoBackend {
                 request_id: request_id.clone(),
                 ambiguous: false,
                 outage: None,
+                paced_elsewhere: false,
             })?;
             state.undo_recorded = true;
         }
@@ -212,11 +213,13 @@ impl CognitoBackend {
                     out
                 }
                 Err(e) => {
-                    if e.disposition == Disposition::Throttled {
+                    let throttled = e.disposition == Disposition::Throttled;
+                    if throttled {
                         self.group_reads.on_throttle(sent);
                     }
                     return Err(CallError {
                         ambiguous: false,
+                        paced_elsewhere: throttled,
                         ..e
                     });
                 }

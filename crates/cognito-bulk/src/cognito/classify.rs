@@ -159,6 +159,7 @@ where
         request_id,
         ambiguous: ambiguous && disposition == Disposition::Transient,
         outage: outage.filter(|_| disposition == Disposition::Transient),
+        paced_elsewhere: false,
     }
 }
 

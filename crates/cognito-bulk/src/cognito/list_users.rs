@@ -375,6 +375,7 @@ impl<S: PageSource> Reader<'_, S> {
                     // A read changes nothing: whether it was answered does not matter.
                     ambiguous: false,
                     outage: None,
+                    paced_elsewhere: false,
                 },
             };
             tracing::debug!(code = %err.code, filter, "ListUsers attempt failed");

@@ -37,6 +37,7 @@ pub(crate) async fn describe(client: &Client, pool_id: &str) -> Result<PoolSchem
             request_id: None,
             ambiguous: false,
             outage: None,
+            paced_elsewhere: false,
         });
     };
     let attributes = pool

@@ -35,6 +35,9 @@ pub(crate) struct CallError {
     /// Whether this failure says the endpoint itself is down (set by the service layer, which knows its codes):
     /// enough of them pause the whole run instead of failing rows (see `outage.rs`).
     pub(crate) outage: Option<OutageSignal>,
+    /// A throttle of a call on another quota than the executor's limiter paces (the backend's own limiter was
+    /// told): the executor must not slow down for it.
+    pub(crate) paced_elsewhere: bool,
 }
 
 /// The code of an attempt that got no answer within its timeout (the request may still be applied later).

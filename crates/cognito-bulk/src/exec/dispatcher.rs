@@ -255,6 +255,7 @@ impl<B: Backend> Worker<B> {
             ambiguous: true,
             request_id: None,
             outage: None,
+            paced_elsewhere: false,
         };
         self.read_back(job, state, &earlier).await
     }
@@ -373,7 +374,9 @@ impl<B: Backend> Worker<B> {
             };
             tracing::debug!(line = job.id.line, attempt, code = %err.code, ambiguous = err.ambiguous, "attempt failed");
             if err.disposition == Disposition::Throttled {
-                self.pacer.on_throttle(sent);
+                if !err.paced_elsewhere {
+                    self.pacer.on_throttle(sent);
+                }
                 Live::add(&self.control.live.throttled, 1);
             }
             let not_retried = "not retried: the run is stopping";

@@ -189,6 +189,7 @@ mod tests {
             request_id: None,
             ambiguous: false,
             outage: Some(OutageSignal::Unreachable),
+            paced_elsewhere: false,
         }
     }
 
@@ -200,6 +201,7 @@ mod tests {
             request_id: None,
             ambiguous: true,
             outage: Some(OutageSignal::ServerError),
+            paced_elsewhere: false,
         }
     }
 

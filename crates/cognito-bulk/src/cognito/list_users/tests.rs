@@ -26,6 +26,7 @@ fn err(disposition: Disposition, code: &str) -> CallError {
         request_id: None,
         ambiguous: false,
         outage: None,
+        paced_elsewhere: false,
     }
 }
 

@@ -112,6 +112,7 @@ fn fail(disposition: Disposition, code: &str, ambiguous: bool) -> CallError {
         request_id: None,
         ambiguous,
         outage: None,
+        paced_elsewhere: false,
     }
 }
 

@@ -103,6 +103,7 @@ impl Backend for SharedQuota {
                 request_id: None,
                 ambiguous: false,
                 outage: None,
+                paced_elsewhere: false,
             })
         }
     }

@@ -67,6 +67,7 @@ fn err(disposition: Disposition, code: &str) -> Result<Applied, CallError> {
         request_id: None,
         ambiguous: false,
         outage: None,
+        paced_elsewhere: false,
     })
 }
 
@@ -92,6 +93,8 @@ pub(super) fn job(i: u64) -> RowJob {
 struct Run {
     outcomes: Vec<RowOutcome>,
     control: Arc<RunControl>,
+    /// The executor's limiter once the run is over.
+    pacer: Arc<Pacer>,
 }
 
 async fn run(
@@ -102,9 +105,10 @@ async fn run(
 ) -> Run {
     let (row_tx, row_rx) = mpsc::channel(4);
     let (out_tx, mut out_rx) = mpsc::channel(16);
+    let pacer = Arc::new(Pacer::adaptive_only(1000.0));
     let dispatcher = Dispatcher {
         backend,
-        pacer: Arc::new(Pacer::adaptive_only(1000.0)),
+        pacer: pacer.clone(),
         policy: RetryPolicy::new(3, Duration::from_secs(600)).without_jitter(),
         concurrency,
         control: control.clone(),
@@ -127,7 +131,11 @@ async fn run(
     exec.await.unwrap();
     reader.await.unwrap();
     outcomes.sort_by_key(|o| o.id.line);
-    Run { outcomes, control }
+    Run {
+        outcomes,
+        control,
+        pacer,
+    }
 }
 
 fn statuses(run: &Run) -> Vec<Status> {
@@ -171,6 +179,43 @@ async fn throttling_is_retried_and_does_not_use_up_attempts() {
     );
     assert_eq!(backend.calls("u1"), 7);
     assert_eq!(Live::get(&r.control.live.throttled), 6);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_throttle_on_another_quota_does_not_slow_the_executor() {
+    let throttles = |elsewhere: bool| {
+        (0..6)
+            .map(|_| {
+                let mut e = err(Disposition::Throttled, "TooManyRequestsException");
+                if let Err(e) = &mut e {
+                    e.paced_elsewhere = elsewhere;
+                }
+                e
+            })
+            .collect()
+    };
+    let own = run(
+        Arc::new(Scripted::default().answer("u1", throttles(false))),
+        3,
+        2,
+        Arc::default(),
+    )
+    .await;
+    let other = run(
+        Arc::new(Scripted::default().answer("u1", throttles(true))),
+        3,
+        2,
+        Arc::default(),
+    )
+    .await;
+    assert_eq!(statuses(&other), vec![Status::Updated; 3]);
+    assert_eq!(Live::get(&other.control.live.throttled), 6, "still counted");
+    assert!(
+        other.pacer.rate() > own.pacer.rate(),
+        "{} vs {}",
+        other.pacer.rate(),
+        own.pacer.rate()
+    );
 }
 
 #[tokio::test(start_paused = true)]
