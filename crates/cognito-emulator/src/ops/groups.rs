@@ -66,6 +66,16 @@ fn bad_token() -> ApiError {
     ApiError::invalid_parameter("Invalid pagination token.")
 }
 
+/// The group name a `g:<name>` token of the group listings continues after.
+fn after_group(token: Option<String>) -> Result<Option<String>, ApiError> {
+    match token {
+        None => Ok(None),
+        Some(t) => Ok(Some(
+            t.strip_prefix("g:").ok_or_else(bad_token)?.to_string(),
+        )),
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct CreateGroupInput {
@@ -176,10 +186,7 @@ impl ListGroups {
         let mut v = Violations::default();
         constraints::user_pool_id(&mut v, &pool_id);
         v.into_result()?;
-        let after = match input.next_token {
-            None => None,
-            Some(t) => Some(t.strip_prefix("g:").ok_or_else(bad_token)?.to_string()),
-        };
+        let after = after_group(input.next_token)?;
         Ok(Self {
             pool_id,
             limit: limit(input.limit)?,
@@ -297,10 +304,7 @@ impl GroupsForUser {
         constraints::user_pool_id(&mut v, &pool_id);
         constraints::username(&mut v, &username);
         v.into_result()?;
-        let after = match input.next_token {
-            None => None,
-            Some(t) => Some(t.strip_prefix("g:").ok_or_else(bad_token)?.to_string()),
-        };
+        let after = after_group(input.next_token)?;
         Ok(Self {
             pool_id,
             username,
