@@ -165,8 +165,16 @@ fn banner(
             .undo
             .as_ref()
             .map(|u| format!("; undo file: {}", u.path().display()));
+        let groups = if pre.names_groups {
+            format!(
+                ", and its groups (AdminListGroupsForUser) at ≤ {}/s when the row changes them",
+                crate::operations::RESOURCE_READ_RATE.min(settings.compare.read_rate)
+            )
+        } else {
+            String::new()
+        };
         crate::telemetry::say(&format!(
-            "reading each user first (AdminGetUser) at ≤ {}/s{}",
+            "reading each user first (AdminGetUser) at ≤ {}/s{groups}{}",
             settings.compare.read_rate,
             undo.unwrap_or_default()
         ));
