@@ -169,8 +169,17 @@ async fn a_dropped_connection_on_each_new_operation_is_read_back_and_not_resent(
         "username,cognito-bulk:add-groups,cognito-bulk:remove-groups,cognito-bulk:enabled\n\
          user0010,premium,,\n\
          user0901,,trial,\n\
-         user0011,,,false\n",
+         user0011,,,false\n\
+         user0012,,,true\n",
     );
+    client(&env.emu)
+        .admin_disable_user()
+        .user_pool_id(POOL)
+        .username("user0012")
+        .send()
+        .await
+        .expect_err("the fault drops this call too, after applying it");
+    assert!(!enabled(&env, "user0012"));
     let out = run(env.update(&csv, &["--max-attempts", "3"])).await;
     assert_eq!(code(&out), 0, "{}", text(&out));
     let report = env.report();
@@ -183,11 +192,17 @@ async fn a_dropped_connection_on_each_new_operation_is_read_back_and_not_resent(
     assert_eq!(groups(&env, "user0010"), ["premium"]);
     assert!(groups(&env, "user0901").is_empty());
     assert!(!enabled(&env, "user0011"));
+    assert!(enabled(&env, "user0012"));
     // Each call went out once: the read-back found it applied.
     assert_eq!(env.requests("AdminAddUserToGroup"), 1);
     assert_eq!(env.requests("AdminRemoveUserFromGroup"), 1);
-    assert_eq!(env.requests("AdminDisableUser"), 1);
-    assert_eq!(env.emu.stats().faults.dropped_after_apply, 3);
+    assert_eq!(
+        env.requests("AdminDisableUser"),
+        2,
+        "the set-up's and the run's"
+    );
+    assert_eq!(env.requests("AdminEnableUser"), 1);
+    assert_eq!(env.emu.stats().faults.dropped_after_apply, 5);
     assert!(
         env.requests("AdminListGroupsForUser") >= 2,
         "groups read back"
