@@ -276,6 +276,11 @@ pub fn migration_rows() -> Vec<InputRow> {
 /// An SDK client aimed at the test emulator, with no retries and placeholder credentials: for setting up and
 /// checking the pool behind the binary's back.
 pub fn client(emu: &RunningEmulator) -> aws_sdk_cognitoidentityprovider::Client {
+    client_at(&emu.endpoint_url())
+}
+
+/// An SDK client aimed at any endpoint on this machine (the emulator, moto_server), as [`client`].
+pub fn client_at(url: &str) -> aws_sdk_cognitoidentityprovider::Client {
     use aws_sdk_cognitoidentityprovider as cip;
     let conf = cip::Config::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
@@ -283,7 +288,7 @@ pub fn client(emu: &RunningEmulator) -> aws_sdk_cognitoidentityprovider::Client 
         .credentials_provider(cip::config::Credentials::new(
             "AKIDTEST", "secret", None, None, "test",
         ))
-        .endpoint_url(emu.endpoint_url())
+        .endpoint_url(url)
         .http_client(
             aws_smithy_http_client::Builder::new()
                 .tls_provider(Provider::Rustls(CryptoMode::Ring))

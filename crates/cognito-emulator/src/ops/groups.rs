@@ -13,7 +13,7 @@ use super::super::model::{Group, Pool};
 use super::super::protocol::{ApiError, Operation, parse, required};
 use super::super::store::State;
 use super::users::{Cursor, UserType, page, per_user_write};
-use super::{Ctx, empty, scripted, to_body};
+use super::{Ctx, empty, find_user, to_body};
 
 /// Cognito's `GroupType`.
 #[derive(Serialize)]
@@ -255,11 +255,7 @@ impl Membership {
         ctx: &Ctx<'_>,
         member: bool,
     ) -> Result<Vec<u8>, ApiError> {
-        scripted(ctx, &self.username)?;
-        let pool = state.pool_mut(&self.pool_id)?;
-        let seq = pool
-            .resolve(&self.username)
-            .ok_or_else(ApiError::user_not_found)?;
+        let (pool, seq) = find_user(state, ctx, &self.pool_id, &self.username)?;
         pool.group(&self.group)?;
         let user = pool
             .users
@@ -314,11 +310,7 @@ impl GroupsForUser {
     }
 
     pub(crate) fn execute(self, state: &mut State, ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
-        scripted(ctx, &self.username)?;
-        let pool = state.pool(&self.pool_id)?;
-        let seq = pool
-            .resolve(&self.username)
-            .ok_or_else(ApiError::user_not_found)?;
+        let (pool, seq) = find_user(state, ctx, &self.pool_id, &self.username)?;
         let user = &pool.users[&seq];
         let mut names = user
             .groups

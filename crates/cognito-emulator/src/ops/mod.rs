@@ -7,6 +7,7 @@ mod update_attributes;
 mod users;
 
 use super::faults::FaultSequence;
+use super::model::Pool;
 use super::protocol::{ApiError, Operation};
 use super::stats::Counters;
 use super::store::State;
@@ -140,6 +141,22 @@ pub(crate) fn empty() -> Vec<u8> {
 /// Serialises a response shape.
 pub(crate) fn to_body<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ApiError> {
     serde_json::to_vec(value).map_err(|_| ApiError::internal())
+}
+
+/// The user a request names, in its pool: the scripted error for `username` first, then the pool
+/// (`ResourceNotFoundException`), then the user by username, alias or `sub` (`UserNotFoundException`).
+pub(crate) fn find_user<'a>(
+    state: &'a mut State,
+    ctx: &Ctx<'_>,
+    pool_id: &str,
+    username: &str,
+) -> Result<(&'a mut Pool, u64), ApiError> {
+    scripted(ctx, username)?;
+    let pool = state.pool_mut(pool_id)?;
+    let seq = pool
+        .resolve(username)
+        .ok_or_else(ApiError::user_not_found)?;
+    Ok((pool, seq))
 }
 
 /// Answers the scripted error for `username`, if one is configured.

@@ -11,7 +11,7 @@ use super::super::model::{AliasKind, AttributeType, Pool};
 use super::super::protocol::{ApiError, Operation, parse, required};
 use super::super::store::State;
 use super::users::per_user_write;
-use super::{Ctx, empty, scripted};
+use super::{Ctx, empty, find_user};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -51,11 +51,7 @@ impl AdminUpdateUserAttributes {
     }
 
     pub(crate) fn execute(self, state: &mut State, ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
-        scripted(ctx, &self.username)?;
-        let pool = state.pool_mut(&self.pool_id)?;
-        let seq = pool
-            .resolve(&self.username)
-            .ok_or_else(ApiError::user_not_found)?;
+        let (pool, seq) = find_user(state, ctx, &self.pool_id, &self.username)?;
         let result = self.apply(pool, seq, ctx);
         ctx.counters.mau.record(
             &mut pool.mau,
@@ -174,11 +170,7 @@ impl AdminDeleteUserAttributes {
     }
 
     pub(crate) fn execute(self, state: &mut State, ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
-        scripted(ctx, &self.username)?;
-        let pool = state.pool_mut(&self.pool_id)?;
-        let seq = pool
-            .resolve(&self.username)
-            .ok_or_else(ApiError::user_not_found)?;
+        let (pool, seq) = find_user(state, ctx, &self.pool_id, &self.username)?;
         let result = self.apply(pool, seq, ctx);
         ctx.counters.mau.record(
             &mut pool.mau,

@@ -9,7 +9,7 @@ use super::super::model::{AttributeType, Pool, User};
 use super::super::protocol::{ApiError, Operation, parse, required};
 use super::super::quota::TokenBucket;
 use super::super::store::{NewUser, State};
-use super::{Ctx, empty, scripted, to_body};
+use super::{Ctx, empty, find_user, to_body};
 
 /// `[{Name, Value}]` with `sub` first.
 pub(crate) fn attribute_list(user: &User, only: Option<&[String]>) -> Vec<AttributeType> {
@@ -172,12 +172,7 @@ impl UserRef {
         state: &'a mut State,
         ctx: &Ctx<'_>,
     ) -> Result<(&'a mut Pool, u64), ApiError> {
-        scripted(ctx, &self.username)?;
-        let pool = state.pool_mut(&self.pool_id)?;
-        let seq = pool
-            .resolve(&self.username)
-            .ok_or_else(ApiError::user_not_found)?;
-        Ok((pool, seq))
+        find_user(state, ctx, &self.pool_id, &self.username)
     }
 
     pub(crate) fn get(self, state: &mut State, ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {

@@ -16,6 +16,28 @@ fn enabled(env: &TestEnv, user: &str) -> bool {
     env.emu.user(POOL, user).expect("user exists").enabled
 }
 
+/// `update --skip-unchanged` compared `way` (`reads` or `snapshot`), over the report of an earlier run, with fast
+/// reads and listings; `extra` adds flags.
+async fn skip_unchanged(
+    env: &TestEnv,
+    csv: &std::path::Path,
+    way: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut flags = vec![
+        "--skip-unchanged",
+        "--compare-with",
+        way,
+        "--overwrite",
+        "--read-rate",
+        "1000",
+        "--list-rate",
+        "1000",
+    ];
+    flags.extend(extra);
+    run(env.update(csv, &flags)).await
+}
+
 /// Requests of the operations that write (every one on the UserUpdate quota).
 fn writes(env: &TestEnv) -> u64 {
     [
@@ -227,20 +249,7 @@ async fn a_re_run_with_skip_unchanged_sends_nothing_by_reads_or_by_snapshot() {
     let first = writes(&env);
 
     for way in ["reads", "snapshot"] {
-        let out = run(env.update(
-            &csv,
-            &[
-                "--skip-unchanged",
-                "--compare-with",
-                way,
-                "--overwrite",
-                "--read-rate",
-                "1000",
-                "--list-rate",
-                "1000",
-            ],
-        ))
-        .await;
+        let out = skip_unchanged(&env, &csv, way, &[]).await;
         assert_eq!(code(&out), 0, "{way}: {}", text(&out));
         let report = env.report();
         assert!(
@@ -265,20 +274,7 @@ async fn a_re_run_with_skip_unchanged_sends_nothing_by_reads_or_by_snapshot() {
             env.requests("AdminRemoveUserFromGroup"),
         );
         let reads = env.requests("AdminListGroupsForUser");
-        let out = run(env.update(
-            &csv,
-            &[
-                "--skip-unchanged",
-                "--compare-with",
-                way,
-                "--overwrite",
-                "--read-rate",
-                "1000",
-                "--list-rate",
-                "1000",
-            ],
-        ))
-        .await;
+        let out = skip_unchanged(&env, &csv, way, &[]).await;
         assert_eq!(code(&out), 0, "{way}: {}", text(&out));
         let report = by_line(&env.report(), 2..=6);
         assert_eq!(report[&6]["status"], "updated", "{way}");
@@ -390,20 +386,12 @@ async fn export_with_groups_round_trips_with_zero_writes_through_short_pages() {
     let before = writes(&env);
     for way in ["snapshot", "reads"] {
         // By reads the guard cannot know that the unverified users' emails do not change: nothing is sent anyway.
-        let out = run(env.update(
+        let out = skip_unchanged(
+            &env,
             &env.path("users.csv"),
-            &[
-                "--skip-unchanged",
-                "--compare-with",
-                way,
-                "--overwrite",
-                "--allow-verification-messages",
-                "--read-rate",
-                "1000",
-                "--list-rate",
-                "1000",
-            ],
-        ))
+            way,
+            &["--allow-verification-messages"],
+        )
         .await;
         assert_eq!(code(&out), 0, "{way}: {}", text(&out));
         assert!(

@@ -4,26 +4,8 @@
 //! checks nothing.
 
 use aws_sdk_cognitoidentityprovider as cip;
-use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
 use crate::support::*;
-
-fn moto_client(url: &str) -> cip::Client {
-    let conf = cip::Config::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(cip::config::Credentials::new(
-            "AKIDTEST", "secret", None, None, "test",
-        ))
-        .endpoint_url(url)
-        .http_client(
-            aws_smithy_http_client::Builder::new()
-                .tls_provider(Provider::Rustls(CryptoMode::Ring))
-                .build_https(),
-        )
-        .build();
-    cip::Client::from_conf(conf)
-}
 
 async fn groups_of(c: &cip::Client, pool: &str, user: &str) -> Vec<String> {
     let out = c
@@ -50,7 +32,7 @@ async fn groups_and_enabled_state_apply_against_moto_server() {
         );
         return;
     };
-    let c = moto_client(&url);
+    let c = client_at(&url);
     let pool = c
         .create_user_pool()
         .pool_name(format!("cognito-bulk-{}", std::process::id()))
