@@ -29,7 +29,7 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Update users' attributes from a CSV file (one AdminUpdateUserAttributes call per row).
+    /// Update users' attributes, group membership and enabled state from a CSV file.
     #[command(after_long_help = EXIT_CODES)]
     Update(Box<UpdateArgs>),
     /// Check a CSV file without writing anything: every row check of `update`, plus the pool's schema when a
@@ -611,13 +611,13 @@ pub(crate) struct ExportArgs {
     )]
     pub(crate) output: Option<PathBuf>,
 
-    /// Replace an existing report
+    /// Replace an existing output file
     ///
     /// Replace an existing --output file instead of refusing to start.
     #[arg(long, help_heading = "Output and logging")]
     pub(crate) overwrite: bool,
 
-    /// Read cells as they are (keep an export's leading ')
+    /// Write values as they are (no leading ')
     ///
     /// Write values exactly as Cognito holds them. Without it, a value starting with `=`, `+`, `-`, `@`, a tab, a
     /// carriage return or `'`, or holding a line break, gets a leading `'`, so that a spreadsheet opening the file

@@ -262,20 +262,8 @@ fn list_exit_code(e: &ListError) -> i32 {
     }
 }
 
-/// An error and its causes, as one line: `failed to bind 127.0.0.1:9229: Address in use (os error 98)`.
-pub(crate) fn chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
+/// An error and its causes, as one line (the emulator's helper, shared by the job's errors).
+pub(crate) use cognito_emulator::display_chain as chain;
 
 #[cfg(test)]
 mod tests {

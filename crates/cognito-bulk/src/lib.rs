@@ -69,16 +69,23 @@ pub fn main() -> i32 {
             Command::Completions { .. } | Command::Man => unreachable!("handled above"),
             Command::Emulator(mut args) => {
                 telemetry::init(cli::LogFormat::Text, false);
-                if args.reset_state && args.state.is_none() {
-                    // The built-in pool of `local_*` pool ids, as the configuration names it.
-                    args.state = config::layered(None, config::FileConfig::default())
-                        .ok()
-                        .and_then(|cfg| cfg.emulator_state);
+                // The built-in pool of `local_*` pool ids, as the configuration names it.
+                let state = match args.reset_state && args.state.is_none() {
+                    true => config::layered(None, config::FileConfig::default())
+                        .map(|cfg| cfg.emulator_state)
+                        .map_err(error::RunError::from),
+                    false => Ok(args.state.take()),
+                };
+                match state {
+                    Ok(state) => {
+                        args.state = state;
+                        cognito_emulator::run_cli(args)
+                            .await
+                            .map(|()| exit_code::SUCCESS)
+                            .map_err(|e| error::RunError::Emulator(error::chain(&e)))
+                    }
+                    Err(e) => Err(e),
                 }
-                cognito_emulator::run_cli(args)
-                    .await
-                    .map(|()| exit_code::SUCCESS)
-                    .map_err(|e| error::RunError::Emulator(error::chain(&e)))
             }
         };
         match result {

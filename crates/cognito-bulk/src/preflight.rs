@@ -14,7 +14,6 @@ use crate::error::InputError;
 use crate::exec::outcome::Status;
 use crate::input::duplicates::{CandidateFilter, DuplicateTracker};
 use crate::input::header::Header;
-use crate::input::membership::Call;
 use crate::input::reader::{CsvInput, Record};
 use crate::input::row::{Attribute, RowId, RowProblem, UpdateRequest};
 use crate::input::text::check_text;
@@ -250,55 +249,53 @@ pub(crate) struct Preflight {
 
 /// Write calls per operation, and whether exact sets leave some removals unknown.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(crate) struct CallCounts(
-    pub(crate) std::collections::BTreeMap<&'static str, u64>,
-    bool,
-);
+pub(crate) struct CallCounts {
+    by_operation: std::collections::BTreeMap<&'static str, u64>,
+    exact_sets: bool,
+}
 
 impl CallCounts {
-    fn add(&mut self, op: Op, n: u64) {
+    fn add(&mut self, op: Op, n: usize) {
         if n > 0 {
-            *self.0.entry(op.name()).or_default() += n;
+            *self.by_operation.entry(op.name()).or_default() += n as u64;
         }
     }
 
-    /// Counts the calls of one row to send; `membership`: its membership calls, when its user's state is known.
-    fn row(&mut self, request: &UpdateRequest, membership: Option<Vec<Call>>) {
+    /// Counts the calls of one row to send, as the backend makes them without knowing its user: every call the
+    /// row names; an exact set adds every group it lists (the extra groups the user is in are removed too, unknown
+    /// until its groups are read).
+    fn row(&mut self, request: &UpdateRequest) {
+        let m = &request.membership;
         self.add(
             Op::AdminUpdateUserAttributes,
-            u64::from(!request.attributes.is_empty()),
+            usize::from(!request.attributes.is_empty()),
         );
         self.add(
             Op::AdminDeleteUserAttributes,
-            u64::from(!request.delete.is_empty()),
+            usize::from(!request.delete.is_empty()),
         );
-        // Unknown state: every call the row names; an exact set adds every group it lists (the extra groups
-        // the user is in are removed too, unknown until its groups are read).
-        self.1 |= request.membership.exact.is_some();
-        let calls = membership.unwrap_or_else(|| request.membership.calls(None, None));
-        for call in calls {
-            let op = match call {
-                Call::Add(_) => Op::AdminAddUserToGroup,
-                Call::Remove(_) => Op::AdminRemoveUserFromGroup,
-                Call::SetEnabled(true) => Op::AdminEnableUser,
-                Call::SetEnabled(false) => Op::AdminDisableUser,
-            };
-            self.add(op, 1);
-        }
+        self.add(
+            Op::AdminAddUserToGroup,
+            m.add.len() + m.exact.as_ref().map_or(0, Vec::len),
+        );
+        self.add(Op::AdminRemoveUserFromGroup, m.remove.len());
+        self.add(Op::AdminEnableUser, usize::from(m.enabled == Some(true)));
+        self.add(Op::AdminDisableUser, usize::from(m.enabled == Some(false)));
+        self.exact_sets |= m.exact.is_some();
     }
 
     /// `3 AdminUpdateUserAttributes, 50000 AdminAddUserToGroup`; `none` when there are none.
     pub(crate) fn describe(&self) -> String {
-        if self.0.is_empty() && !self.1 {
+        if self.by_operation.is_empty() && !self.exact_sets {
             return "none".into();
         }
         let counts = self
-            .0
+            .by_operation
             .iter()
             .map(|(op, n)| format!("{n} {op}"))
             .collect::<Vec<_>>()
             .join(", ");
-        match self.1 {
+        match self.exact_sets {
             true => format!(
                 "{counts}, and one AdminRemoveUserFromGroup for each group outside a row's exact set (known once \
                  the user's groups are read)"
@@ -458,7 +455,7 @@ pub(crate) fn scan_rows(
                 }
                 pre.email_messages += u64::from(email);
                 pre.sms_messages += u64::from(sms);
-                pre.calls.row(&request, None);
+                pre.calls.row(&request);
                 pre.deleted.extend(request.delete);
             }
             RowPlan::Invalid(problem) => {

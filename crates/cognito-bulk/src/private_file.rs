@@ -41,8 +41,11 @@ pub(crate) fn open(path: &Path, how: How) -> io::Result<File> {
             e
         }
     })?;
-    // An existing file keeps its mode when opened: make it private too.
-    file.set_permissions(Permissions::from_mode(0o600))?;
+    // An existing file keeps its mode when opened: make it private too (a regular file only: `/dev/stdout` or a
+    // terminal named as a path keeps its own).
+    if file.metadata()?.is_file() {
+        file.set_permissions(Permissions::from_mode(0o600))?;
+    }
     Ok(file)
 }
 

@@ -191,14 +191,15 @@ pub struct EmulatorArgs {
 
     /// Fraction of updates answered InternalErrorException
     ///
-    /// Fraction (0-1) of AdminUpdateUserAttributes requests answered with InternalErrorException (HTTP 500),
-    /// without applying them.
+    /// Fraction (0-1) of AdminUpdateUserAttributes requests (or of the --fault-operations) answered with
+    /// InternalErrorException (HTTP 500), without applying them.
     #[arg(long, value_name = "F", default_value = "0", value_parser = fraction, help_heading = "Faults")]
     pub internal_error_rate: f64,
 
     /// Fraction of updates whose connection is dropped
     ///
-    /// Fraction (0-1) of AdminUpdateUserAttributes requests whose connection is closed without a response.
+    /// Fraction (0-1) of AdminUpdateUserAttributes requests (or of the --fault-operations) whose connection is
+    /// closed without a response.
     #[arg(long, value_name = "F", default_value = "0", value_parser = fraction, help_heading = "Faults")]
     pub drop_rate: f64,
 
@@ -210,7 +211,7 @@ pub struct EmulatorArgs {
 
     /// Latency added to every update, ms
     ///
-    /// Latency added to every AdminUpdateUserAttributes request, in milliseconds.
+    /// Latency added to every AdminUpdateUserAttributes request (or of the --fault-operations), in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 0, help_heading = "Faults")]
     pub latency_ms: u64,
 
@@ -222,8 +223,8 @@ pub struct EmulatorArgs {
 
     /// Hold every update this long, then apply it anyway, ms
     ///
-    /// Hold every AdminUpdateUserAttributes request this many milliseconds, then apply it even if the client
-    /// gave up meanwhile (a late apply).
+    /// Hold every AdminUpdateUserAttributes request (or of the --fault-operations) this many milliseconds, then
+    /// apply it even if the client gave up meanwhile (a late apply).
     #[arg(long, value_name = "MS", default_value_t = 0, help_heading = "Faults")]
     pub late_apply_ms: u64,
 

@@ -56,13 +56,29 @@ pub enum EmulatorError {
     /// The server stopped with an I/O error.
     #[error("failed to serve")]
     Serve(#[source] io::Error),
-    /// A per-operation setting names an operation the emulator does not have.
     /// A combination of flags that means nothing.
     #[error("{0}")]
     Usage(String),
+    /// A per-operation setting names an operation the emulator does not have.
     #[error("invalid emulator setting: {0}")]
     UnknownOperation(String),
     /// Waiting for SIGINT/SIGTERM failed.
     #[error("failed to install signal handlers")]
     Signal(#[source] io::Error),
+}
+
+/// An error and its causes, as one line for a person: `failed to bind 127.0.0.1:9229: Address in use (os error
+/// 98)`; a cause whose text the message already holds is not repeated.
+pub fn display_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }

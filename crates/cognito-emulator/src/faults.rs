@@ -28,9 +28,9 @@ pub struct Faults {
     pub latency_jitter: Duration,
     /// Errors always answered for named users.
     pub scripted: Vec<ScriptedError>,
-    /// Each AdminUpdateUserAttributes request is held this long and then applied even if its client gave up
-    /// meanwhile (a proxy or a service that applies late): a client that times out and reads back too soon
-    /// finds the old values, and a resend is written twice.
+    /// Each request of [`Faults::operations`] (AdminUpdateUserAttributes by default) is held this long and then
+    /// applied even if its client gave up meanwhile (a proxy or a service that applies late): a client that times
+    /// out and reads back too soon finds the old values, and a resend is written twice.
     pub late_apply: Duration,
     /// The operations random faults, fault latency and late apply are drawn for, by name
     /// (`AdminAddUserToGroup`...); by default `AdminUpdateUserAttributes` only.
@@ -145,22 +145,37 @@ pub(crate) enum FaultDecision {
 #[derive(Debug)]
 pub(crate) struct FaultSequence {
     faults: Faults,
+    /// `faults.operations`, resolved: one flag per operation, in `Operation::ALL` order.
+    applies: [bool; Operation::ALL.len()],
     next: AtomicU64,
     next_latency: AtomicU64,
 }
 
 impl FaultSequence {
-    pub(crate) fn new(faults: Faults) -> Self {
-        Self {
+    /// The running sequence; an operation name in `faults.operations` the emulator does not have is an error.
+    pub(crate) fn new(faults: Faults) -> Result<Self, String> {
+        let mut applies = [false; Operation::ALL.len()];
+        for name in &faults.operations {
+            let op = Operation::from_name(name).ok_or_else(|| {
+                let known: Vec<&str> = Operation::ALL.iter().map(|o| o.name()).collect();
+                format!(
+                    "the fault operations name {name:?}, which is not an operation (expected one of: {})",
+                    known.join(", ")
+                )
+            })?;
+            applies[op.index()] = true;
+        }
+        Ok(Self {
             faults,
+            applies,
             next: AtomicU64::new(0),
             next_latency: AtomicU64::new(0),
-        }
+        })
     }
 
     /// Whether faults are drawn for `op`.
     pub(crate) fn applies_to(&self, op: Operation) -> bool {
-        self.faults.operations.iter().any(|name| name == op.name())
+        self.applies[op.index()]
     }
 
     /// Whether random faults are configured at all (saves the counter on the hot path).
@@ -249,8 +264,8 @@ mod tests {
             drop_rate: 0.1,
             ..Faults::default()
         };
-        let a = FaultSequence::new(f.clone());
-        let b = FaultSequence::new(f);
+        let a = FaultSequence::new(f.clone()).unwrap();
+        let b = FaultSequence::new(f).unwrap();
         let da: Vec<_> = (0..1000).map(|_| a.draw()).collect();
         let db: Vec<_> = (0..1000).map(|_| b.draw()).collect();
         assert_eq!(da, db);

@@ -49,7 +49,7 @@ mod user_view;
 pub use cli::{EmulatorArgs, Rate, run_cli};
 pub use clock::{Clock, ManualClock};
 pub use config::{DEFAULT_MAX_BODY_BYTES, EmulatorConfig};
-pub use error::EmulatorError;
+pub use error::{EmulatorError, display_chain};
 pub use faults::{Faults, ScriptedError, default_message};
 pub use latency::{EVERY_OTHER_OPERATION, OpLatency};
 pub use live::{LivePattern, LiveSecond, LiveStats, LiveStep};

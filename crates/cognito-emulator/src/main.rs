@@ -14,7 +14,10 @@ struct Cli {
 async fn main() {
     let cli = Cli::parse();
     if let Err(e) = cognito_emulator::run_cli(cli.args).await {
-        eprintln!("cognito-emulator: error: {e}");
+        eprintln!(
+            "cognito-emulator: error: {}",
+            cognito_emulator::display_chain(&e)
+        );
         std::process::exit(1);
     }
 }

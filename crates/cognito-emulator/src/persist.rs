@@ -2,7 +2,7 @@
 //! `"Id"`, `"Groups"` (`CreateGroup` requests) and `"Users"`, and a user is `{"Username", "Attributes", "Enabled",
 //! "UserStatus", "Sub", "Groups"}` (`"Groups"`: the names of the groups it is a member of). State files
 //! add timestamps and pending values, so a state file is also a valid seed. State is written atomically
-//! (temporary file in the same directory, fsync, rename).
+//! (temporary file in the same directory, fsync, rename, fsync of the directory).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -239,7 +239,8 @@ pub(crate) fn snapshot(state: &State) -> SeedFile {
     }
 }
 
-/// Writes `snapshot` to `path` atomically: temporary file in the same directory, fsync, rename.
+/// Writes `snapshot` to `path` atomically: temporary file in the same directory, fsync, rename, fsync of the
+/// directory.
 pub(crate) fn save(path: &Path, snapshot: &SeedFile) -> Result<(), EmulatorError> {
     let err = |source| EmulatorError::WriteState {
         path: path.to_path_buf(),
@@ -254,7 +255,10 @@ pub(crate) fn save(path: &Path, snapshot: &SeedFile) -> Result<(), EmulatorError
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
+    // One name per save, so that two saves (two emulators of one process on one path) never share it.
+    static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let save = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{file_name}.tmp-{}-{save}", std::process::id()));
     let _ = std::fs::remove_file(&tmp); // a leftover of a killed emulator with the same pid
     let write = || -> std::io::Result<()> {
         // The state holds users' personal data: private, and never through a link left at the temporary name.
@@ -266,7 +270,9 @@ pub(crate) fn save(path: &Path, snapshot: &SeedFile) -> Result<(), EmulatorError
         f.write_all(&json)?;
         f.write_all(b"\n")?;
         f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        std::fs::rename(&tmp, path)?;
+        // The rename itself survives a crash only once the directory is on disk.
+        std::fs::File::open(dir)?.sync_all()
     };
     write().map_err(|e| {
         let _ = std::fs::remove_file(&tmp);

@@ -152,7 +152,7 @@ async fn api(
     };
     shared.counters.request(op, shared.clock.now_secs());
     let late = shared.faults.late_apply();
-    let result = if shared.faults.applies_to(op) && !late.is_zero() {
+    let result = if !late.is_zero() && shared.faults.applies_to(op) {
         // Held, then applied in a task of its own: a client that gives up meanwhile does not cancel it.
         let (shared, connection) = (shared.clone(), connection.clone());
         tokio::spawn(async move {
@@ -284,6 +284,8 @@ pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorEr
     for setting in &config.op_latency {
         latency::check_operation(&setting.operation).map_err(EmulatorError::UnknownOperation)?;
     }
+    let faults =
+        FaultSequence::new(config.faults.clone()).map_err(EmulatorError::UnknownOperation)?;
     let clock = RunningClock::start(config.clock.clone());
     let mut state = State::new(Quotas::new(&config.quotas, clock.now_secs()));
     state.live = config.live_traffic.as_ref().map(LiveTraffic::new);
@@ -307,7 +309,7 @@ pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorEr
     let shared = Arc::new(Shared {
         state: Mutex::new(state),
         counters: Counters::default(),
-        faults: FaultSequence::new(config.faults.clone()),
+        faults,
         clock,
         ids: RequestIds::new(),
         per_user_write_rate: config.per_user_write_rate,
@@ -392,7 +394,7 @@ impl RunningEmulator {
         self.stop().await;
         let stats = self.stats();
         if let Err(e) = self.save_state() {
-            tracing::error!("emulator shutdown: {e:#}");
+            tracing::error!("emulator shutdown: {}", super::error::display_chain(&e));
         }
         stats
     }

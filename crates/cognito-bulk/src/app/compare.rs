@@ -111,7 +111,9 @@ pub(crate) async fn prepare(
                         Some(pool) => named.intersection(pool).cloned().collect(),
                         None => named.clone(),
                     });
-                match groups::memberships(client, pool_id, options.list_rate, only.as_ref()).await {
+                // Every group (an exact set): the pool's, already read by ListGroups when it could be.
+                let listed = only.as_ref().or(pool_groups);
+                match groups::memberships(client, pool_id, options.list_rate, listed).await {
                     Ok(read) => {
                         builder.take_membership(true, only);
                         Some(read)

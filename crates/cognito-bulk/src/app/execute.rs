@@ -20,7 +20,7 @@ use crate::exec::outcome::{RowOutcome, Status};
 use crate::exec::pacer::Pacer;
 use crate::exec::retry::RetryPolicy;
 use crate::input::duplicates::DuplicateTracker;
-use crate::operations::{RESOURCE_READ_RATE, Sent};
+use crate::operations::Sent;
 use crate::preflight::{PassSpec, RowPlan};
 use crate::report::journal;
 use crate::report::progress::{Progress, percent};
@@ -66,7 +66,7 @@ impl Execution<'_> {
             settings.rate_margin,
         ));
         let group_reads = Arc::new(Pacer::with_margin(
-            RESOURCE_READ_RATE.min(settings.compare.read_rate),
+            settings.compare.group_read_rate(),
             settings.rate_margin,
         ));
         let read_first = (skip_by_reads || undo.is_some()).then(|| ReadFirst {
@@ -208,20 +208,13 @@ fn feed_rows(
             break;
         }
         let (id, username, plan) = planner.plan(&record)?;
+        let verify_first = matches!(plan, RowPlan::Resend(_));
         let sent = match plan {
-            RowPlan::Send(request) => {
+            RowPlan::Send(request) | RowPlan::Resend(request) => {
                 let job = RowJob {
                     id,
                     request,
-                    verify_first: false,
-                };
-                rows_out.blocking_send(job).is_ok()
-            }
-            RowPlan::Resend(request) => {
-                let job = RowJob {
-                    id,
-                    request,
-                    verify_first: true,
+                    verify_first,
                 };
                 rows_out.blocking_send(job).is_ok()
             }

@@ -21,7 +21,6 @@ use crate::export::progress::{ExportProgress, ExportView, TICK};
 use crate::export::select::selected;
 use crate::export::settings::ExportSettings;
 use crate::export::spool::Spool;
-use crate::input::membership::{ENABLED, GROUPS};
 use crate::report::progress::RateMeter;
 use crate::{exit_code, signals, target, telemetry};
 
@@ -159,9 +158,7 @@ async fn consume(
             user = rx.recv() => match user {
                 Some(mut user) => {
                     if let Some(memberships) = memberships {
-                        let groups = memberships.get(&user.username).map(|g| g.join(";"));
-                        user.attributes.push((GROUPS.into(), groups.unwrap_or_default()));
-                        user.attributes.push((ENABLED.into(), user.enabled.to_string()));
+                        user.add_membership(memberships);
                     }
                     if selected(&settings.conditions, &user)
                         && let Err(e) = spool.push(&user)

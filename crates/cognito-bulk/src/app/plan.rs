@@ -82,14 +82,15 @@ impl Plan {
         s: &PlanSettings<'_>,
         client: &Client,
     ) -> Result<(), RunError> {
-        if let Some(schema) = target::describe_pool(client, &s.common.target).await? {
-            self.sources.schema = Some(Arc::new(schema));
-            self.count()?;
+        self.sources.schema = target::describe_pool(client, &s.common.target)
+            .await?
+            .map(Arc::new);
+        if self.pre.names_groups {
+            self.sources.groups = target::pool_groups(client, &s.common.target)
+                .await?
+                .map(Arc::new);
         }
-        if self.pre.names_groups
-            && let Some(groups) = target::pool_groups(client, &s.common.target).await?
-        {
-            self.sources.groups = Some(Arc::new(groups));
+        if self.sources.schema.is_some() || self.sources.groups.is_some() {
             self.count()?;
         }
         if let Some(shape) = &self.shape {

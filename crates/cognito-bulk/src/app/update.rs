@@ -168,7 +168,7 @@ fn banner(
         let groups = if pre.names_groups {
             format!(
                 ", and its groups (AdminListGroupsForUser) at ≤ {}/s when the row changes them",
-                crate::operations::RESOURCE_READ_RATE.min(settings.compare.read_rate)
+                settings.compare.group_read_rate()
             )
         } else {
             String::new()

@@ -100,7 +100,10 @@ fn write_problems(
         path: path.to_path_buf(),
         source,
     };
-    let mut out = csv::Writer::from_path(path).map_err(|e| create(std::io::Error::other(e)))?;
+    // The problems name users: a private file, never written through a link.
+    let file =
+        crate::private_file::open(path, crate::private_file::How::Truncate).map_err(create)?;
+    let mut out = csv::Writer::from_writer(file);
     let io = |e: csv::Error| ReportError::Write {
         path: path.to_path_buf(),
         source: std::io::Error::other(e),
@@ -116,7 +119,11 @@ fn write_problems(
                 .map_err(io)?;
         }
     }
-    out.flush().map_err(|source| ReportError::Write {
+    let mut written = || -> std::io::Result<()> {
+        out.flush()?;
+        out.get_ref().sync_all()
+    };
+    written().map_err(|source| ReportError::Write {
         path: path.to_path_buf(),
         source,
     })?;

@@ -533,9 +533,8 @@ impl Backend for CognitoBackend {
         }
         let enabled = read.as_ref().and_then(|u| u.enabled);
         if unplanned {
-            if membership.exact.is_some() || !membership.touches_groups() || read_groups.is_some() {
-                state.calls = Some(membership.calls(read_groups.as_ref(), enabled));
-            }
+            // Planned from what was just read (the groups were, when the row changes them).
+            state.calls = Some(membership.calls(read_groups.as_ref(), enabled));
         } else if let Some(open) = open {
             for call in open {
                 let held = match &call {

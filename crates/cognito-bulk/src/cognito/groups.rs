@@ -1,50 +1,54 @@
 //! Reading the pool's groups: their names (ListGroups, checked against the groups a file names before the first
 //! write) and their members (ListUsersInGroup, for `export --groups`). Both are paged (60 a page) and paced, and a
-//! throttled or failed page is retried on its own with backoff, so that every group and member is read once.
+//! throttled or failed page is retried on its own with the job's backoff ([`Retries`]), so that every group and
+//! member is read once.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use aws_sdk_cognitoidentityprovider::Client;
+use tokio::time::Instant;
 
 use super::classify;
 use crate::exec::backend::{CallError, Disposition};
 use crate::exec::pacer::Pacer;
+use crate::exec::retry::{Retries, RetryPolicy};
 
 /// The pace of ListGroups pages: under the 5 requests/s per pool of the UserPoolResourceRead quota.
 const LIST_GROUPS_RATE: f64 = 4.0;
 
-/// How often one page is tried before the listing fails.
-const PAGE_ATTEMPTS: u32 = 8;
+/// The retries of one page: the job's backoff curves (throttles do not use up attempts), 8 attempts for other
+/// transient failures, 15 minutes in all.
+fn page_retries() -> Retries {
+    Retries::new(
+        RetryPolicy::new(8, Duration::from_secs(15 * 60)),
+        Instant::now(),
+    )
+}
 
-/// Sends one page request until it succeeds, is refused for good, or has failed [`PAGE_ATTEMPTS`] times.
+/// Sends one page request until it succeeds or [`Retries`] gives up.
 async fn page<T, F, Fut>(pacer: &Pacer, mut send: F) -> Result<T, CallError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, CallError>>,
 {
-    let mut attempt = 0;
+    let mut retries = page_retries();
     loop {
         pacer.acquire().await;
-        let sent = tokio::time::Instant::now();
+        let sent = Instant::now();
         match send().await {
             Ok(out) => {
                 pacer.on_success();
                 return Ok(out);
             }
             Err(e) => {
-                attempt += 1;
-                let retry = matches!(
-                    e.disposition,
-                    Disposition::Throttled | Disposition::Transient
-                );
                 if e.disposition == Disposition::Throttled {
                     pacer.on_throttle(sent);
                 }
-                if !retry || attempt >= PAGE_ATTEMPTS {
-                    return Err(e);
+                match retries.after(e.disposition) {
+                    Ok(delay) => tokio::time::sleep(delay).await,
+                    Err(_) => return Err(e),
                 }
-                tokio::time::sleep(Duration::from_millis(100 << attempt.min(6))).await;
             }
         }
     }

@@ -28,6 +28,7 @@ use crate::exec::backend::{CallError, Disposition, TIMEOUT};
 use crate::exec::control::{Live, RunControl};
 use crate::exec::pacer::Pacer;
 use crate::exec::retry::{GiveUp, Retries, RetryPolicy};
+use crate::input::membership::{ENABLED, GROUPS};
 
 /// Users per ListUsers page (the API's maximum).
 pub(crate) const PAGE_SIZE: i32 = 60;
@@ -82,6 +83,19 @@ pub(crate) struct ListedUser {
 }
 
 impl ListedUser {
+    /// Adds the user's groups (`;`-separated, from a ListUsersInGroup listing of `memberships`) and enabled state
+    /// under the membership column names, as `export --groups` writes them and the snapshot reads them.
+    pub(crate) fn add_membership(
+        &mut self,
+        memberships: &std::collections::HashMap<String, Vec<String>>,
+    ) {
+        let groups = memberships.get(&self.username).map(|g| g.join(";"));
+        self.attributes
+            .push((GROUPS.into(), groups.unwrap_or_default()));
+        self.attributes
+            .push((ENABLED.into(), self.enabled.to_string()));
+    }
+
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.attributes
             .iter()

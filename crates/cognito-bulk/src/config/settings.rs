@@ -124,6 +124,12 @@ pub(crate) struct CompareSettings {
 }
 
 impl CompareSettings {
+    /// AdminListGroupsForUser reads per second: [`crate::operations::RESOURCE_READ_RATE`], or `read_rate` when
+    /// that is lower.
+    pub(crate) fn group_read_rate(&self) -> f64 {
+        crate::operations::RESOURCE_READ_RATE.min(self.read_rate)
+    }
+
     pub(crate) fn resolve(cfg: &FileConfig) -> Result<Self, ConfigError> {
         let settings = CompareSettings {
             skip_unchanged: cfg.skip_unchanged.unwrap_or(false),
@@ -288,15 +294,15 @@ const LOCAL_REGION: &str = "local";
 
 pub(crate) fn resolve_target(cfg: &FileConfig) -> Result<TargetSettings, ConfigError> {
     let pool_id = required(cfg.user_pool_id.clone(), "user_pool_id")?;
-    if let Some(rest) = pool_id.strip_prefix(|c: char| c == 'L')
-        && rest.to_lowercase().starts_with("ocal_")
+    if let Some((region, rest)) = pool_id.split_once('_')
+        && region != LOCAL_REGION
+        && region.eq_ignore_ascii_case(LOCAL_REGION)
     {
         return Err(ConfigError::invalid(
             "user_pool_id",
             format!(
-                "`{pool_id}`: pools of the built-in emulator start with `local_` in lower case (`local_{}`); a \
-                 pool id with another prefix goes to AWS",
-                &rest[5..]
+                "`{pool_id}`: pools of the built-in emulator start with `local_` in lower case (`local_{rest}`); a \
+                 pool id with another prefix goes to AWS"
             ),
         ));
     }
@@ -424,7 +430,8 @@ impl Settings {
         // A scheduled job's first run and its retries share one command line: `--resume` with no report yet
         // is a fresh run.
         if settings.mode != ResumeMode::Fresh
-            && std::fs::symlink_metadata(&settings.common.report).is_err()
+            && std::fs::symlink_metadata(&settings.common.report)
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
         {
             settings.mode = ResumeMode::Fresh;
             settings.resumed_nothing = true;

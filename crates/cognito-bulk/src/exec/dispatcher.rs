@@ -44,7 +44,8 @@ pub(crate) trait IntentLog: Send + Sync {
 }
 
 impl RowJob {
-    fn outcome(&self, status: Status) -> RowOutcome {
+    /// The row's outcome with `status`: its line, key and attribute names.
+    pub(crate) fn outcome(&self, status: Status) -> RowOutcome {
         RowOutcome::new(self.id, &self.request.username, status)
             .with_attributes(self.request.attribute_names())
     }
@@ -106,7 +107,7 @@ impl<B: Backend> Dispatcher<B> {
                     biased;
                     _ = stop.cancelled() => break,
                     _ = self.outage.wait_clear() => {}
-                    _ = tokio::time::sleep(Duration::from_secs(5)) => {
+                    _ = tokio::time::sleep(super::outage::PROBE_EVERY) => {
                         while let Some(done) = tasks.try_join_next_with_id() {
                             reap(done, &mut in_flight, &outcomes).await;
                         }

@@ -19,7 +19,7 @@ use super::backend::{CallError, OutageSignal};
 /// Consecutive server errors (across rows, no success between) that make an outage.
 const SERVER_ERRORS: u32 = 5;
 /// The longest wait between two probes.
-const PROBE_EVERY: Duration = Duration::from_secs(5);
+pub(crate) const PROBE_EVERY: Duration = Duration::from_secs(5);
 
 /// What a paused row does next.
 #[derive(Debug, PartialEq, Eq)]

@@ -264,22 +264,11 @@ pub(crate) fn check_group_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A `;`-separated list of group names: spaces around names and empty entries are ignored; each name checked,
-/// none twice.
+/// A `;`-separated list of group names, each checked by the API's rule, none twice.
 fn group_list(column: &str, cell: &str) -> Result<Vec<String>, RowProblem> {
-    let mut names: Vec<String> = Vec::new();
-    for name in cell.split(';').map(str::trim).filter(|n| !n.is_empty()) {
-        check_group_name(name)
-            .map_err(|why| RowProblem::new(Some(column), format!("group `{name}` {why}")))?;
-        if names.iter().any(|n| n == name) {
-            return Err(RowProblem::new(
-                Some(column),
-                format!("group `{name}` is listed twice"),
-            ));
-        }
-        names.push(name.to_string());
-    }
-    Ok(names)
+    super::validate::name_list(cell, column, "group ", |name| {
+        check_group_name(name).map_err(|why| format!(" {why}"))
+    })
 }
 
 #[cfg(test)]

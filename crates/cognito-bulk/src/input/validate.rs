@@ -239,19 +239,32 @@ pub(crate) fn check_row(
 /// Parses and checks a [`DELETE_COLUMN`] cell: `;`-separated attribute names (spaces around them and empty
 /// entries are ignored), each a valid attribute name, none twice, none also set by the same row.
 fn check_delete(cell: &str, set: &[Attribute]) -> Result<Vec<String>, RowProblem> {
-    let col = Some(DELETE_COLUMN);
+    name_list(cell, DELETE_COLUMN, "", |name| {
+        check_attribute_name(name).map_err(|p| format!(": {}", p.reason))?;
+        if set.iter().any(|a| a.name == name) {
+            return Err(" is both set and deleted by this row".into());
+        }
+        Ok(())
+    })
+}
+
+/// A `;`-separated list of names in column `column` (the delete column, the group columns): spaces around names
+/// and empty entries are ignored; each name passes `check` and appears once. A problem reads
+/// "<what>`<name>`<why>" (`why` starts with its own separator).
+pub(crate) fn name_list(
+    cell: &str,
+    column: &str,
+    what: &str,
+    check: impl Fn(&str) -> Result<(), String>,
+) -> Result<Vec<String>, RowProblem> {
     let mut names: Vec<String> = Vec::new();
     for name in cell.split(';').map(str::trim).filter(|n| !n.is_empty()) {
-        check_attribute_name(name)
-            .map_err(|p| RowProblem::new(col, format!("`{name}`: {}", p.reason)))?;
-        if names.iter().any(|n| n == name) {
-            return Err(RowProblem::new(col, format!("`{name}` is listed twice")));
+        let problem = |why: &str| RowProblem::new(Some(column), format!("{what}`{name}`{why}"));
+        if let Err(why) = check(name) {
+            return Err(problem(&why));
         }
-        if set.iter().any(|a| a.name == name) {
-            return Err(RowProblem::new(
-                col,
-                format!("`{name}` is both set and deleted by this row"),
-            ));
+        if names.iter().any(|n| n == name) {
+            return Err(problem(" is listed twice"));
         }
         names.push(name.to_string());
     }

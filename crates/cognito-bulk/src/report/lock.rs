@@ -65,7 +65,9 @@ fn take(
         let mut file = private_file::open(&lock_path, How::ReadWrite).map_err(io)?;
         match file.try_lock() {
             Ok(()) => {}
-            Err(TryLockError::WouldBlock) => match waiting.take() {
+            // A waiter waits each time the sidecar it opened is held (the holder may have replaced it), and says
+            // so through `waiting` each time (the caller prints it once).
+            Err(TryLockError::WouldBlock) => match waiting.as_deref_mut() {
                 None => {
                     return Err(ReportError::Locked {
                         path: path.to_path_buf(),

@@ -91,15 +91,15 @@ pub(crate) struct UndoFile {
     columns: Vec<String>,
     /// Whether the membership columns are there.
     membership: bool,
+    /// Keys of the rows an earlier run wrote (when resuming): each holds its user's values from before that run's
+    /// first write, so a resumed row that reads the user again adds no second row.
+    earlier: std::collections::HashSet<String>,
     inner: Mutex<Inner>,
 }
 
 struct Inner {
     writer: csv::Writer<Guarded>,
     rows: u64,
-    /// Keys of rows already in the file (an earlier run's, when resuming): each has its user's values from before
-    /// that run's first write, so a resumed row that reads the user again must not add a second row.
-    recorded: std::collections::HashSet<String>,
 }
 
 impl UndoFile {
@@ -122,19 +122,19 @@ impl UndoFile {
             OpenMode::Append => How::Append,
         };
         let mut file = private_file::open(path, how).map_err(create)?;
-        let mut recorded = std::collections::HashSet::new();
+        let mut earlier = std::collections::HashSet::new();
         if mode == OpenMode::Append && exists {
             cut_torn_tail(&mut file, path).map_err(create)?;
-            recorded = recorded_keys(path).map_err(create)?;
+            earlier = recorded_keys(path).map_err(create)?;
         }
         let file = UndoFile {
             path: path.to_path_buf(),
             columns,
             membership,
+            earlier,
             inner: Mutex::new(Inner {
                 writer: csv::Writer::from_writer(Guarded::new(file)),
                 rows: 0,
-                recorded,
             }),
         };
         if mode != OpenMode::Append || !exists {
@@ -157,6 +157,9 @@ impl UndoFile {
 
     /// Appends one row and flushes it.
     pub(crate) fn record(&self, row: &UndoRow) -> Result<(), ReportError> {
+        if self.earlier.contains(&row.key) {
+            return Ok(());
+        }
         let mut cells = vec![String::new(); self.columns.len()];
         for attr in &row.set {
             let Some(i) = self.columns.iter().position(|c| *c == attr.name) else {
@@ -187,12 +190,8 @@ impl UndoFile {
             )
             .collect();
         let mut inner = self.inner.lock().expect("not poisoned");
-        if inner.recorded.contains(&row.key) {
-            return Ok(());
-        }
         self.write(&mut inner, &record)?;
         inner.rows += 1;
-        inner.recorded.insert(row.key.clone());
         Ok(())
     }
 

@@ -110,9 +110,7 @@ impl ReportWriter {
 
     /// The write-ahead record of a row about to be sent (status `sending`).
     pub(crate) fn write_intent(&mut self, job: &RowJob) -> Result<(), ReportError> {
-        let mut o = RowOutcome::new(job.id, &job.request.username, Status::Sending);
-        o.attributes = job.request.attribute_names();
-        self.write(&o)
+        self.write(&job.outcome(Status::Sending))
     }
 
     /// Whether a write to the report has failed (the run must stop, and the file is left for `--resume`).

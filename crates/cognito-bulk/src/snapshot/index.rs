@@ -113,8 +113,8 @@ pub(crate) struct SnapshotIndex {
     /// `patterns.len()` value hashes per user.
     values: Vec<u64>,
     users: u32,
-    /// The users' memberships and enabled state, as far as the snapshot took them.
-    membership: MembershipBits,
+    /// The users' memberships and enabled state, when the snapshot took them ([`IndexBuilder::take_membership`]).
+    membership: Option<MembershipBits>,
 }
 
 /// Enabled state and group membership, one bit per user each: `disabled` when the snapshot took the enabled
@@ -235,7 +235,11 @@ impl SnapshotIndex {
                 Compared::Changed(user)
             };
         }
-        match self.membership.calls(user, request) {
+        match self
+            .membership
+            .as_ref()
+            .and_then(|m| m.calls(user, request))
+        {
             None => Compared::Unknown,
             Some(calls) if calls.is_empty() && attributes_hold => Compared::Unchanged,
             Some(_) => Compared::Changed(user),
@@ -262,7 +266,7 @@ impl SnapshotIndex {
         };
         let calls = match request.membership.is_empty() {
             true => Vec::new(),
-            false => self.membership.calls(user, request)?,
+            false => self.membership.as_ref()?.calls(user, request)?,
         };
         let mut reduced = request.clone();
         if self.attributes_hold(user, request) == Some(true) {
@@ -348,7 +352,7 @@ impl IndexBuilder {
                 rules,
                 patterns,
                 users: 0,
-                membership: MembershipBits::default(),
+                membership: None,
             },
         }
     }
@@ -361,9 +365,11 @@ impl IndexBuilder {
         enabled: bool,
         groups: Option<std::collections::BTreeSet<String>>,
     ) {
-        let m = &mut self.index.membership;
-        m.disabled = enabled.then(Bits::default);
-        m.tracked = groups;
+        self.index.membership = Some(MembershipBits {
+            disabled: enabled.then(Bits::default),
+            groups: Default::default(),
+            tracked: groups,
+        });
     }
 
     /// Adds one pool user: its username and its attributes (as ListUsers or an export lists them; `sub` among
@@ -404,7 +410,9 @@ impl IndexBuilder {
             let hash = hash_values(&index.hasher, pattern, get, get);
             index.values.push(hash);
         }
-        let m = &mut index.membership;
+        let Some(m) = &mut index.membership else {
+            return;
+        };
         if let Some(disabled) = &mut m.disabled
             && get(ENABLED).is_some_and(|v| v.eq_ignore_ascii_case("false"))
         {

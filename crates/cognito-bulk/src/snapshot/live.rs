@@ -14,7 +14,6 @@ use super::index::IndexBuilder;
 use crate::cognito::list_users::{self, ListError, ListProgress, ListSpec, ListStats, ListedUser};
 use crate::error::{RunError, SnapshotError};
 use crate::exec::control::RunControl;
-use crate::input::membership::{ENABLED, GROUPS};
 use crate::signals;
 
 /// How often the listing prints a status line (unless quiet).
@@ -39,11 +38,7 @@ pub(crate) async fn list_pool(
     let fold = async {
         while let Some(mut user) = rx.recv().await {
             if let Some(memberships) = memberships {
-                let groups = memberships.get(&user.username).map(|g| g.join(";"));
-                user.attributes
-                    .push((GROUPS.into(), groups.unwrap_or_default()));
-                user.attributes
-                    .push((ENABLED.into(), user.enabled.to_string()));
+                user.add_membership(memberships);
             }
             builder.add(&user.username, &user.attributes);
         }

@@ -212,6 +212,7 @@ async fn a_second_process_on_the_built_in_pool_waits_for_the_first() {
     assert_eq!(slow.wait().await.unwrap().code(), Some(0));
     assert_eq!(second.wait().await.unwrap().code(), Some(0));
     let rows = read_csv(&env.path("second.csv"));
+    assert_eq!(rows.len(), 200);
     assert!(
         rows.iter().all(|r| r["status"] == "unchanged"),
         "the second run started from the first one's state"

@@ -97,6 +97,7 @@ async fn groups_and_enabled_state_apply_against_moto_server() {
     let out = run(update(&[])).await;
     assert_eq!(code(&out), 0, "{}", text(&out));
     let report = read_csv(&dir.path().join("report.csv"));
+    assert_eq!(report.len(), 3, "{report:?}");
     assert!(
         report.iter().all(|r| r["status"] == "updated"),
         "{report:?}"
@@ -116,6 +117,7 @@ async fn groups_and_enabled_state_apply_against_moto_server() {
     let out = run(update(&["--skip-unchanged", "--compare-with", "reads"])).await;
     assert_eq!(code(&out), 0, "{}", text(&out));
     let report = read_csv(&dir.path().join("report.csv"));
+    assert_eq!(report.len(), 3, "{report:?}");
     assert!(
         report.iter().all(|r| r["status"] == "unchanged"),
         "{report:?}"
