@@ -76,8 +76,17 @@ pub fn main() -> i32 {
                         .map_err(error::RunError::from),
                     false => Ok(args.state.take()),
                 };
-                match state {
-                    Ok(state) => {
+                // A reset waits for a run using the state: that run writes the state back when it ends.
+                let locked = match state {
+                    Ok(Some(path)) if args.reset_state => {
+                        tokio::task::block_in_place(|| target::lock_state(&path))
+                            .map(|lock| (Some(path), Some(lock)))
+                    }
+                    Ok(state) => Ok((state, None)),
+                    Err(e) => Err(e),
+                };
+                match locked {
+                    Ok((state, _lock)) => {
                         args.state = state;
                         cognito_emulator::run_cli(args)
                             .await

@@ -163,7 +163,8 @@ pub(crate) async fn connect(
 }
 
 /// Locks the built-in pool's state file (creating its directory), waiting while another run holds it.
-fn lock_state(state: &Path) -> Result<OutputLock, RunError> {
+/// Locks the built-in pool's state file (waiting, and saying so once, while another run uses it).
+pub(crate) fn lock_state(state: &Path) -> Result<OutputLock, RunError> {
     if let Some(dir) = state.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| {
             RunError::Emulator(format!(

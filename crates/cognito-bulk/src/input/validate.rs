@@ -72,12 +72,18 @@ fn check_username(username: &str) -> Result<(), RowProblem> {
 }
 
 /// The name among `known` closest to `name` (a typo, or the wrong case), if one is close enough to suggest.
+/// A candidate whose length alone puts it out of reach is skipped before the distance is computed (the distance
+/// is at least the difference in length): a pool's thousands of groups cost little for each row that names a
+/// missing one.
 pub(crate) fn closest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let lower = name.to_lowercase();
+    let chars = lower.chars().count();
+    let reach = |k: &str| 2.max(k.len() / 5);
     known
         .into_iter()
+        .filter(|k| k.chars().count().abs_diff(chars) <= reach(k))
         .map(|k| (strsim::damerau_levenshtein(&lower, &k.to_lowercase()), k))
-        .filter(|(d, k)| *d <= 2.max(k.len() / 5))
+        .filter(|(d, k)| *d <= reach(k))
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k)
 }

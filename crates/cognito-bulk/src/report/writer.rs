@@ -115,7 +115,7 @@ impl ReportWriter {
 
     /// Whether a write to the report has failed (the run must stop, and the file is left for `--resume`).
     pub(crate) fn is_broken(&self) -> bool {
-        self.writer.get_ref().broken
+        self.writer.get_ref().broken.is_some()
     }
 
     /// An error when the report is no longer at its path (removed, or replaced by another file).
@@ -164,35 +164,43 @@ fn one_line(text: &str) -> Cow<'_, str> {
 /// never be written again (a later flush, or the writer's drop, would repeat its start in the middle of the file).
 pub(crate) struct Guarded {
     file: File,
-    broken: bool,
+    /// The first failed write's error, repeated to every later write.
+    broken: Option<String>,
 }
 
 impl Guarded {
     pub(crate) fn new(file: File) -> Self {
-        Guarded {
-            file,
-            broken: false,
+        Guarded { file, broken: None }
+    }
+
+    fn check(&self) -> std::io::Result<()> {
+        match &self.broken {
+            Some(first) => Err(std::io::Error::other(format!(
+                "an earlier write to this file failed: {first}"
+            ))),
+            None => Ok(()),
         }
+    }
+
+    fn mark<T>(&mut self, result: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &result {
+            self.broken = Some(e.to_string());
+        }
+        result
     }
 }
 
 impl std::io::Write for Guarded {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if self.broken {
-            return Err(std::io::Error::other(
-                "an earlier write to this file failed",
-            ));
-        }
-        self.file.write(buf).inspect_err(|_| self.broken = true)
+        self.check()?;
+        let result = self.file.write(buf);
+        self.mark(result)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        if self.broken {
-            return Err(std::io::Error::other(
-                "an earlier write to this file failed",
-            ));
-        }
-        self.file.flush().inspect_err(|_| self.broken = true)
+        self.check()?;
+        let result = self.file.flush();
+        self.mark(result)
     }
 }
 
@@ -271,9 +279,13 @@ mod tests {
         };
         let mut guarded = Guarded::new(full);
         assert!(guarded.write(b"1,aa,al,updated").is_err());
-        assert!(guarded.broken);
+        assert!(guarded.broken.is_some());
         let again = guarded.write(b"x").unwrap_err();
         assert!(again.to_string().contains("an earlier write"), "{again}");
+        assert!(
+            again.to_string().contains("No space left on device"),
+            "the first error is repeated: {again}"
+        );
         assert!(guarded.flush().is_err());
     }
 }
