@@ -13,7 +13,7 @@ use super::super::model::{Group, Pool};
 use super::super::protocol::{ApiError, Operation, parse, required};
 use super::super::store::State;
 use super::users::{Cursor, UserType, page, per_user_write};
-use super::{Ctx, empty, find_user, to_body};
+use super::{Ctx, bad_token, empty, find_user, limit, to_body};
 
 /// Cognito's `GroupType`.
 #[derive(Serialize)]
@@ -43,27 +43,6 @@ impl<'a> GroupType<'a> {
             creation_date: group.created,
         }
     }
-}
-
-/// `Limit` (0..=60, 0 and absent meaning 60) of the group listings.
-fn limit(value: Option<i64>) -> Result<usize, ApiError> {
-    match value {
-        None | Some(0) => Ok(60),
-        Some(n) if (1..=60).contains(&n) => Ok(n as usize),
-        Some(n) => Err(ApiError::invalid_parameter(format!(
-            "1 validation error detected: Value '{n}' at 'limit' failed to satisfy constraint: Member must have \
-             value {}",
-            if n < 0 {
-                "greater than or equal to 0"
-            } else {
-                "less than or equal to 60"
-            }
-        ))),
-    }
-}
-
-fn bad_token() -> ApiError {
-    ApiError::invalid_parameter("Invalid pagination token.")
 }
 
 /// The group name a `g:<name>` token of the group listings continues after.

@@ -159,6 +159,27 @@ pub(crate) fn find_user<'a>(
     Ok((pool, seq))
 }
 
+/// `Limit` (0..=60, 0 and absent meaning 60) of the listings (ListUsers, ListGroups, the group members).
+pub(crate) fn limit(value: Option<i64>) -> Result<usize, ApiError> {
+    match value {
+        None | Some(0) => Ok(60),
+        Some(n) if (1..=60).contains(&n) => Ok(n as usize),
+        Some(n) => Err(ApiError::invalid_parameter(format!(
+            "1 validation error detected: Value '{n}' at 'limit' failed to satisfy constraint: Member must have \
+             value {}",
+            if n < 0 {
+                "greater than or equal to 0"
+            } else {
+                "less than or equal to 60"
+            }
+        ))),
+    }
+}
+
+pub(crate) fn bad_token() -> ApiError {
+    ApiError::invalid_parameter("Invalid pagination token.")
+}
+
 /// Answers the scripted error for `username`, if one is configured.
 pub(crate) fn scripted(ctx: &Ctx<'_>, username: &str) -> Result<(), ApiError> {
     match ctx.faults.scripted(username) {

@@ -9,7 +9,7 @@ use super::super::model::{AttributeType, Pool, User};
 use super::super::protocol::{ApiError, Operation, parse, required};
 use super::super::quota::TokenBucket;
 use super::super::store::{NewUser, State};
-use super::{Ctx, empty, find_user, to_body};
+use super::{Ctx, bad_token, empty, find_user, limit, to_body};
 
 /// `[{Name, Value}]` with `sub` first.
 pub(crate) fn attribute_list(user: &User, only: Option<&[String]>) -> Vec<AttributeType> {
@@ -353,21 +353,7 @@ impl ListUsers {
             v.length(filter, false, "filter", 0, 256);
         }
         v.into_result()?;
-        let limit = match input.limit {
-            None | Some(0) => 60,
-            Some(n) if (1..=60).contains(&n) => n as usize,
-            Some(n) => {
-                return Err(ApiError::invalid_parameter(format!(
-                    "1 validation error detected: Value '{n}' at 'limit' failed to satisfy constraint: \
-                     Member must have value {}",
-                    if n < 0 {
-                        "greater than or equal to 0"
-                    } else {
-                        "less than or equal to 60"
-                    }
-                )));
-            }
-        };
+        let limit = limit(input.limit)?;
         let filter = match input.filter.as_deref() {
             Some(f) => parse_filter(f)?,
             None => None,
@@ -378,7 +364,7 @@ impl ListUsers {
             Some(t) => match Cursor::parse(t) {
                 Some(Cursor::Start) => Some(Cursor::Start),
                 Some(c) if matches!(c, Cursor::Sub(_)) == by_sub => Some(c),
-                _ => return Err(ApiError::invalid_parameter("Invalid pagination token.")),
+                _ => return Err(bad_token()),
             },
         };
         Ok(Self {
