@@ -32,8 +32,8 @@ pub(crate) enum Command {
     /// Update users' attributes, group membership and enabled state from a CSV file.
     #[command(after_long_help = EXIT_CODES)]
     Update(Box<UpdateArgs>),
-    /// Check a CSV file without writing anything: every row check of `update`, plus the pool's schema when a
-    /// pool is reachable.
+    /// Check a CSV file without writing anything: every check `update` makes before its first write, the pool's
+    /// schema and the verification-message guard included.
     Validate(ValidateArgs),
     /// Run the local Cognito-compatible emulator (for trying the tool and testing your own Cognito code).
     Emulator(EmulatorArgs),
@@ -302,6 +302,14 @@ pub(crate) struct UpdateArgs {
     #[arg(long, conflicts_with_all = ["resume", "retry_failed"], help_heading = "Resume and report")]
     pub(crate) overwrite: bool,
 
+    /// Replace an existing undo file
+    ///
+    /// Replace an existing --undo-file on a new run. Without it a new run refuses an undo file that exists: it may
+    /// hold the only record of an earlier run's old values (--overwrite replaces the report only; --resume appends
+    /// to both).
+    #[arg(long, conflicts_with_all = ["resume", "retry_failed"], help_heading = "Resume and report")]
+    pub(crate) overwrite_undo: bool,
+
     /// Check everything, send nothing
     ///
     /// Check everything (pre-flight and, with a reachable pool, its schema) and send nothing.
@@ -439,6 +447,19 @@ pub(crate) struct ValidateArgs {
     /// Check offline only: do not read the pool's schema even when a pool is configured.
     #[arg(long, help_heading = "Safety")]
     pub(crate) offline: bool,
+
+    /// Accept rows that make Cognito send verification messages, as `update` would with this flag
+    ///
+    /// Check the file as `update --allow-verification-messages` would run it. Without it, validate refuses
+    /// (exit 6) a file that `update` would refuse: rows that change `email` or `phone_number` without marking
+    /// them verified [env: COGNITO_BULK_ALLOW_VERIFICATION_MESSAGES]
+    #[arg(
+        help_heading = "Safety",
+        long,
+        env = "COGNITO_BULK_ALLOW_VERIFICATION_MESSAGES",
+        hide_env = true
+    )]
+    pub(crate) allow_verification_messages: bool,
 
     /// Skip rows whose values the user already has
     ///

@@ -106,14 +106,20 @@ pub(crate) enum ReportError {
         source: std::io::Error,
     },
     #[error(
-        "failed to create undo file {} (choose another path with --undo-file, or pass --overwrite to replace it): \
-         {source}",
+        "failed to create undo file {} (choose another path with --undo-file): {source}",
         path.display()
     )]
     UndoCreate {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "undo file {} already exists and may hold the only record of an earlier run's old values: --overwrite \
+         replaces the report only. Choose another path with --undo-file, pass --resume to continue that run, or \
+         --overwrite-undo to replace it",
+        path.display()
+    )]
+    UndoExists { path: PathBuf },
     #[error("failed to write undo file {}: {message}", path.display())]
     UndoWrite { path: PathBuf, message: String },
     #[error(
@@ -226,6 +232,7 @@ impl RunError {
                 ReportError::Create { .. }
                 | ReportError::Exists { .. }
                 | ReportError::UndoCreate { .. }
+                | ReportError::UndoExists { .. }
                 | ReportError::Locked { .. }
                 | ReportError::Lock { .. },
             ) => exit_code::USAGE,
@@ -265,6 +272,20 @@ fn list_exit_code(e: &ListError) -> i32 {
 /// An error and its causes, as one line (the emulator's helper, shared by the job's errors).
 pub(crate) use cognito_emulator::display_chain as chain;
 
+/// Several problems found at once, as one text: each a sentence, then `last` (e.g. "Nothing was written.").
+pub(crate) fn sentences(problems: &[String], last: &str) -> String {
+    problems
+        .iter()
+        .map(String::as_str)
+        .chain([last])
+        .map(|p| match p.ends_with(['.', '?', '!']) {
+            true => p.to_string(),
+            false => format!("{p}."),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,6 +296,7 @@ mod tests {
         let cases: Vec<(RunError, i32)> = vec![
             (ConfigError::invalid("rate", "x").into(), 2),
             (ReportError::Exists { path: p() }.into(), 2),
+            (ReportError::UndoExists { path: p() }.into(), 2),
             (
                 ReportError::Locked {
                     path: p(),

@@ -22,6 +22,7 @@ mod signals;
 mod snapshot;
 mod target;
 mod telemetry;
+mod writable;
 
 use clap::FromArgMatches;
 

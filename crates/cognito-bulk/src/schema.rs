@@ -191,6 +191,68 @@ impl PoolSchema {
     }
 }
 
+/// Why `name`, typed by a person (`--where`, `--attributes`, `--set`), is not an attribute of the pool (`None`
+/// when it is), with the closest of the pool's own names. Without the schema only the standard names and the
+/// case of the custom prefix can be checked: a `custom:` name passes.
+pub(crate) fn unknown_attribute(schema: Option<&PoolSchema>, name: &str) -> Option<String> {
+    let lower = name.to_lowercase();
+    for prefix in ["custom:", "dev:custom:"] {
+        if lower.starts_with(prefix) && !name.starts_with(prefix) {
+            return Some(format!(
+                "`{name}`: the `{prefix}` prefix is lower case (`{prefix}{}`)",
+                &name[prefix.len()..]
+            ));
+        }
+    }
+    let standard = crate::input::validate::STANDARD_ATTRIBUTES
+        .iter()
+        .copied()
+        .chain(["sub"]);
+    let mut known: Vec<&str> = match schema {
+        Some(s) => s.attributes.keys().map(String::as_str).collect(),
+        None => standard.collect(),
+    };
+    if known.contains(&name) {
+        return None;
+    }
+    if schema.is_none() && (name.starts_with("custom:") || name.starts_with("dev:custom:")) {
+        return None;
+    }
+    known.sort_unstable();
+    let hint = crate::input::validate::closest(name, known)
+        .map_or(String::new(), |near| format!(": did you mean `{near}`?"));
+    Some(match schema {
+        Some(_) => format!("the pool has no attribute `{name}`{hint}"),
+        None => format!(
+            "`{name}` is not a standard attribute, and custom attributes need the `custom:` prefix{hint}"
+        ),
+    })
+}
+
+/// Why `value` can never be a value of attribute `name` (`None` when it can): a Boolean is `true` or `false`, a
+/// Number a number; an empty value is the missing attribute. For the values a person types in `--where`.
+pub(crate) fn impossible_value(
+    schema: Option<&PoolSchema>,
+    name: &str,
+    value: &str,
+) -> Option<String> {
+    let data_type = schema
+        .and_then(|s| s.attributes.get(name))
+        .map(|a| a.data_type.clone())
+        .or_else(|| standard_attribute(name).map(|a| a.data_type))?;
+    let lower = value.to_ascii_lowercase();
+    match data_type.as_str() {
+        _ if value.is_empty() => None,
+        "Boolean" if lower != "true" && lower != "false" => Some(format!(
+            "`{name}` is a Boolean: compare it with `true` or `false`, not `{value}`"
+        )),
+        "Number" if value.parse::<f64>().is_err() => {
+            Some(format!("`{name}` is a Number: `{value}` is not one"))
+        }
+        _ => None,
+    }
+}
+
 fn fmt(v: Option<f64>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
 }

@@ -22,6 +22,21 @@ fn json() -> bool {
     FORMAT.get() == Some(&LogFormat::Json)
 }
 
+/// Prints `text` on standard output. A closed or failing standard output (`cognito-bulk update ... | head`) is
+/// not an error of the run: what cannot be printed is simply not printed, and the run goes on.
+pub(crate) fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+}
+
+/// Prints one line on standard error, ignoring a closed or failing standard error as [`out`] does.
+pub(crate) fn err_line(line: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "{line}");
+}
+
 /// A line for the person running the job (the banner, a notice), on standard error: `cognito-bulk: <line>` as
 /// text, or a JSON object (`{"level":"INFO","message":...}`) with `--log-format json`, so that every line of
 /// standard error is JSON then.
@@ -29,7 +44,7 @@ pub(crate) fn say(line: &str) {
     if json() {
         tracing::info!("{line}");
     } else {
-        eprintln!("cognito-bulk: {line}");
+        err_line(&format!("cognito-bulk: {line}"));
     }
 }
 
@@ -38,7 +53,7 @@ pub(crate) fn problem(file: &str, line: u64, message: &str) {
     if json() {
         tracing::warn!(file, line, "{message}");
     } else {
-        eprintln!("{file}:{line}: {message}");
+        err_line(&format!("{file}:{line}: {message}"));
     }
 }
 
@@ -51,9 +66,9 @@ pub(crate) fn fatal(message: &str, exit_code: i32) {
             "message": message,
             "exit_code": exit_code,
         });
-        eprintln!("{line}");
+        err_line(&line.to_string());
     } else {
-        eprintln!("cognito-bulk: error: {message}");
+        err_line(&format!("cognito-bulk: error: {message}"));
     }
 }
 
@@ -71,7 +86,7 @@ pub(crate) fn summary_event(summary: &serde_json::Value) {
             object.insert("level".into(), "INFO".into());
             object.insert("event".into(), "summary".into());
         }
-        eprintln!("{line}");
+        err_line(&line.to_string());
     }
 }
 

@@ -53,6 +53,13 @@ async fn run(
     let schema = target::describe_pool(client, &settings.target)
         .await?
         .map(Arc::new);
+    // The names the user typed, against the pool's own, before anything is listed.
+    crate::export::select::check_names(
+        &settings.conditions,
+        settings.attributes.as_deref(),
+        settings.groups,
+        schema.as_deref(),
+    )?;
     if schema.is_none() {
         tracing::warn!(
             "without the pool's schema, immutable custom attributes can't be told apart: they are written as \

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use crate::error::RunError;
 use crate::preflight::Preflight;
 
 /// The daily email quota of Cognito's default email sender (developer guide, "Email settings for Amazon Cognito
@@ -20,6 +21,26 @@ pub(crate) fn print_problems(input: &Path, pre: &Preflight) {
     if unlisted > 0 {
         crate::telemetry::say(&format!("... and {unlisted} more invalid rows"));
     }
+}
+
+/// The refusal a run meets before its first write, the same for `update`, its dry run and `validate`: invalid rows
+/// (unless `--skip-invalid`), then rows that would make Cognito send verification messages (unless
+/// `--allow-verification-messages`).
+pub(crate) fn refusal(
+    pre: &Preflight,
+    schema: Option<&PoolSchema>,
+    skip_invalid: bool,
+    allow_messages: bool,
+) -> Option<RunError> {
+    if pre.invalid > 0 && !skip_invalid {
+        return Some(RunError::InvalidRows {
+            invalid: pre.invalid,
+            total: pre.total,
+        });
+    }
+    verification_warning(pre, schema)
+        .filter(|_| !allow_messages)
+        .map(RunError::Refused)
 }
 
 pub(crate) fn verification_warning(pre: &Preflight, schema: Option<&PoolSchema>) -> Option<String> {
@@ -50,10 +71,25 @@ pub(crate) fn verification_warning(pre: &Preflight, schema: Option<&PoolSchema>)
             });
         }
     }
-    msg.push_str(
-        ". Add `--set email_verified=true` (or the column) if the new values are already verified, or pass \
-         --allow-verification-messages to send them",
-    );
+    // The flag that marks each changed attribute verified: `email_verified` does nothing for phone numbers.
+    let flags: Vec<&str> = [
+        (pre.email_messages, "`--set email_verified=true`"),
+        (pre.sms_messages, "`--set phone_number_verified=true`"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(_, flag)| flag)
+    .collect();
+    let columns = if flags.len() == 1 {
+        "the column"
+    } else {
+        "the columns"
+    };
+    msg.push_str(&format!(
+        ". Add {} (or {columns}) if the new values are already verified, or pass --allow-verification-messages to \
+         send them",
+        flags.join(" and ")
+    ));
     Some(msg)
 }
 

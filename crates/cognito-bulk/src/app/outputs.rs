@@ -4,7 +4,8 @@
 //!
 //! Both are locked ([`lock_outputs`]) before the earlier report is read, truncated or appended to, and stay locked
 //! for the whole run: a second run naming either file is refused at once. A dry run writes nothing and locks
-//! nothing.
+//! nothing. `--overwrite` replaces the report only; an existing undo file is appended to by a resumed run and
+//! replaced only with `--overwrite-undo`.
 
 use std::sync::Arc;
 
@@ -14,6 +15,25 @@ use crate::preflight::{Preflight, ResumeMode};
 use crate::report::lock::{self, OutputLock};
 use crate::report::undo::{UndoFile, undo_columns};
 use crate::report::writer::{OpenMode, ReportWriter};
+
+/// Every file the run will write, checked before anything is read or sent (`crate::writable`): the report and the
+/// undo file (not on a dry run, which writes neither) and `--summary-json`. An existing undo file is never
+/// emptied by a new run: it is refused here unless `--overwrite-undo`.
+pub(crate) fn check_paths(settings: &Settings) -> Result<(), RunError> {
+    if !settings.dry_run {
+        crate::writable::check(&settings.common.report, "--report")?;
+        if let Some(undo) = &settings.undo_file {
+            crate::writable::check(undo, "--undo-file")?;
+            if settings.mode == ResumeMode::Fresh && !settings.overwrite_undo && undo.exists() {
+                return Err(ReportError::UndoExists { path: undo.clone() }.into());
+            }
+        }
+    }
+    if let Some(path) = &settings.summary_json {
+        crate::writable::check(path, "--summary-json")?;
+    }
+    Ok(())
+}
 
 /// Locks the report and the undo file of a run that writes them (not a dry run); hold the result until the run
 /// ends.
@@ -77,7 +97,13 @@ impl Outputs {
                 common.set.iter().map(|a| a.name.as_str()),
                 pre.deleted.iter().map(String::as_str),
             );
-            match UndoFile::open(path, columns, pre.membership_columns, mode) {
+            // `--overwrite` is the report's: the undo file is replaced only with `--overwrite-undo`.
+            let undo_mode = match mode {
+                OpenMode::Overwrite if !settings.overwrite_undo => OpenMode::CreateNew,
+                OpenMode::CreateNew if settings.overwrite_undo => OpenMode::Overwrite,
+                other => other,
+            };
+            match UndoFile::open(path, columns, pre.membership_columns, undo_mode) {
                 Ok(undo) => outputs.undo = Some(Arc::new(undo)),
                 Err(e) => {
                     outputs.discard();

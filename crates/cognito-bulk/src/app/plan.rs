@@ -12,11 +12,13 @@ use aws_sdk_cognitoidentityprovider::Client;
 
 use super::compare::{self, Comparison};
 use crate::config::{CommonSettings, CompareSettings, ResumeMode};
-use crate::error::{InputError, RunError};
+use crate::error::{ConfigError, InputError, RunError};
 use crate::input::duplicates::DuplicateTracker;
 use crate::input::reader::CsvInput;
+use crate::input::row::Attribute;
 use crate::preflight::{self, PassSources, Preflight};
 use crate::report::journal::Journal;
+use crate::schema::{PoolSchema, unknown_attribute};
 use crate::snapshot::FileShape;
 use crate::target;
 
@@ -85,6 +87,9 @@ impl Plan {
         self.sources.schema = target::describe_pool(client, &s.common.target)
             .await?
             .map(Arc::new);
+        if let Some(schema) = &self.sources.schema {
+            check_set_names(&s.common.set, schema)?;
+        }
         if self.pre.names_groups {
             self.sources.groups = target::pool_groups(client, &s.common.target)
                 .await?
@@ -121,5 +126,30 @@ impl Plan {
     fn count(&mut self) -> Result<(), InputError> {
         self.pre = preflight::scan_rows(&self.sources.spec(), &self.duplicates)?;
         Ok(())
+    }
+}
+
+/// `--set` names against the pool's schema, before anything else is read: a name the pool does not have (or may
+/// not change) would make every row invalid; it is the flag that is wrong, so it is a usage error naming it.
+fn check_set_names(set: &[Attribute], schema: &PoolSchema) -> Result<(), ConfigError> {
+    let problems: Vec<String> = set
+        .iter()
+        .filter_map(|a| {
+            let why = match schema.attributes.get(&a.name) {
+                None => unknown_attribute(Some(schema), &a.name)?,
+                Some(rules) if !rules.mutable => {
+                    format!("the pool's schema makes `{}` immutable", a.name)
+                }
+                Some(_) => return None,
+            };
+            Some(format!("--set `{}`: {why}", a.name))
+        })
+        .collect();
+    match problems.is_empty() {
+        true => Ok(()),
+        false => Err(ConfigError::Usage(crate::error::sentences(
+            &problems,
+            "Nothing was written",
+        ))),
     }
 }

@@ -4,8 +4,8 @@
 
 use super::compare::Comparison;
 use super::execute::Execution;
-use super::messages::{print_problems, verification_warning};
-use super::outputs::{Outputs, lock_outputs};
+use super::messages::{print_problems, refusal, verification_warning};
+use super::outputs::{Outputs, check_paths, lock_outputs};
 use super::plan::{Plan, PlanSettings};
 use crate::cli::UpdateArgs;
 use crate::config::Settings;
@@ -27,6 +27,9 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
             "no report to resume yet: starting a fresh run"
         );
     }
+
+    // Every file the run will write can be written, and no undo file of an earlier run is emptied.
+    check_paths(&settings)?;
 
     // Credentials first: a run that could not sign a request reads nothing and creates nothing.
     let signing = target::credentials(&common.target).await?;
@@ -91,14 +94,15 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
         } else {
             String::new()
         };
-        println!(
-            "dry run: {} rows, {} would be sent{unchanged}, {} invalid, {} verification messages; nothing was sent",
+        telemetry::out(&format!(
+            "dry run: {} rows, {} would be sent{unchanged}, {} invalid, {} verification messages; nothing was sent\n\
+             dry run: write calls (at most): {}\n",
             pre.total,
             pre.to_send,
             pre.invalid,
-            pre.email_messages + pre.sms_messages
-        );
-        println!("dry run: write calls (at most): {}", pre.calls.describe());
+            pre.email_messages + pre.sms_messages,
+            pre.calls.describe()
+        ));
         // The code the real run would be refused with before its first write, else what it would leave.
         return Ok(dry_run_refused.unwrap_or(if pre.invalid > 0 {
             exit_code::ROWS_NOT_UPDATED
@@ -116,11 +120,18 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
     let summary = execution.run(report, undo).await;
     connected.close().await;
     let summary = summary?;
-    print!("{}", summary.render());
+    telemetry::out(&summary.render());
     let json = summary.to_json();
     telemetry::summary_event(&json);
-    if let Some(path) = &settings.summary_json {
-        write_summary(path, &json)?;
+    // The run is over and its report complete: a summary file that can't be written is a warning, and the exit
+    // code stays the run's.
+    if let Some(path) = &settings.summary_json
+        && let Err(e) = write_summary(path, &json)
+    {
+        tracing::warn!(
+            "the summary could not be written to --summary-json {}: {e}; the report is complete",
+            path.display()
+        );
     }
     Ok(summary.exit_code())
 }
@@ -191,23 +202,18 @@ fn refuse_or_continue(
     if pre.invalid > 0 {
         print_problems(&settings.common.input, pre);
     }
-    let warning = verification_warning(pre, schema);
-    if let Some(warning) = &warning
+    if let Some(warning) = verification_warning(pre, schema)
         && (settings.allow_verification_messages || settings.dry_run)
     {
         tracing::warn!("{warning}");
     }
-    let refusal = if pre.invalid > 0 && !settings.skip_invalid {
-        Some(RunError::InvalidRows {
-            invalid: pre.invalid,
-            total: pre.total,
-        })
-    } else {
-        warning
-            .filter(|_| !settings.allow_verification_messages)
-            .map(RunError::Refused)
-    };
-    match refusal {
+    let refused = refusal(
+        pre,
+        schema,
+        settings.skip_invalid,
+        settings.allow_verification_messages,
+    );
+    match refused {
         Some(refusal) if settings.dry_run => Ok(Some(refusal.exit_code())),
         Some(refusal) => Err(refusal),
         None => Ok(None),
@@ -215,18 +221,9 @@ fn refuse_or_continue(
 }
 
 /// `--summary-json`: the summary object, written whole (a private file, never through a link).
-fn write_summary(path: &std::path::Path, json: &serde_json::Value) -> Result<(), RunError> {
+fn write_summary(path: &std::path::Path, json: &serde_json::Value) -> std::io::Result<()> {
     use std::io::Write;
-    let write = || -> std::io::Result<()> {
-        let mut file = crate::private_file::open(path, crate::private_file::How::Truncate)?;
-        writeln!(file, "{json}")?;
-        file.sync_all()
-    };
-    write().map_err(|source| {
-        crate::error::ReportError::Write {
-            path: path.to_path_buf(),
-            source,
-        }
-        .into()
-    })
+    let mut file = crate::private_file::open(path, crate::private_file::How::Truncate)?;
+    writeln!(file, "{json}")?;
+    file.sync_all()
 }

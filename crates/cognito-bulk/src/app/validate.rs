@@ -1,10 +1,14 @@
-//! `cognito-bulk validate`: every check of `update` (and the pool's schema when a pool is reachable), a list of
-//! problems and optionally a problems report; nothing is written to the pool. With `--skip-unchanged`, rows are
-//! also compared with the pool as `update` would (a snapshot), and the counts are those of the rows to send.
+//! `cognito-bulk validate`: every check `update` makes before its first write (the pool's schema and groups, and
+//! the verification-message guard, with the same exit codes and messages), a list of problems and optionally a
+//! problems report; nothing is written to the pool. With `--skip-unchanged`, rows are also compared with the pool
+//! as `update` would (a snapshot), and the counts are those of the rows to send.
+//!
+//! Exit codes: 3 for invalid rows, 6 for the guard, 5 when the pool could not be read (the file was then checked
+//! offline only: a CI gate must not pass on that), else 0. `--offline` checks the file alone and exits 0 or 3.
 
 use std::path::Path;
 
-use super::messages::{print_problems, verification_warning};
+use super::messages::{print_problems, refusal, verification_warning};
 use super::plan::{Plan, PlanSettings};
 use crate::cli::ValidateArgs;
 use crate::config::{ResumeMode, ValidateSettings};
@@ -19,6 +23,9 @@ pub(crate) async fn validate(args: ValidateArgs) -> Result<i32, RunError> {
     drop(args);
     let common = &settings.common;
     telemetry::init(common.log_format, common.quiet);
+    if settings.problems_report {
+        crate::writable::check(&common.report, "--report")?;
+    }
     // The problems report is written over: never while a run (or another validate) is using that file.
     let _lock = match settings.problems_report {
         true => Some(crate::report::lock::lock(&common.report)?),
@@ -37,7 +44,7 @@ pub(crate) async fn validate(args: ValidateArgs) -> Result<i32, RunError> {
     let mut plan = Plan::offline(&plan_settings)?;
     if let Some(signing) = &signing {
         if let Some(note) = signing.note(&common.target) {
-            println!("validate: {note}");
+            telemetry::out(&format!("validate: {note}\n"));
         }
         let connected =
             target::connect(&common.target, signing, settings.retry.attempt_timeout).await?;
@@ -51,43 +58,54 @@ pub(crate) async fn validate(args: ValidateArgs) -> Result<i32, RunError> {
     if settings.problems_report {
         write_problems(&common.report, &plan.sources.spec(), &plan.duplicates)?;
     }
+    let pool_read = schema.is_some() && (!pre.names_groups || plan.sources.groups.is_some());
     let checked = if schema.is_some() {
         "offline and against the pool's schema"
     } else {
         "offline"
     };
-    println!(
-        "validate: {} rows checked {checked}: {} valid, {} invalid",
-        pre.total,
-        pre.to_send + pre.unchanged,
-        pre.invalid
-    );
-    println!(
-        "validate: write calls of the valid rows (at most): {}",
-        pre.calls.describe()
-    );
+    let mut lines = vec![
+        format!(
+            "validate: {} rows checked {checked}: {} valid, {} invalid",
+            pre.total,
+            pre.to_send + pre.unchanged,
+            pre.invalid
+        ),
+        format!(
+            "validate: write calls of the valid rows (at most): {}",
+            pre.calls.describe()
+        ),
+    ];
     if let Some(c) = &plan.comparison {
-        println!("validate: --skip-unchanged: {}", c.describe());
-        if c.by_reads() {
-            println!(
-                "validate: rows are compared during `update` only (one read per row): the counts above include \
-                 rows that may turn out unchanged"
-            );
+        lines.push(format!("validate: --skip-unchanged: {}", c.describe()));
+        lines.push(if c.by_reads() {
+            "validate: rows are compared during `update` only (one read per row): the counts above include rows \
+             that may turn out unchanged"
+                .to_string()
         } else {
-            println!(
+            format!(
                 "validate: {} rows unchanged, {} would be sent",
                 pre.unchanged, pre.to_send
-            );
-        }
+            )
+        });
     }
-    if let Some(warning) = verification_warning(pre, schema) {
-        println!("warning: {warning}");
+    if settings.allow_verification_messages
+        && let Some(warning) = verification_warning(pre, schema)
+    {
+        lines.push(format!("warning: {warning}"));
     }
-    Ok(if pre.invalid == 0 {
-        exit_code::SUCCESS
-    } else {
-        exit_code::INPUT
-    })
+    telemetry::out(&(lines.join("\n") + "\n"));
+    // What `update` would be refused with before its first write, with its code and message.
+    match refusal(pre, schema, false, settings.allow_verification_messages) {
+        Some(RunError::InvalidRows { .. }) => Ok(exit_code::INPUT),
+        Some(refused) => Err(refused),
+        None if settings.offline || pool_read => Ok(exit_code::SUCCESS),
+        None => Err(RunError::Target(format!(
+            "the pool could not be read ({}), so the rows were checked offline only: run validate again when it \
+             can be reached, or pass --offline to check the file alone",
+            common.target.describe()
+        ))),
+    }
 }
 
 /// The validation report: every invalid row with its line, column and reason.

@@ -162,6 +162,8 @@ pub(crate) struct ValidateSettings {
     pub(crate) compare: CompareSettings,
     /// `--offline`: do not reach the pool.
     pub(crate) offline: bool,
+    /// `--allow-verification-messages` (its variable or key): the guard passes, as it would for `update`.
+    pub(crate) allow_verification_messages: bool,
     /// A report was named (`--report`, its variable or key): write the problems there.
     pub(crate) problems_report: bool,
 }
@@ -170,6 +172,7 @@ impl ValidateSettings {
     pub(crate) fn for_validate(args: &crate::cli::ValidateArgs) -> Result<Self, ConfigError> {
         let cli = FileConfig {
             skip_unchanged: args.skip_unchanged.then_some(true),
+            allow_verification_messages: args.allow_verification_messages.then_some(true),
             ..FileConfig::from_common(&args.common)?
                 .overlaid_with(FileConfig::from_compare(&args.compare))
         };
@@ -182,6 +185,7 @@ impl ValidateSettings {
             retry: RetrySettings::resolve(&cfg)?,
             compare,
             offline: args.offline,
+            allow_verification_messages: cfg.allow_verification_messages.unwrap_or(false),
             problems_report: cfg.report.is_some(),
         })
     }
@@ -208,6 +212,8 @@ pub(crate) struct Settings {
     pub(crate) mode: ResumeMode,
     /// `--overwrite`: replace an existing report.
     pub(crate) overwrite: bool,
+    /// `--overwrite-undo`: replace an existing undo file (never implied by `--overwrite`).
+    pub(crate) overwrite_undo: bool,
     /// `--dry-run`: every check, nothing written.
     pub(crate) dry_run: bool,
     /// `--undo-file`.
@@ -387,6 +393,9 @@ impl CommonSettings {
             .unwrap_or_default()
             .into_iter()
             .map(|(name, value)| {
+                if let Some(why) = crate::schema::unknown_attribute(None, &name) {
+                    return Err(ConfigError::invalid("set", why));
+                }
                 let value = check_attribute(&name, &value)
                     .map_err(|p| ConfigError::invalid("set", format!("`{name}`: {}", p.reason)))?;
                 Ok(Attribute { name, value })
@@ -437,6 +446,7 @@ impl Settings {
             settings.resumed_nothing = true;
         }
         settings.overwrite = args.overwrite;
+        settings.overwrite_undo = args.overwrite_undo;
         settings.dry_run = args.dry_run;
         settings.undo_file = args.undo_file.clone();
         settings.summary_json = args.summary_json.clone();
@@ -484,6 +494,7 @@ impl Settings {
             max_outage: duration(cfg.max_outage, "max_outage")?,
             mode: ResumeMode::Fresh,
             overwrite: false,
+            overwrite_undo: false,
             dry_run: false,
             undo_file: None,
             summary_json: None,

@@ -5,6 +5,8 @@
 use crate::cognito::before::same_value;
 use crate::cognito::list_users::ListedUser;
 use crate::error::ConfigError;
+use crate::input::membership::{ENABLED, GROUPS};
+use crate::schema::{PoolSchema, impossible_value, unknown_attribute};
 
 /// One `--where` condition.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,11 +34,22 @@ impl Condition {
         if name.is_empty() {
             return Err(bad());
         }
+        if name.contains(['<', '>', '~', '!', '=']) || value.starts_with('=') {
+            return Err(ConfigError::Usage(format!(
+                "--where `{text}`: the only operators are `=` and `!=` (e.g. --where 'email_verified!=true')"
+            )));
+        }
         Ok(Condition {
             name: name.to_string(),
             negated,
             value: value.to_string(),
         })
+    }
+
+    /// The condition as it would be typed.
+    fn written(&self) -> String {
+        let op = if self.negated { "!=" } else { "=" };
+        format!("{}{op}{}", self.name, self.value)
     }
 
     pub(crate) fn holds(&self, user: &ListedUser) -> bool {
@@ -47,6 +60,57 @@ impl Condition {
         };
         same_value(&self.name, actual, &self.value) != self.negated
     }
+}
+
+/// Every name that `--where` and `--attributes` type, checked against the pool's schema (`None`: offline, the
+/// standard names and the custom prefix only), every problem in one error: a misspelt name would select every user
+/// (a missing attribute is empty) or write an empty column. `username` is the username; the membership columns
+/// need `--groups`.
+pub(crate) fn check_names(
+    conditions: &[Condition],
+    attributes: Option<&[String]>,
+    groups: bool,
+    schema: Option<&PoolSchema>,
+) -> Result<(), ConfigError> {
+    let membership = |name: &str| {
+        [GROUPS, ENABLED]
+            .contains(&name)
+            .then(|| (!groups).then(|| format!("`{name}` is written by --groups: add --groups")))
+    };
+    let mut problems = Vec::new();
+    for c in conditions {
+        let why = match c.name.as_str() {
+            "username" => None,
+            name => match membership(name) {
+                Some(why) => why.or_else(|| {
+                    (name == ENABLED && !matches!(c.value.as_str(), "true" | "false"))
+                        .then(|| format!("`{name}` is `true` or `false`, not `{}`", c.value))
+                }),
+                None => unknown_attribute(schema, name)
+                    .or_else(|| impossible_value(schema, name, &c.value)),
+            },
+        };
+        if let Some(why) = why {
+            problems.push(format!("--where `{}`: {why}", c.written()));
+        }
+    }
+    for name in attributes.unwrap_or_default() {
+        let why = match membership(name) {
+            Some(why) => why,
+            None => unknown_attribute(schema, name),
+        };
+        if let Some(why) = why {
+            problems.push(format!("--attributes `{name}`: {why}"));
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let last = match schema {
+        Some(_) => "Nothing was listed or written",
+        None => "Nothing was read from the pool or written",
+    };
+    Err(ConfigError::Usage(crate::error::sentences(&problems, last)))
 }
 
 /// Whether every condition holds.

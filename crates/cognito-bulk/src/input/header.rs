@@ -42,6 +42,16 @@ fn no_key_column(columns: &[String]) -> String {
         "expected a `username` or `cognito:username` column, or name one with --username-column (header: {})",
         columns.join(",")
     );
+    // `usernme`: a misspelt key column, the likeliest reason.
+    if let Some((column, near)) = columns.iter().enumerate().find_map(|(i, c)| {
+        super::validate::closest(c, DEFAULT_KEY_COLUMNS).map(|near| (i + 1, near))
+    }) {
+        message.push_str(&format!(
+            ". Column {column} `{}`: did you mean `{near}`? Rename it, or pass --username-column {}",
+            columns[column - 1],
+            columns[column - 1]
+        ));
+    }
     if let [only] = columns {
         for (sep, name, flag) in [(';', "`;`", "';'"), ('\t', "tabs", "tab")] {
             if only.contains(sep) {
@@ -102,8 +112,10 @@ impl Header {
                     InputError::NoKeyColumn {
                         path: path.to_path_buf(),
                         message: format!(
-                            "--username-column `{wanted}` is not in the header ({})",
-                            columns.join(",")
+                            "--username-column `{wanted}` is not in the header ({}){}",
+                            columns.join(","),
+                            super::validate::closest(wanted, columns.iter().map(String::as_str))
+                                .map_or(String::new(), |c| format!(": did you mean `{c}`?"))
                         ),
                     }
                 })?,
@@ -237,6 +249,15 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("--username-column `user`"), "{e}");
+        let e = parse(&["usernme", "email"], None).unwrap_err().to_string();
+        assert!(
+            e.contains("Column 1 `usernme`: did you mean `username`? Rename it, or pass --username-column usernme"),
+            "{e}"
+        );
+        let e = parse(&["id", "email"], Some("emial"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.ends_with("did you mean `email`?"), "{e}");
         let e = parse(&["username"], None).unwrap_err().to_string();
         assert!(e.contains("nothing to update"), "{e}");
         let e = parse(&[""], None).unwrap_err().to_string();

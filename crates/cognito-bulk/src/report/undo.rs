@@ -121,7 +121,12 @@ impl UndoFile {
             OpenMode::Overwrite => How::Truncate,
             OpenMode::Append => How::Append,
         };
-        let mut file = private_file::open(path, how).map_err(create)?;
+        let mut file = private_file::open(path, how).map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => ReportError::UndoExists {
+                path: path.to_path_buf(),
+            },
+            _ => create(e),
+        })?;
         let mut earlier = std::collections::HashSet::new();
         if mode == OpenMode::Append && exists {
             cut_torn_tail(&mut file, path).map_err(create)?;
