@@ -9,11 +9,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use cognito_emulator::EmulatorArgs;
 
-/// Change attributes of existing Amazon Cognito users in bulk, from a CSV file.
+/// Change attributes, group membership and enabled state of existing Amazon Cognito users in bulk, from a CSV file.
 ///
-/// One AdminUpdateUserAttributes call per row, behind a rate limiter that never exceeds --rate and slows down
-/// when Cognito throttles. Every input row ends in the report exactly once. Without a real user pool id the job
-/// runs against the built-in local emulator: nothing reaches AWS by accident.
+/// Each row becomes the calls its columns ask for (AdminUpdateUserAttributes, AdminDeleteUserAttributes, the group
+/// and enable/disable calls), behind a rate limiter that never exceeds --rate and slows down when Cognito
+/// throttles. Every input row ends in the report exactly once. Without a real user pool id the job runs against
+/// the built-in local emulator: nothing reaches AWS by accident.
 #[derive(Debug, Parser)]
 #[command(
     name = "cognito-bulk",
@@ -307,7 +308,12 @@ pub(crate) struct UpdateArgs {
     /// Replace an existing --undo-file on a new run. Without it a new run refuses an undo file that exists: it may
     /// hold the only record of an earlier run's old values (--overwrite replaces the report only; --resume appends
     /// to both).
-    #[arg(long, conflicts_with_all = ["resume", "retry_failed"], help_heading = "Resume and report")]
+    #[arg(
+        long,
+        conflicts_with_all = ["resume", "retry_failed"],
+        help_heading = "Resume and report",
+        hide_short_help = true
+    )]
     pub(crate) overwrite_undo: bool,
 
     /// Check everything, send nothing

@@ -30,10 +30,19 @@ use crate::cli::{Cli, Command};
 
 /// Parses the command line, runs the subcommand and returns the process exit code.
 pub fn main() -> i32 {
-    let cli = manual::command()
+    let parsed = manual::command()
         .try_get_matches()
-        .and_then(|matches| Cli::from_arg_matches(&matches))
-        .unwrap_or_else(|e| e.exit());
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
+        Ok(cli) => cli,
+        Err(e) => match manual::env_value_error(&e) {
+            Some(message) => {
+                telemetry::fatal(&message, exit_code::USAGE);
+                return exit_code::USAGE;
+            }
+            None => e.exit(),
+        },
+    };
     let page = match &cli.command {
         Command::Completions { shell } => Some(manual::completions(*shell)),
         Command::Man => Some(manual::man()),
@@ -47,7 +56,9 @@ pub fn main() -> i32 {
             // `cognito-bulk man | head`: the reader had what it wanted.
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit_code::SUCCESS,
             Err(e) => {
-                eprintln!("cognito-bulk: error: failed to write to standard output: {e}");
+                telemetry::err_line(&format!(
+                    "cognito-bulk: error: failed to write to standard output: {e}"
+                ));
                 exit_code::INTERNAL
             }
         };
@@ -58,7 +69,9 @@ pub fn main() -> i32 {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("cognito-bulk: failed to start the async runtime: {e}");
+            telemetry::err_line(&format!(
+                "cognito-bulk: error: failed to start the async runtime: {e}"
+            ));
             return exit_code::INTERNAL;
         }
     };

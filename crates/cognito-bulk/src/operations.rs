@@ -27,6 +27,10 @@ pub(crate) enum Category {
     UserPoolResourceRead,
 }
 
+/// Cognito's UserUpdate quota per pool, requests per second: every write of the job draws on it, beside the
+/// application's own writes, and it is not adjustable (the quotas page above).
+pub(crate) const USER_UPDATE_QUOTA: f64 = 25.0;
+
 /// The pace of AdminListGroupsForUser calls: 80 % of the UserResourceRead quota (50/s), the share `--read-rate`'s
 /// default leaves of UserRead.
 pub(crate) const RESOURCE_READ_RATE: f64 = 40.0;

@@ -285,6 +285,11 @@ impl CallCounts {
     }
 
     /// `3 AdminUpdateUserAttributes, 50000 AdminAddUserToGroup`; `none` when there are none.
+    /// Every write call counted (all of them on the UserUpdate quota).
+    pub(crate) fn total(&self) -> u64 {
+        self.by_operation.values().sum()
+    }
+
     pub(crate) fn describe(&self) -> String {
         if self.by_operation.is_empty() && !self.exact_sets {
             return "none".into();

@@ -225,8 +225,16 @@ fn pool_read<T>(
         Err(err)
             if err.disposition == Disposition::StopRun && err.code != "AccessDeniedException" =>
         {
+            // An emulator started by hand without a seed holds no pool at all.
+            let hint = match (&target.endpoint, err.code.as_str()) {
+                (Endpoint::Url(_), "ResourceNotFoundException") => {
+                    ". If the endpoint is a `cognito-bulk emulator` started by hand, it holds only the pools of its \
+                     --seed file (e.g. `cognito-bulk emulator --seed sample-data/seed.json`) or its --state file"
+                }
+                _ => "",
+            };
             Err(RunError::Target(format!(
-                "{}: {} ({})",
+                "{}: {} ({}){hint}",
                 err.code,
                 err.message,
                 target.describe()

@@ -357,13 +357,14 @@ pub async fn run_cli(args: EmulatorArgs) -> Result<(), EmulatorError> {
             ));
         };
         match std::fs::remove_file(state) {
-            Ok(()) => println!("removed {}: the next start loads the seed", state.display()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                println!(
-                    "{} does not exist: the next start loads the seed",
-                    state.display()
-                );
-            }
+            Ok(()) => say(&format!(
+                "removed {}: the next start loads the seed",
+                state.display()
+            )),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => say(&format!(
+                "{} does not exist: the next start loads the seed",
+                state.display()
+            )),
             Err(source) => {
                 return Err(EmulatorError::WriteState {
                     path: state.clone(),
@@ -373,22 +374,31 @@ pub async fn run_cli(args: EmulatorArgs) -> Result<(), EmulatorError> {
         }
         return Ok(());
     }
+    // Without a seed or a state file to load, the emulator starts with no pool: every call a client makes
+    // answers ResourceNotFoundException until one is created.
+    let empty = args.seed.is_none() && args.state.as_ref().is_none_or(|s| !s.exists());
     let emulator = start(args.to_config()).await?;
-    {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "listening on {}", emulator.endpoint_url());
-        let _ = out.flush();
+    say(&format!("listening on {}", emulator.endpoint_url()));
+    if empty {
+        say(
+            "no user pools: start with --seed FILE (e.g. --seed sample-data/seed.json) to hold the pools of a \
+             seed file, or create one with CreateUserPool",
+        );
     }
     wait_for_signal().await?;
     let stats = emulator.try_shutdown().await?;
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(
-        out,
+    say(&format!(
         "final stats {}",
         serde_json::to_string(&stats).unwrap_or_default()
-    );
-    let _ = out.flush();
+    ));
     Ok(())
+}
+
+/// One line on standard output; a closed standard output is not an error of the emulator.
+fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
 }
 
 #[cfg(unix)]

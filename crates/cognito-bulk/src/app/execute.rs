@@ -118,6 +118,7 @@ impl Execution<'_> {
             },
             control: control.clone(),
             pacer: Some(write_pacer.clone()),
+            sent: sent.clone(),
             progress: Progress::new(total, common.quiet),
             total,
         };
@@ -188,7 +189,7 @@ fn rate_note(summary: &RunSummary, writes: &Pacer) -> String {
         ),
         None if summary.attempts == 0 => "rate: nothing was sent".to_string(),
         None => format!(
-            "rate: never throttled ({share}); ran up to the ceiling, --rate {:.1}/s",
+            "rate: never throttled ({share}); --rate {:.1}/s was the ceiling",
             writes.ceiling()
         ),
     }

@@ -27,7 +27,11 @@ use crate::{exit_code, signals, target, telemetry};
 pub(crate) async fn export(args: ExportArgs) -> Result<i32, RunError> {
     let settings = ExportSettings::resolve(&args)?;
     telemetry::init(settings.log_format, settings.quiet);
-    // One run per output file: the lock first, so that a run refused because another one holds the file says so.
+    // A path that can never be written is refused before anything else, and the lock next, so that a run
+    // refused because another one holds the file says so.
+    if let Destination::File(path) = &settings.output {
+        crate::writable::check(path, "--output")?;
+    }
     let _lock = match &settings.output {
         Destination::File(path) => Some(lock_output(path)?),
         Destination::Stdout => None,

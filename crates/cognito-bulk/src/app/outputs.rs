@@ -17,16 +17,12 @@ use crate::report::undo::{UndoFile, undo_columns};
 use crate::report::writer::{OpenMode, ReportWriter};
 
 /// Every file the run will write, checked before anything is read or sent (`crate::writable`): the report and the
-/// undo file (not on a dry run, which writes neither) and `--summary-json`. An existing undo file is never
-/// emptied by a new run: it is refused here unless `--overwrite-undo`.
+/// undo file (not on a dry run, which writes neither) and `--summary-json`.
 pub(crate) fn check_paths(settings: &Settings) -> Result<(), RunError> {
     if !settings.dry_run {
         crate::writable::check(&settings.common.report, "--report")?;
         if let Some(undo) = &settings.undo_file {
             crate::writable::check(undo, "--undo-file")?;
-            if settings.mode == ResumeMode::Fresh && !settings.overwrite_undo && undo.exists() {
-                return Err(ReportError::UndoExists { path: undo.clone() }.into());
-            }
         }
     }
     if let Some(path) = &settings.summary_json {
@@ -36,7 +32,8 @@ pub(crate) fn check_paths(settings: &Settings) -> Result<(), RunError> {
 }
 
 /// Locks the report and the undo file of a run that writes them (not a dry run); hold the result until the run
-/// ends.
+/// ends. An existing undo file is never emptied by a new run: once it is locked (a run using it says so first),
+/// it is refused unless `--overwrite-undo`, before the input or the report is read.
 pub(crate) fn lock_outputs(settings: &Settings) -> Result<Vec<OutputLock>, RunError> {
     if settings.dry_run {
         return Ok(vec![]);
@@ -52,6 +49,9 @@ pub(crate) fn lock_outputs(settings: &Settings) -> Result<Vec<OutputLock>, RunEr
             ReportError::Lock { path, source, .. } => ReportError::UndoCreate { path, source },
             other => other,
         })?);
+        if settings.mode == ResumeMode::Fresh && !settings.overwrite_undo && undo.exists() {
+            return Err(ReportError::UndoExists { path: undo.clone() }.into());
+        }
     }
     Ok(locks)
 }

@@ -10,6 +10,7 @@ use super::plan::{Plan, PlanSettings};
 use crate::cli::UpdateArgs;
 use crate::config::Settings;
 use crate::error::RunError;
+use crate::operations::USER_UPDATE_QUOTA;
 use crate::preflight::Preflight;
 use crate::schema::PoolSchema;
 use crate::{exit_code, target, telemetry};
@@ -25,6 +26,15 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
         tracing::warn!(
             report = %common.report.display(),
             "no report to resume yet: starting a fresh run"
+        );
+    }
+
+    if settings.rate > USER_UPDATE_QUOTA {
+        tracing::warn!(
+            "--rate {} is above the {USER_UPDATE_QUOTA} requests/s of Cognito's UserUpdate quota, which a pool \
+             shares with its live traffic and which cannot be raised: the run will be throttled down to the free \
+             share, never faster than {USER_UPDATE_QUOTA}/s",
+            settings.rate
         );
     }
 
@@ -96,12 +106,13 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
         };
         telemetry::out(&format!(
             "dry run: {} rows, {} would be sent{unchanged}, {} invalid, {} verification messages; nothing was sent\n\
-             dry run: write calls (at most): {}\n",
+             dry run: write calls (at most): {}\n{}\n",
             pre.total,
             pre.to_send,
             pre.invalid,
             pre.email_messages + pre.sms_messages,
-            pre.calls.describe()
+            pre.calls.describe(),
+            duration_estimate(pre.calls.total(), settings.rate)
         ));
         // The code the real run would be refused with before its first write, else what it would leave.
         return Ok(dry_run_refused.unwrap_or(if pre.invalid > 0 {
@@ -218,6 +229,21 @@ fn refuse_or_continue(
         Some(refusal) => Err(refusal),
         None => Ok(None),
     }
+}
+
+/// The dry run's estimate of the writes' duration: every write call at `--rate`, or at the UserUpdate quota when
+/// that is lower. A floor: throttling by the pool's live traffic, reads and retries make the run longer.
+fn duration_estimate(writes: u64, rate: f64) -> String {
+    let pace = rate.min(USER_UPDATE_QUOTA);
+    let secs = (writes as f64 / pace).ceil() as u64;
+    let limit = match rate > USER_UPDATE_QUOTA {
+        true => format!("Cognito's UserUpdate quota, {USER_UPDATE_QUOTA}/s"),
+        false => format!("--rate {rate}/s"),
+    };
+    format!(
+        "dry run: the writes take at least {} at {limit} (longer when live traffic shares the quota)",
+        humantime::format_duration(std::time::Duration::from_secs(secs))
+    )
 }
 
 /// `--summary-json`: the summary object, written whole (a private file, never through a link).

@@ -20,7 +20,8 @@ pub(crate) struct View {
     pub(crate) updated: u64,
     pub(crate) failed: u64,
     pub(crate) throttled: u64,
-    /// Requests per second actually sent, over the last few seconds.
+    /// UserUpdate requests per second actually sent (every write operation, retries included), over the last few
+    /// seconds.
     pub(crate) effective_rate: f64,
     /// The adaptive rate the limiter allows now.
     pub(crate) allowed_rate: f64,
@@ -37,7 +38,7 @@ impl View {
             .map(|r| format!(", settled {r:.1}/s"))
             .unwrap_or_default();
         format!(
-            "updated {} · failed {} · throttled {} ({}) · {:.1} req/s (limit now {:.1}/s{settled})",
+            "updated {} · failed {} · throttled {} ({}) · {:.1} write requests/s (limit now {:.1}/s{settled})",
             self.updated,
             self.failed,
             self.throttled,

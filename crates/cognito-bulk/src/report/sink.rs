@@ -15,6 +15,7 @@ use crate::error::ReportError;
 use crate::exec::control::{Live, RunControl, StopReason};
 use crate::exec::outcome::{INTERRUPTED, RowOutcome, Status};
 use crate::exec::pacer::Pacer;
+use crate::operations::{Category, Sent};
 
 /// When to stop on failures.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -32,6 +33,9 @@ pub(crate) struct Sink {
     pub(crate) thresholds: Thresholds,
     pub(crate) control: Arc<RunControl>,
     pub(crate) pacer: Option<Arc<Pacer>>,
+    /// The requests sent, per operation: the progress line's rate is that of the UserUpdate requests, the unit
+    /// of the limit it is shown beside.
+    pub(crate) sent: Arc<Sent>,
     pub(crate) progress: Progress,
     pub(crate) total: u64,
 }
@@ -105,7 +109,8 @@ impl Sink {
                 updated: tally.count(Status::Updated),
                 failed: tally.count(Status::Failed),
                 throttled: Live::get(&self.control.live.throttled),
-                effective_rate: meter.sample(Instant::now(), attempts),
+                effective_rate: meter
+                    .sample(Instant::now(), self.sent.counts().on(Category::UserUpdate)),
                 allowed_rate: self.pacer.as_ref().map_or(0.0, |p| p.rate()),
                 attempts,
                 settled: self.pacer.as_ref().and_then(|p| p.settled()),

@@ -288,7 +288,7 @@ mod tests {
         );
         assert!(matches!(
             UndoFile::open(&path, vec![], false, OpenMode::CreateNew),
-            Err(ReportError::UndoCreate { .. })
+            Err(ReportError::UndoExists { .. })
         ));
     }
 

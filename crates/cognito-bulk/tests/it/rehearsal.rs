@@ -1,6 +1,7 @@
 //! The documentation's checked command blocks run as written on the built-in pool: the README's three jobs on the
-//! sample data, production.md's rehearsal of the safety steps, and groups.md's membership run. Each line runs in a fresh copy of the sample data
-//! with `cognito-bulk` on the PATH; a `# exit N` comment is the code the line must end with (0 otherwise).
+//! sample data, production.md's rehearsal of the safety steps, and groups.md's membership run, one after another
+//! in one copy of the sample data with `cognito-bulk` on the PATH; a `# exit N` comment is the code the line must
+//! end with (0 otherwise).
 
 use std::path::Path;
 
@@ -139,21 +140,29 @@ fn statuses(path: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The three documents' blocks, one after another in one directory and on one built-in pool, as a reader who
+/// follows the README, then production.md, then groups.md would run them: no block may collide with another's
+/// files (a report name used twice would exit 2 and nudge the reader towards `--overwrite`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_readmes_three_jobs_run_as_written_on_the_sample_data() {
+async fn the_documents_blocks_run_as_written_one_after_another_in_one_directory() {
     let dir = sample_checkout();
-    run_checked_block("README.md", dir.path()).await;
     let d = dir.path();
+
+    // The README's three jobs.
+    run_checked_block("README.md", d).await;
     assert_eq!(
         statuses(&d.join("migration.report.csv")),
         vec!["updated"; 200]
     );
     assert_eq!(
-        statuses(&d.join("again.report.csv")),
+        statuses(&d.join("migration-again.report.csv")),
         vec!["unchanged"; 200],
         "the second run saw the first one's changes"
     );
-    assert_eq!(statuses(&d.join("undo.report.csv")), vec!["updated"; 200]);
+    assert_eq!(
+        statuses(&d.join("migration-undo.report.csv")),
+        vec!["updated"; 200]
+    );
     let verified: Vec<String> = read_csv(&d.join("verified.report.csv"))
         .into_iter()
         .filter(|r| r["status"] == "updated")
@@ -164,7 +173,38 @@ async fn the_readmes_three_jobs_run_as_written_on_the_sample_data() {
     let expected: Vec<String> = (201..=300).map(|i| format!("user{i:04}")).collect();
     assert_eq!(sorted, expected);
 
-    // The pool is the seed again, but for the emails the third job verified.
+    // production.md's rehearsal of the safety steps.
+    run_checked_block("docs/production.md", d).await;
+    assert_eq!(statuses(&d.join("emails.report.csv")), vec!["updated"; 5]);
+    assert_eq!(
+        statuses(&d.join("emails-again.report.csv")),
+        vec!["unchanged"; 5]
+    );
+    assert_eq!(
+        statuses(&d.join("emails-undo.report.csv")),
+        vec!["updated"; 5]
+    );
+
+    // groups.md's membership run.
+    run_checked_block("docs/groups.md", d).await;
+    assert_eq!(statuses(&d.join("groups.report.csv")), vec!["updated"; 60]);
+    assert_eq!(
+        statuses(&d.join("groups-again.report.csv")),
+        vec!["unchanged"; 60]
+    );
+    assert_eq!(
+        statuses(&d.join("groups-undo.report.csv")),
+        vec!["updated"; 60]
+    );
+    let pool = read_csv(&d.join("pool.csv"));
+    let user = |name: &str| pool.iter().find(|r| r["username"] == name).unwrap().clone();
+    assert_eq!(user("user0901")["cognito-bulk:groups"], "premium");
+    assert_eq!(user("user0991")["cognito-bulk:enabled"], "false");
+    assert_eq!(user("user0991")["cognito-bulk:groups"], "");
+    assert_eq!(user("user0960")["cognito-bulk:groups"], "trial");
+
+    // Every undo restored its users: the pool is the seed again, but for the emails the README's third job
+    // verified.
     let now = export_all(d, ".cognito-bulk/emulator-state.json").await;
     let mut seed = export_all(d, "fresh-state.json").await;
     for row in &mut seed {
@@ -173,42 +213,8 @@ async fn the_readmes_three_jobs_run_as_written_on_the_sample_data() {
         }
     }
     assert_eq!(now.len(), 1000);
-    assert!(now == seed, "the undo restored every migrated user");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn productions_rehearsal_runs_as_written_on_the_sample_data() {
-    let dir = sample_checkout();
-    run_checked_block("docs/production.md", dir.path()).await;
-    let d = dir.path();
-    assert_eq!(statuses(&d.join("emails.report.csv")), vec!["updated"; 5]);
-    assert_eq!(statuses(&d.join("again.report.csv")), vec!["unchanged"; 5]);
-    assert_eq!(statuses(&d.join("undo.report.csv")), vec!["updated"; 5]);
-    let now = export_all(d, ".cognito-bulk/emulator-state.json").await;
-    let seed = export_all(d, "fresh-state.json").await;
     assert!(
         now == seed,
-        "the undo restored the addresses and their verified state"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_groups_recipe_runs_as_written_on_the_sample_data() {
-    let dir = sample_checkout();
-    run_checked_block("docs/groups.md", dir.path()).await;
-    let d = dir.path();
-    assert_eq!(statuses(&d.join("groups.report.csv")), vec!["updated"; 60]);
-    assert_eq!(statuses(&d.join("again.report.csv")), vec!["unchanged"; 60]);
-    let pool = read_csv(&d.join("pool.csv"));
-    let user = |name: &str| pool.iter().find(|r| r["username"] == name).unwrap().clone();
-    assert_eq!(user("user0901")["cognito-bulk:groups"], "premium");
-    assert_eq!(user("user0991")["cognito-bulk:enabled"], "false");
-    assert_eq!(user("user0991")["cognito-bulk:groups"], "");
-    assert_eq!(user("user0960")["cognito-bulk:groups"], "trial");
-    let now = export_all(d, ".cognito-bulk/emulator-state.json").await;
-    let seed = export_all(d, "fresh-state.json").await;
-    assert!(
-        now == seed,
-        "the undo restored every membership and enabled state"
+        "the undos restored every attribute, address, membership and enabled state"
     );
 }

@@ -250,6 +250,25 @@ async fn completions_parse_the_man_page_has_every_subcommand_and_the_version_nam
                 .status()
                 .unwrap();
             assert!(status.success(), "the bash completion parses");
+            // And completes a subcommand's flags, as bash does at `cognito-bulk update --ra<TAB>`.
+            let asked = std::process::Command::new("bash")
+                .arg("-c")
+                .arg(
+                    "source \"$1\"; COMP_WORDS=(cognito-bulk update --ra); COMP_CWORD=2; \
+                     _cognito__bulk cognito-bulk --ra update; printf '%s\\n' \"${COMPREPLY[@]}\"",
+                )
+                .arg("bash")
+                .arg(&script)
+                .output()
+                .unwrap();
+            let offered = String::from_utf8_lossy(&asked.stdout).into_owned();
+            let mut offered: Vec<&str> = offered.lines().collect();
+            offered.sort_unstable();
+            assert_eq!(
+                offered,
+                ["--rate", "--rate-margin", "--raw-values"],
+                "{asked:?}"
+            );
         }
     }
     let mut c = env.command();
@@ -261,6 +280,10 @@ async fn completions_parse_the_man_page_has_every_subcommand_and_the_version_nam
         page.starts_with(".ie") || page.contains(".TH cognito-bulk 1"),
         "{}",
         &page[..200]
+    );
+    assert!(
+        !page.contains("\\-update(1)") && !page.contains("-update(1)"),
+        "the page names no page that does not exist"
     );
     for sub in [
         "update",

@@ -243,9 +243,13 @@ async fn symbolic_links_at_the_report_its_lock_and_the_undo_file_are_refused() {
     refused_as_a_link(&out);
     std::fs::remove_file(env.path("report.csv.lock")).unwrap();
 
-    // The undo file is a link.
+    // The undo file is a link: --overwrite-undo does not write through it either.
     std::os::unix::fs::symlink(&precious, env.path("undo.csv")).unwrap();
-    let out = run(env.update(&csv, &["--undo-file", "undo.csv", "--overwrite"])).await;
+    let out = run(env.update(
+        &csv,
+        &["--undo-file", "undo.csv", "--overwrite", "--overwrite-undo"],
+    ))
+    .await;
     refused_as_a_link(&out);
     assert_eq!(env.emu.stats().applied_total, 0, "nothing was sent");
 }

@@ -291,14 +291,20 @@ async fn the_guard_and_the_dry_run_count_only_rows_really_sent() {
     );
     assert_eq!(env.emu.stats().applied_total, 0, "nothing was written");
 
-    // validate, asked to compare, counts the same way.
+    // validate, asked to compare, counts the same way, and refuses the one message as update does.
     let out = run(env.validate(&csv, &["--skip-unchanged", "--compare-with", "snapshot"])).await;
-    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(code(&out), 6, "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("1 rows change `email` and 0 rows change `phone_number`")
+            && String::from_utf8_lossy(&out.stderr).contains("(1 messages)"),
+        "{}",
+        text(&out)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("100 valid, 0 invalid")
-            && stdout.contains("validate: 50 rows unchanged, 50 would be sent")
-            && stdout.contains("1 rows change `email`"),
+            && stdout.contains("validate: 50 rows unchanged, 50 would be sent"),
         "{stdout}"
     );
 }
