@@ -57,7 +57,8 @@ async fn run(
     let schema = target::describe_pool(client, &settings.target)
         .await?
         .map(Arc::new);
-    // The names the user typed, against the pool's own, before anything is listed.
+    // The names the user typed, against the pool's own (the standard names only, if the schema can't be read),
+    // every problem at once, before anything is listed.
     crate::export::select::check_names(
         &settings.conditions,
         settings.attributes.as_deref(),

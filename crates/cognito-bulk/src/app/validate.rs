@@ -101,8 +101,8 @@ pub(crate) async fn validate(args: ValidateArgs) -> Result<i32, RunError> {
         Some(refused) => Err(refused),
         None if settings.offline || pool_read => Ok(exit_code::SUCCESS),
         None => Err(RunError::Target(format!(
-            "the pool could not be read ({}), so the rows were checked offline only: run validate again when it \
-             can be reached, or pass --offline to check the file alone",
+            "{}: the rows were checked offline only; run validate again when the pool can be reached, or pass \
+             --offline to check the file alone",
             common.target.describe()
         ))),
     }

@@ -106,11 +106,10 @@ pub(crate) fn check_names(
     if problems.is_empty() {
         return Ok(());
     }
-    let last = match schema {
-        Some(_) => "Nothing was listed or written",
-        None => "Nothing was read from the pool or written",
-    };
-    Err(ConfigError::Usage(crate::error::sentences(&problems, last)))
+    Err(ConfigError::Usage(crate::error::sentences(
+        &problems,
+        "Nothing was listed or written",
+    )))
 }
 
 /// Whether every condition holds.

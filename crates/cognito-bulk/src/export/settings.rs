@@ -61,7 +61,6 @@ impl ExportSettings {
             .iter()
             .map(|w| Condition::parse(w))
             .collect::<Result<Vec<_>, _>>()?;
-        super::select::check_names(&conditions, attributes.as_deref(), args.groups, None)?;
         Ok(ExportSettings {
             output: Destination::from_flag(args.output.as_deref(), &target.pool_id),
             target,

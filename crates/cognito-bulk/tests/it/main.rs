@@ -2,6 +2,7 @@
 
 mod docs;
 mod export;
+mod footguns;
 mod rehearsal;
 mod safety;
 mod support;
