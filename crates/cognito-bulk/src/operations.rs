@@ -27,8 +27,9 @@ pub(crate) enum Category {
     UserPoolResourceRead,
 }
 
-/// Cognito's UserUpdate quota per pool, requests per second: every write of the job draws on it, beside the
-/// application's own writes, and it is not adjustable (the quotas page above).
+/// Cognito's default UserUpdate quota, requests per second for an account in a Region (the quotas page above):
+/// every write of the job draws on it, beside the application's own writes. An account may have provisioned more
+/// (GetProvisionedLimit says how much).
 pub(crate) const USER_UPDATE_QUOTA: f64 = 25.0;
 
 /// The pace of AdminListGroupsForUser calls: 80 % of the UserResourceRead quota (50/s), the share `--read-rate`'s

@@ -36,10 +36,11 @@ pub(crate) enum Operation {
     ListUsersInGroup,
     AdminEnableUser,
     AdminDisableUser,
+    GetProvisionedLimit,
 }
 
 impl Operation {
-    pub(crate) const ALL: [Operation; 20] = [
+    pub(crate) const ALL: [Operation; 21] = [
         Operation::CreateUserPool,
         Operation::DescribeUserPool,
         Operation::ListUserPools,
@@ -60,6 +61,7 @@ impl Operation {
         Operation::ListUsersInGroup,
         Operation::AdminEnableUser,
         Operation::AdminDisableUser,
+        Operation::GetProvisionedLimit,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -84,6 +86,7 @@ impl Operation {
             Operation::ListUsersInGroup => "ListUsersInGroup",
             Operation::AdminEnableUser => "AdminEnableUser",
             Operation::AdminDisableUser => "AdminDisableUser",
+            Operation::GetProvisionedLimit => "GetProvisionedLimit",
         }
     }
 

@@ -84,7 +84,7 @@ impl Category {
             AdminListGroupsForUser => Some(Category::UserResourceRead),
             GetGroup | ListGroups => Some(Category::UserPoolResourceRead),
             CreateGroup | DeleteGroup => Some(Category::UserPoolResourceUpdate),
-            CreateUserPool | DeleteUserPool => None,
+            CreateUserPool | DeleteUserPool | GetProvisionedLimit => None,
         }
     }
 }
@@ -136,6 +136,11 @@ impl Quotas {
         Self {
             buckets: rates.map(|rate| rate.map(|r| TokenBucket::new(r, now))),
         }
+    }
+
+    /// The rate the category's bucket enforces (`None`: no quota).
+    pub(crate) fn rate(&self, category: Category) -> Option<f64> {
+        self.buckets[category.index()].as_ref().map(|b| b.rate)
     }
 
     /// Takes a token from the category's bucket; `true` if allowed.

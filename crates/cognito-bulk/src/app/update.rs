@@ -2,6 +2,8 @@
 //! has been read and checked), the report and undo files, the pool (connect, DescribeUserPool, schema checks),
 //! the safety refusals, then the execution and the summary.
 
+use aws_sdk_cognitoidentityprovider::Client;
+
 use super::compare::Comparison;
 use super::execute::Execution;
 use super::messages::{print_problems, refusal, verification_warning};
@@ -26,15 +28,6 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
         tracing::warn!(
             report = %common.report.display(),
             "no report to resume yet: starting a fresh run"
-        );
-    }
-
-    if settings.rate > USER_UPDATE_QUOTA {
-        tracing::warn!(
-            "--rate {} is above the {USER_UPDATE_QUOTA} requests/s of Cognito's UserUpdate quota, which a pool \
-             shares with its live traffic and which cannot be raised: the run will be throttled down to the free \
-             share, never faster than {USER_UPDATE_QUOTA}/s",
-            settings.rate
         );
     }
 
@@ -68,6 +61,7 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
                 return Err(e);
             }
         };
+    let quota = user_update_quota(settings.rate, &connected.client).await;
     let checked = async {
         // --skip-unchanged: compare now, so that every count below is taken on the rows really sent.
         plan.against_pool(&plan_settings, &connected.client).await?;
@@ -112,7 +106,7 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
             pre.invalid,
             pre.email_messages + pre.sms_messages,
             pre.calls.describe(),
-            duration_estimate(pre.calls.total(), settings.rate)
+            duration_estimate(pre.calls.total(), settings.rate, quota)
         ));
         // The code the real run would be refused with before its first write, else what it would leave.
         return Ok(dry_run_refused.unwrap_or(if pre.invalid > 0 {
@@ -231,13 +225,39 @@ fn refuse_or_continue(
     }
 }
 
+/// The UserUpdate rate Cognito allows the run: asked (GetProvisionedLimit) only when `--rate` is above the default
+/// quota, with a warning when `--rate` is above what is allowed.
+async fn user_update_quota(rate: f64, client: &Client) -> f64 {
+    if rate <= USER_UPDATE_QUOTA {
+        return USER_UPDATE_QUOTA;
+    }
+    let (limit, source) = match crate::cognito::pool::user_update_limit(client).await {
+        Ok(limit) => (
+            limit,
+            "the account's limit, from GetProvisionedLimit".to_string(),
+        ),
+        Err(why) => (
+            USER_UPDATE_QUOTA,
+            format!("Cognito's default; the account's own limit could not be read: {why}"),
+        ),
+    };
+    if rate > limit {
+        tracing::warn!(
+            "--rate {rate} is above the {limit} requests/s of the UserUpdate quota ({source}), which every pool of \
+             the account in this Region shares with its live traffic: the run is throttled down to the free share \
+             and never goes faster than {limit}/s"
+        );
+    }
+    limit
+}
+
 /// The dry run's estimate of the writes' duration: every write call at `--rate`, or at the UserUpdate quota when
 /// that is lower. A floor: throttling by the pool's live traffic, reads and retries make the run longer.
-fn duration_estimate(writes: u64, rate: f64) -> String {
-    let pace = rate.min(USER_UPDATE_QUOTA);
+fn duration_estimate(writes: u64, rate: f64, quota: f64) -> String {
+    let pace = rate.min(quota);
     let secs = (writes as f64 / pace).ceil() as u64;
-    let limit = match rate > USER_UPDATE_QUOTA {
-        true => format!("Cognito's UserUpdate quota, {USER_UPDATE_QUOTA}/s"),
+    let limit = match rate > quota {
+        true => format!("the UserUpdate quota, {quota}/s"),
         false => format!("--rate {rate}/s"),
     };
     format!(

@@ -1,8 +1,11 @@
 //! Reading the pool: DescribeUserPool into a [`PoolSchema`], before the first write. Standard attributes the
-//! answer does not list are added with their default rules ([`PoolSchema::with_standard_attributes`]).
+//! answer does not list are added with their default rules ([`PoolSchema::with_standard_attributes`]). Also the
+//! UserUpdate rate the account is allowed (GetProvisionedLimit), when `--rate` asks for more than the default.
 
 use aws_sdk_cognitoidentityprovider::Client;
-use aws_sdk_cognitoidentityprovider::types::SchemaAttributeType;
+use aws_sdk_cognitoidentityprovider::types::{
+    LimitClass, LimitDefinitionType, SchemaAttributeType,
+};
 
 use super::classify;
 use crate::exec::backend::CallError;
@@ -20,6 +23,29 @@ fn api_name(attr: &SchemaAttributeType) -> String {
     } else {
         format!("custom:{name}")
     }
+}
+
+/// The UserUpdate requests per second Cognito enforces for this account and Region (GetProvisionedLimit's
+/// `ProvisionedLimitValue`: the default 25/s, or more where capacity was provisioned); the error's code and
+/// message when it can't be read (a missing `cognito-idp:GetProvisionedLimit` permission, an endpoint without it).
+pub(crate) async fn user_update_limit(client: &Client) -> Result<f64, String> {
+    let definition = LimitDefinitionType::builder()
+        .limit_class(LimitClass::ApiCategory)
+        .attributes("Category", "UserUpdate")
+        .build()
+        .map_err(|e| e.to_string())?;
+    let out = client
+        .get_provisioned_limit()
+        .limit_definition(definition)
+        .send()
+        .await
+        .map_err(|e| {
+            let e = classify::from_sdk(e);
+            format!("{}: {}", e.code, e.message)
+        })?;
+    out.limit()
+        .map(|l| f64::from(l.provisioned_limit_value()))
+        .ok_or_else(|| "the answer holds no limit".to_string())
 }
 
 pub(crate) async fn describe(client: &Client, pool_id: &str) -> Result<PoolSchema, CallError> {

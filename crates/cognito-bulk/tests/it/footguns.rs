@@ -388,13 +388,13 @@ async fn the_smaller_traps_say_what_is_wrong() {
     assert_eq!(code(&out), 0, "{}", text(&out));
     assert!(
         String::from_utf8_lossy(&out.stderr)
-            .contains("--rate 1000 is above the 25 requests/s of Cognito's UserUpdate quota"),
+            .contains("--rate 1000 is above the 25 requests/s of the UserUpdate quota (the account's limit, from GetProvisionedLimit)"),
         "{}",
         text(&out)
     );
     assert!(
         String::from_utf8_lossy(&out.stdout)
-            .contains("dry run: the writes take at least 1s at Cognito's UserUpdate quota, 25/s"),
+            .contains("dry run: the writes take at least 1s at the UserUpdate quota, 25/s"),
         "{}",
         text(&out)
     );
@@ -415,4 +415,29 @@ async fn the_smaller_traps_say_what_is_wrong() {
         5,
         &["it holds only the pools of its --seed file"],
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_within_the_accounts_provisioned_limit_is_not_warned_about() {
+    let config = cognito_emulator::EmulatorConfig::default()
+        .without_quotas()
+        .with_quota(cognito_emulator::Category::UserUpdate, Some(2000.0));
+    let env = TestEnv::with(config).await;
+    let csv = env.write("in.csv", "username,custom:tier\nuser0001,gold\n");
+    let mut cmd = env.target("update");
+    cmd.args(["--rate", "1000", "--dry-run"]).arg(&csv);
+    let out = run(cmd).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("is above the"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("the writes take at least 1s at --rate 1000/s"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(env.requests("GetProvisionedLimit"), 1);
 }

@@ -2,6 +2,7 @@
 //! lock ([`parse`]), then executed under it ([`execute`]).
 
 mod groups;
+mod limits;
 mod pools;
 mod update_attributes;
 mod users;
@@ -59,6 +60,7 @@ pub(crate) enum Request {
     ListUsersInGroup(groups::UsersInGroup),
     AdminEnableUser(users::UserRef),
     AdminDisableUser(users::UserRef),
+    GetProvisionedLimit(limits::GetProvisionedLimit),
 }
 
 /// Parses the body of `op` and checks its model constraints.
@@ -100,6 +102,9 @@ pub(crate) fn parse(op: Operation, body: &[u8]) -> Result<Request, ApiError> {
         }
         Operation::AdminEnableUser => Request::AdminEnableUser(users::UserRef::parse(body)?),
         Operation::AdminDisableUser => Request::AdminDisableUser(users::UserRef::parse(body)?),
+        Operation::GetProvisionedLimit => {
+            Request::GetProvisionedLimit(limits::GetProvisionedLimit::parse(body)?)
+        }
     })
 }
 
@@ -130,6 +135,7 @@ pub(crate) fn execute(
         Request::ListUsersInGroup(r) => r.execute(state, ctx),
         Request::AdminEnableUser(r) => r.set_enabled(state, ctx, true),
         Request::AdminDisableUser(r) => r.set_enabled(state, ctx, false),
+        Request::GetProvisionedLimit(r) => r.execute(state),
     }
 }
 

@@ -130,3 +130,41 @@ async fn default_config_has_cognito_quotas_and_without_quotas_turns_them_off() {
     assert!(Category::ALL.iter().all(|c| off.quota(*c).is_none()));
     assert_eq!(off.per_user_write_rate(), None);
 }
+
+#[tokio::test]
+async fn get_provisioned_limit_answers_the_rate_each_category_enforces() {
+    use aws_sdk_cognitoidentityprovider::types::{LimitClass, LimitDefinitionType};
+    let emu = start(EmulatorConfig::default().with_quota(Category::UserUpdate, Some(40.0)))
+        .await
+        .unwrap();
+    let c = client(&emu);
+    let ask = |category: &str| {
+        c.get_provisioned_limit().limit_definition(
+            LimitDefinitionType::builder()
+                .limit_class(LimitClass::ApiCategory)
+                .attributes("Category", category)
+                .build()
+                .unwrap(),
+        )
+    };
+    let limit = ask("UserUpdate").send().await.unwrap().limit.unwrap();
+    assert_eq!(
+        (limit.free_limit_value, limit.provisioned_limit_value),
+        (25, 40),
+        "provisioned above the default"
+    );
+    assert_eq!(
+        limit.limit_definition.unwrap().attributes["Category"],
+        "UserUpdate"
+    );
+    let read = ask("UserRead").send().await.unwrap().limit.unwrap();
+    assert_eq!(
+        (read.free_limit_value, read.provisioned_limit_value),
+        (120, 120)
+    );
+    let err = ask("NoSuchCategory").send().await.unwrap_err();
+    assert_eq!(
+        err.into_service_error().meta().code(),
+        Some("InvalidParameterException")
+    );
+}

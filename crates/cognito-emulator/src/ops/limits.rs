@@ -1,0 +1,62 @@
+//! `GetProvisionedLimit`: the request rate an API category allows, as Cognito's "managing provisioned limits"
+//! answers it (the API reference's GetProvisionedLimit and LimitType pages): `FreeLimitValue` is the category's
+//! default rate, `ProvisionedLimitValue` the rate this emulator enforces (its configured quota, or the default when
+//! the category has no quota here).
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::super::protocol::{ApiError, parse};
+use super::super::quota::Category;
+use super::super::store::State;
+use super::to_body;
+
+pub(crate) struct GetProvisionedLimit {
+    category: Category,
+    definition: Value,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Body {
+    limit_definition: Option<Value>,
+}
+
+impl GetProvisionedLimit {
+    pub(crate) fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        let body: Body = parse(body)?;
+        let definition = body.limit_definition.ok_or_else(|| {
+            ApiError::invalid_parameter(
+                "1 validation error detected: LimitDefinition must not be null",
+            )
+        })?;
+        if definition["LimitClass"] != "API_CATEGORY" {
+            return Err(ApiError::invalid_parameter(
+                "LimitDefinition.LimitClass must be API_CATEGORY",
+            ));
+        }
+        let name = definition["Attributes"]["Category"].as_str().unwrap_or("");
+        let category = Category::ALL
+            .into_iter()
+            .find(|c| format!("{c:?}") == name)
+            .ok_or_else(|| {
+                ApiError::invalid_parameter(format!("Unknown API category `{name}`."))
+            })?;
+        Ok(Self {
+            category,
+            definition,
+        })
+    }
+
+    pub(crate) fn execute(self, state: &State) -> Result<Vec<u8>, ApiError> {
+        let free = self.category.default_rate();
+        let enforced = state.quotas.rate(self.category).unwrap_or(free);
+        to_body(&json!({
+            "Limit": {
+                "FreeLimitValue": free.round() as i64,
+                "LimitDefinition": self.definition,
+                "ProvisionedLimitValue": enforced.round() as i64,
+            }
+        }))
+    }
+}
