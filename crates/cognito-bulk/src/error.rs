@@ -114,12 +114,10 @@ pub(crate) enum ReportError {
         source: std::io::Error,
     },
     #[error(
-        "undo file {} already exists and may hold the only record of an earlier run's old values: --overwrite \
-         replaces the report only. Choose another path with --undo-file, pass --resume to continue that run, or \
-         --overwrite-undo to replace it",
+        "undo file {} already exists and may hold the only record of an earlier run's old values: {hint}",
         path.display()
     )]
-    UndoExists { path: PathBuf },
+    UndoExists { path: PathBuf, hint: String },
     #[error("failed to write undo file {}: {message}", path.display())]
     UndoWrite { path: PathBuf, message: String },
     #[error(
@@ -272,8 +270,19 @@ fn list_exit_code(e: &ListError) -> i32 {
 /// An error and its causes, as one line (the emulator's helper, shared by the job's errors).
 pub(crate) use cognito_emulator::display_chain as chain;
 
-/// Several problems found at once, as one text: each a sentence, then `last` (e.g. "Nothing was written.").
-pub(crate) fn sentences(problems: &[String], last: &str) -> String {
+impl ConfigError {
+    /// Every problem found in what the user typed, as one usage error ending with `last` (e.g. "Nothing was
+    /// written."); `Ok` when there is none.
+    pub(crate) fn all(problems: &[String], last: &str) -> Result<(), ConfigError> {
+        match problems.is_empty() {
+            true => Ok(()),
+            false => Err(ConfigError::Usage(sentences(problems, last))),
+        }
+    }
+}
+
+/// Several problems found at once, as one text: each a sentence, then `last`.
+fn sentences(problems: &[String], last: &str) -> String {
     problems
         .iter()
         .map(String::as_str)
@@ -296,7 +305,14 @@ mod tests {
         let cases: Vec<(RunError, i32)> = vec![
             (ConfigError::invalid("rate", "x").into(), 2),
             (ReportError::Exists { path: p() }.into(), 2),
-            (ReportError::UndoExists { path: p() }.into(), 2),
+            (
+                ReportError::UndoExists {
+                    path: p(),
+                    hint: String::new(),
+                }
+                .into(),
+                2,
+            ),
             (
                 ReportError::Locked {
                     path: p(),

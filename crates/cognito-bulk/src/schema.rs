@@ -195,14 +195,8 @@ impl PoolSchema {
 /// when it is), with the closest of the pool's own names. Without the schema only the standard names and the
 /// case of the custom prefix can be checked: a `custom:` name passes.
 pub(crate) fn unknown_attribute(schema: Option<&PoolSchema>, name: &str) -> Option<String> {
-    let lower = name.to_lowercase();
-    for prefix in ["custom:", "dev:custom:"] {
-        if lower.starts_with(prefix) && !name.starts_with(prefix) {
-            return Some(format!(
-                "`{name}`: the `{prefix}` prefix is lower case (`{prefix}{}`)",
-                &name[prefix.len()..]
-            ));
-        }
+    if let Some(problem) = crate::input::validate::prefix_case(name) {
+        return Some(problem);
     }
     let standard = crate::input::validate::STANDARD_ATTRIBUTES
         .iter()

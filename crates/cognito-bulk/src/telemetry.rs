@@ -31,10 +31,14 @@ pub(crate) fn out(text: &str) {
         .and_then(|()| stdout.flush());
 }
 
-/// Prints one line on standard error, ignoring a closed or failing standard error as [`out`] does.
+/// Prints `text` on standard error, ignoring a closed or failing standard error as [`out`] does.
+pub(crate) fn err(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// Prints one line on standard error, as [`err`].
 pub(crate) fn err_line(line: &str) {
-    let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "{line}");
+    err(&format!("{line}\n"));
 }
 
 /// A line for the person running the job (the banner, a notice), on standard error: `cognito-bulk: <line>` as

@@ -27,7 +27,7 @@ fn reason(path: &Path) -> Option<String> {
         return Some("the path is empty".into());
     }
     if path.is_dir() {
-        return Some("is a directory: name a file in it".into());
+        return Some("it is a directory: name a file in it".into());
     }
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -86,7 +86,7 @@ mod tests {
             "{e}"
         );
         let e = check(dir.path(), "--report").unwrap_err().to_string();
-        assert!(e.contains("is a directory"), "{e}");
+        assert!(e.contains("it is a directory"), "{e}");
         let under_file = ok.join("x.csv");
         let e = check(&under_file, "--output").unwrap_err().to_string();
         assert!(e.contains("is not a directory"), "{e}");

@@ -64,6 +64,20 @@ impl Category {
         self as usize
     }
 
+    /// The category's name on Cognito's quotas page and in GetProvisionedLimit (`UserUpdate`).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Category::UserUpdate => "UserUpdate",
+            Category::UserRead => "UserRead",
+            Category::UserList => "UserList",
+            Category::UserPoolRead => "UserPoolRead",
+            Category::UserCreation => "UserCreation",
+            Category::UserResourceRead => "UserResourceRead",
+            Category::UserPoolResourceRead => "UserPoolResourceRead",
+            Category::UserPoolResourceUpdate => "UserPoolResourceUpdate",
+        }
+    }
+
     /// The category each operation draws on, as the "per-category request rate quotas" table of Cognito's quotas
     /// page lists it (<https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html>): the one place to
     /// change when the page does. `None`: not limited here.

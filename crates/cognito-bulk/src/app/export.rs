@@ -148,7 +148,7 @@ async fn run(
             "{n} values of {name} would be refused by update's row checks: written under `cognito:{name}` (not sent)"
         );
     }
-    eprint!("{}", summary(settings, &listed, written, elapsed));
+    telemetry::err(&summary(settings, &listed, written, elapsed));
     Ok(exit_code::SUCCESS)
 }
 

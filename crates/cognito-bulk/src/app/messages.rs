@@ -48,11 +48,26 @@ pub(crate) fn verification_warning(pre: &Preflight, schema: Option<&PoolSchema>)
     if total == 0 {
         return None;
     }
+    let rows = |n: u64| match n {
+        1 => "1 row changes".to_string(),
+        n => format!("{n} rows change"),
+    };
+    let changes: Vec<String> = [
+        (pre.email_messages, "email"),
+        (pre.sms_messages, "phone_number"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, attr)| format!("{} `{attr}` without `{attr}_verified=true`", rows(n)))
+    .collect();
+    let messages = match total {
+        1 => "1 message".to_string(),
+        n => format!("{n} messages"),
+    };
     let mut msg = format!(
-        "{} rows change `email` and {} rows change `phone_number` without setting `email_verified=true` / \
-         `phone_number_verified=true` in the same row: Cognito un-verifies each of these users and sends each a \
-         verification message ({total} messages)",
-        pre.email_messages, pre.sms_messages
+        "{} in the same row: Cognito un-verifies each of these users and sends each a verification message \
+         ({messages})",
+        changes.join(" and ")
     );
     if let Some(schema) = schema {
         if !schema.keep_original_until_verified.is_empty() {
@@ -97,7 +112,7 @@ pub(crate) fn verification_warning(pre: &Preflight, schema: Option<&PoolSchema>)
 pub(crate) fn resume_command(report: &Path) -> String {
     let mut args: Vec<String> = std::env::args()
         .skip(1)
-        .filter(|a| a != "--overwrite")
+        .filter(|a| a != "--overwrite" && a != "--overwrite-undo")
         .collect();
     let has = |args: &[String], flag: &str| {
         args.iter()

@@ -145,11 +145,5 @@ fn check_set_names(set: &[Attribute], schema: &PoolSchema) -> Result<(), ConfigE
             Some(format!("--set `{}`: {why}", a.name))
         })
         .collect();
-    match problems.is_empty() {
-        true => Ok(()),
-        false => Err(ConfigError::Usage(crate::error::sentences(
-            &problems,
-            "Nothing was written",
-        ))),
-    }
+    ConfigError::all(&problems, "Nothing was written")
 }

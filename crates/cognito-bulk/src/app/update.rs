@@ -31,13 +31,14 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
         );
     }
 
-    // Every file the run will write can be written, and no undo file of an earlier run is emptied.
+    // Every file the run will write can be written.
     check_paths(&settings)?;
 
     // Credentials first: a run that could not sign a request reads nothing and creates nothing.
     let signing = target::credentials(&common.target).await?;
 
-    // One run per report: held until this function returns, taken before the report is read or truncated.
+    // One run per report: held until this function returns, taken before the report is read or truncated; no
+    // earlier report or undo file is emptied by accident.
     let _locks = lock_outputs(&settings)?;
 
     // Pre-flight, offline.
@@ -49,18 +50,9 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
     };
     let mut plan = Plan::offline(&plan_settings)?;
 
-    // The report (and undo file) exist before the first call.
-    let outputs = Outputs::open(&settings, &plan.pre)?;
-
     // The pool: where the job goes, its schema, and the checks that need it.
     let connected =
-        match target::connect(&common.target, &signing, settings.retry.attempt_timeout).await {
-            Ok(connected) => connected,
-            Err(e) => {
-                outputs.discard();
-                return Err(e);
-            }
-        };
+        target::connect(&common.target, &signing, settings.retry.attempt_timeout).await?;
     let quota = user_update_quota(settings.rate, &connected.client).await;
     let checked = async {
         // --skip-unchanged: compare now, so that every count below is taken on the rows really sent.
@@ -68,10 +60,11 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
         refuse_or_continue(&settings, &plan.pre, plan.sources.schema.as_deref())
     }
     .await;
-    let dry_run_refused = match checked {
-        Ok(refused) => refused,
+    // The report (and undo file) exist before the first write; nothing of them exists when a check refused the run.
+    let opened = checked.and_then(|refused| Ok((refused, Outputs::open(&settings, &plan.pre)?)));
+    let (dry_run_refused, outputs) = match opened {
+        Ok(opened) => opened,
         Err(e) => {
-            outputs.discard();
             connected.close().await;
             return Err(e);
         }

@@ -17,7 +17,6 @@ use aws_sdk_cognitoidentityprovider::operation::RequestId;
 use aws_smithy_runtime_api::client::dns::ResolveDnsError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::DispatchFailure;
-use aws_smithy_types::error::display::DisplayErrorContext;
 
 use crate::exec::backend::{CallError, Disposition, OutageSignal, TIMEOUT};
 
@@ -113,7 +112,7 @@ where
             (
                 Disposition::Transient,
                 TIMEOUT.into(),
-                "no answer within --attempt-timeout".into(),
+                super::error_text::describe(&err),
             )
         }
         SdkError::DispatchFailure(failure) => {
@@ -132,7 +131,7 @@ where
             (
                 Disposition::Transient,
                 code.into(),
-                DisplayErrorContext(&err).to_string(),
+                super::error_text::describe(&err),
             )
         }
         SdkError::ResponseError(_) => {
@@ -141,7 +140,7 @@ where
             (
                 Disposition::Transient,
                 "ResponseError".into(),
-                DisplayErrorContext(&err).to_string(),
+                super::error_text::describe(&err),
             )
         }
         // Failures before sending (e.g. credentials that could not be loaded or refreshed): retried a few
@@ -149,7 +148,7 @@ where
         _ => (
             Disposition::Transient,
             "ClientError".into(),
-            DisplayErrorContext(&err).to_string(),
+            super::error_text::describe(&err),
         ),
     };
     CallError {

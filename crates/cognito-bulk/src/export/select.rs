@@ -103,13 +103,7 @@ pub(crate) fn check_names(
             problems.push(format!("--attributes `{name}`: {why}"));
         }
     }
-    if problems.is_empty() {
-        return Ok(());
-    }
-    Err(ConfigError::Usage(crate::error::sentences(
-        &problems,
-        "Nothing was listed or written",
-    )))
+    ConfigError::all(&problems, "Nothing was listed or written")
 }
 
 /// Whether every condition holds.

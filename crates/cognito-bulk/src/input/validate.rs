@@ -97,19 +97,27 @@ pub(crate) fn unknown_column(name: &str) -> Option<String> {
         return None;
     }
     check_attribute_name(name).err()?;
-    let lower = name.to_lowercase();
-    for prefix in ["custom:", "dev:custom:"] {
-        if lower.starts_with(prefix) && !name.starts_with(prefix) {
-            return Some(format!(
-                "the `{prefix}` prefix is lower case: `{prefix}{}`",
-                &name[prefix.len()..]
-            ));
-        }
+    if let Some(problem) = prefix_case(name) {
+        return Some(problem);
     }
     if let Some(standard) = closest(name, STANDARD_ATTRIBUTES) {
         return Some(format!("not an attribute: did you mean `{standard}`?"));
     }
     check_attribute_name(name).err().map(|p| p.reason)
+}
+
+/// `Custom:tier`: the custom prefix written in another case, with the name as it must be written.
+pub(crate) fn prefix_case(name: &str) -> Option<String> {
+    let lower = name.to_lowercase();
+    ["custom:", "dev:custom:"]
+        .into_iter()
+        .find(|prefix| lower.starts_with(prefix) && !name.starts_with(prefix))
+        .map(|prefix| {
+            format!(
+                "the `{prefix}` prefix is lower case: `{prefix}{}`",
+                &name[prefix.len()..]
+            )
+        })
 }
 
 /// Checks an attribute name: a standard attribute other than `sub`, or a `custom:` / `dev:custom:` one.

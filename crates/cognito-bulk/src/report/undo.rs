@@ -124,6 +124,7 @@ impl UndoFile {
         let mut file = private_file::open(path, how).map_err(|e| match e.kind() {
             std::io::ErrorKind::AlreadyExists => ReportError::UndoExists {
                 path: path.to_path_buf(),
+                hint: "choose another path with --undo-file".into(),
             },
             _ => create(e),
         })?;

@@ -22,7 +22,7 @@ fn refused(out: &std::process::Output, code_wanted: i32, says: &[&str]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_misspelt_where_or_attributes_name_lists_nothing_and_writes_no_file() {
     let env = TestEnv::new().await;
-    // A standard name: known offline, before the pool is even asked.
+    // A standard name.
     let out = run(env.export(&[
         "--where",
         "emial_verified!=true",
@@ -63,7 +63,7 @@ async fn a_misspelt_where_or_attributes_name_lists_nothing_and_writes_no_file() 
             "--where `custom:teir=gold`: the pool has no attribute `custom:teir`: did you mean `custom:tier`?",
             "`email_verified` is a Boolean: compare it with `true` or `false`, not `yes`",
             "--attributes `nosuch`",
-            "--attributes `Custom:tier`: `Custom:tier`: the `custom:` prefix is lower case (`custom:tier`)",
+            "--attributes `Custom:tier`: the `custom:` prefix is lower case: `custom:tier`",
             "Nothing was listed or written.",
         ],
     );
@@ -119,6 +119,15 @@ async fn a_misspelt_set_name_or_key_column_writes_nothing() {
         ],
     );
     assert!(!env.path("report.csv").exists(), "no report is left");
+    // An earlier report named with --overwrite is not touched by a run refused for its flags.
+    let earlier = env.write("report.csv", "the earlier run's report\n");
+    let out = run(env.update(&csv, &["--set", "custom:teir=gold", "--overwrite"])).await;
+    refused(&out, 2, &["did you mean `custom:tier`?"]);
+    assert_eq!(
+        std::fs::read_to_string(&earlier).unwrap(),
+        "the earlier run's report\n"
+    );
+    std::fs::remove_file(&earlier).unwrap();
     let out = run(env.validate(&csv, &["--set", "custom:teir=gold"])).await;
     refused(&out, 2, &["did you mean `custom:tier`?"]);
     assert_eq!(env.emu.stats().applied_total, 0, "nothing was written");
@@ -172,6 +181,21 @@ async fn overwrite_replaces_the_report_but_never_an_existing_undo_file() {
     );
     assert_eq!(env.requests("AdminUpdateUserAttributes"), 3);
 
+    // A dry run is refused as the real run would be; a resumed run appends.
+    let out = run(env.update(
+        &csv,
+        &["--undo-file", "undo.csv", "--overwrite", "--dry-run"],
+    ))
+    .await;
+    refused(&out, 2, &["undo file undo.csv already exists"]);
+    let out = run(env.update(&csv, &["--undo-file", "undo.csv", "--resume"])).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(
+        std::fs::read_to_string(env.path("undo.csv")).unwrap(),
+        undo,
+        "every row was done: nothing to append, nothing lost"
+    );
+
     // The flag meant for it replaces it: the old values are now those the first run wrote.
     let silver = env.write("silver.csv", tiers("silver"));
     let out = run(env.update(
@@ -199,7 +223,7 @@ async fn an_output_path_that_cannot_be_written_is_refused_before_anything_is_rea
             "no/such/s.json",
             "the directory no/such does not exist",
         ),
-        ("--summary-json", "a-directory", "is a directory"),
+        ("--summary-json", "a-directory", "it is a directory"),
         (
             "--undo-file",
             "no/such/undo.csv",
@@ -273,16 +297,30 @@ async fn closed_stdout_and_stderr_never_panic_and_the_report_is_complete() {
             cmd.stderr(closed_pipe());
         }
         let out = run(cmd).await;
+        // A panic would end with 101.
         assert_eq!(code(&out), 0, "{name}: {}", text(&out));
         let rows = read_csv(&env.path(name));
         assert_eq!(rows.len(), 50, "{name}");
         assert!(rows.iter().all(|r| r["status"] == "updated"), "{name}");
-        assert!(
-            !String::from_utf8_lossy(&out.stderr).contains("panicked"),
-            "{}",
-            text(&out)
-        );
+        if !closed_stderr {
+            assert!(
+                !String::from_utf8_lossy(&out.stderr).contains("panicked"),
+                "{}",
+                text(&out)
+            );
+        }
     }
+    // export's CSV and summary, and validate's lines, go nowhere as well.
+    let mut cmd = env.export(&["--output", "-"]);
+    cmd.stdout(closed_pipe()).stderr(closed_pipe());
+    assert_eq!(code(&run(cmd).await), 0, "export");
+    let mut cmd = env.export(&["--output", "users.csv"]);
+    cmd.stdout(closed_pipe()).stderr(closed_pipe());
+    assert_eq!(code(&run(cmd).await), 0, "export to a file");
+    assert_eq!(read_csv(&env.path("users.csv")).len(), 1000);
+    let mut cmd = env.validate(&csv, &[]);
+    cmd.stdout(closed_pipe()).stderr(closed_pipe());
+    assert_eq!(code(&run(cmd).await), 0, "validate");
     // A refusal still ends with its own code when nobody reads its words.
     let guarded = env.write("emails.csv", "username,email\nuser0001,new@example.com\n");
     let mut cmd = env.update(&guarded, &[]);
@@ -304,7 +342,7 @@ async fn validate_refuses_what_update_refuses_and_fails_when_it_cannot_read_the_
     let guard = |out: &std::process::Output| {
         String::from_utf8_lossy(&out.stderr)
             .lines()
-            .find(|l| l.contains("rows change `email`"))
+            .find(|l| l.contains("2 rows change `email` without `email_verified=true`"))
             .map(|l| l[l.find("2 rows change").unwrap()..].to_string())
             .unwrap_or_default()
     };
@@ -369,7 +407,8 @@ async fn validate_refuses_what_update_refuses_and_fails_when_it_cannot_read_the_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_smaller_traps_say_what_is_wrong() {
-    let env = TestEnv::new().await;
+    // Cognito's quotas: GetProvisionedLimit answers the default 25/s.
+    let env = TestEnv::with(cognito_emulator::EmulatorConfig::default()).await;
     let csv = env.write("in.csv", "username,custom:tier\nuser0001,gold\n");
     // A bad value from the environment names the variable, not the flag nobody typed.
     let mut cmd = env.update(&csv, &[]);

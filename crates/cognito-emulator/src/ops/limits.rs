@@ -1,7 +1,8 @@
 //! `GetProvisionedLimit`: the request rate an API category allows, as Cognito's "managing provisioned limits"
 //! answers it (the API reference's GetProvisionedLimit and LimitType pages): `FreeLimitValue` is the category's
-//! default rate, `ProvisionedLimitValue` the rate this emulator enforces (its configured quota, or the default when
-//! the category has no quota here).
+//! default rate, `ProvisionedLimitValue` the rate this emulator enforces: its configured quota, or the largest
+//! value the field holds when the category has no quota here (`--no-quotas`), so that a client warns of no limit
+//! that is not enforced.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -38,7 +39,7 @@ impl GetProvisionedLimit {
         let name = definition["Attributes"]["Category"].as_str().unwrap_or("");
         let category = Category::ALL
             .into_iter()
-            .find(|c| format!("{c:?}") == name)
+            .find(|c| c.name() == name)
             .ok_or_else(|| {
                 ApiError::invalid_parameter(format!("Unknown API category `{name}`."))
             })?;
@@ -49,13 +50,16 @@ impl GetProvisionedLimit {
     }
 
     pub(crate) fn execute(self, state: &State) -> Result<Vec<u8>, ApiError> {
-        let free = self.category.default_rate();
-        let enforced = state.quotas.rate(self.category).unwrap_or(free);
+        let free = self.category.default_rate().round() as i64;
+        let enforced = state
+            .quotas
+            .rate(self.category)
+            .map_or(i64::from(i32::MAX), |r| r.round() as i64);
         to_body(&json!({
             "Limit": {
-                "FreeLimitValue": free.round() as i64,
+                "FreeLimitValue": free,
                 "LimitDefinition": self.definition,
-                "ProvisionedLimitValue": enforced.round() as i64,
+                "ProvisionedLimitValue": enforced,
             }
         }))
     }

@@ -234,10 +234,12 @@ async fn a_second_run_on_the_same_report_is_refused_in_every_mode() {
     for i in 1..=SLOW_ROWS {
         assert_eq!(env.applied(&format!("user{i:04}")), 1, "user{i:04} once");
     }
-    // Only the first run talked to the pool: one DescribeUserPool, one update per row.
+    // Only the first run talked to the pool: one DescribeUserPool, one GetProvisionedLimit (its --rate is above
+    // 25/s), one update per row.
     assert_eq!(env.requests("DescribeUserPool"), 1);
+    assert_eq!(env.requests("GetProvisionedLimit"), 1);
     assert_eq!(env.requests("AdminUpdateUserAttributes"), SLOW_ROWS);
-    assert_eq!(all_requests(&env), SLOW_ROWS + 1);
+    assert_eq!(all_requests(&env), SLOW_ROWS + 2);
     assert!(
         !env.path("report.csv.lock").exists(),
         "the lock file is removed at the end"

@@ -274,8 +274,8 @@ async fn the_guard_and_the_dry_run_count_only_rows_really_sent() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("1 rows change `email` and 0 rows change `phone_number`")
-            && stderr.contains("(1 messages)"),
+        stderr.contains("1 row changes `email` without `email_verified=true` in the same row")
+            && stderr.contains("(1 message)"),
         "{stderr}"
     );
     // By per-user reads the pre-flight cannot know: every row with an email counts.
@@ -296,8 +296,8 @@ async fn the_guard_and_the_dry_run_count_only_rows_really_sent() {
     assert_eq!(code(&out), 6, "{}", text(&out));
     assert!(
         String::from_utf8_lossy(&out.stderr)
-            .contains("1 rows change `email` and 0 rows change `phone_number`")
-            && String::from_utf8_lossy(&out.stderr).contains("(1 messages)"),
+            .contains("1 row changes `email` without `email_verified=true` in the same row")
+            && String::from_utf8_lossy(&out.stderr).contains("(1 message)"),
         "{}",
         text(&out)
     );
