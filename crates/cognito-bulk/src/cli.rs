@@ -271,19 +271,6 @@ pub(crate) struct UpdateArgs {
     )]
     pub(crate) shutdown_grace: Option<String>,
 
-    /// Longest pause while the endpoint is unreachable
-    ///
-    /// How long the run may stay paused while the endpoint cannot be reached (or answers only server errors)
-    /// before it stops (exit 5, resumable), e.g. `15m` [default: 15m] [env: COGNITO_BULK_MAX_OUTAGE]
-    #[arg(
-        help_heading = "Rate and retries",
-        long,
-        value_name = "DURATION",
-        env = "COGNITO_BULK_MAX_OUTAGE",
-        hide_env = true
-    )]
-    pub(crate) max_outage: Option<String>,
-
     /// Continue the run recorded in --report
     ///
     /// Continue the run recorded in --report: skip rows already `updated` or `unchanged`, run the rest.
@@ -617,6 +604,21 @@ pub(crate) struct TargetArgs {
         short = 'q'
     )]
     pub(crate) quiet: bool,
+
+    /// Longest time paused while the endpoint is unreachable, in all
+    ///
+    /// How long the run may stay paused, in all, while the endpoint cannot be reached (or answers only server
+    /// errors), its reads of the pool included, before it stops (exit 5, resumable), e.g. `15m` [default: 15m]
+    /// [env: COGNITO_BULK_MAX_OUTAGE]
+    #[arg(
+        help_heading = "Rate and retries",
+        long,
+        value_name = "DURATION",
+        env = "COGNITO_BULK_MAX_OUTAGE",
+        hide_env = true,
+        hide_short_help = true
+    )]
+    pub(crate) max_outage: Option<String>,
 }
 
 #[derive(Debug, Args, Clone, Default)]

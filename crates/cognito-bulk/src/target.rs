@@ -11,10 +11,12 @@ use aws_sdk_cognitoidentityprovider::Client;
 use crate::cognito::{client, pool};
 use crate::config::{Endpoint, TargetSettings};
 use crate::error::RunError;
-use crate::exec::backend::Disposition;
+use crate::exec::outage::{Outage, ReadFailure};
+use crate::exec::retry::RetryPolicy;
 use crate::report::lock::{self, OutputLock};
 use crate::schema::PoolSchema;
 use cognito_emulator::{EmulatorConfig, RunningEmulator};
+use tokio_util::sync::CancellationToken;
 
 /// How requests are signed.
 #[derive(Debug, Clone)]
@@ -186,45 +188,84 @@ pub(crate) fn lock_state(state: &Path) -> Result<OutputLock, RunError> {
     })?)
 }
 
-/// Reads the pool's schema. A missing pool or rejected credentials stop the job (exit 5) before any write; a
-/// pool that can't be described for other reasons (no `cognito-idp:DescribeUserPool` permission, throttling)
-/// only means rows are checked offline.
+/// The retries of one read of the pool before the first write: the job's backoff (throttles do not use up
+/// attempts), 8 attempts for other transient failures, 15 minutes in all; an outage is waited out apart.
+fn read_policy() -> RetryPolicy {
+    RetryPolicy::new(8, Duration::from_secs(15 * 60))
+}
+
+/// The pool's schema (DescribeUserPool), riding out an outage of the endpoint on the run's `--max-outage` budget.
 pub(crate) async fn describe_pool(
     client: &Client,
     target: &TargetSettings,
+    outage: &Outage,
 ) -> Result<Option<PoolSchema>, RunError> {
+    let never = CancellationToken::new();
+    let read = outage
+        .read(read_policy(), None, &never, || {
+            pool::describe(client, &target.pool_id)
+        })
+        .await;
     pool_read(
-        pool::describe(client, &target.pool_id).await,
+        read,
         target,
-        "cannot read the pool's schema; rows are checked offline only",
+        "DescribeUserPool",
+        "rows are checked offline only: no schema (attribute names, types, lengths, mutability)",
     )
 }
 
-/// The pool's group names (ListGroups), to check the groups a file names before the first write; `None` (with a
-/// warning) when they cannot be read for want of permission: rows naming a missing group then fail one by one.
+/// The pool's group names (ListGroups), to check the groups a file names before the first write.
 pub(crate) async fn pool_groups(
     client: &Client,
     target: &TargetSettings,
+    outage: &Outage,
 ) -> Result<Option<std::collections::BTreeSet<String>>, RunError> {
     pool_read(
-        crate::cognito::groups::list_groups(client, &target.pool_id).await,
+        crate::cognito::groups::list_groups(client, &target.pool_id, outage).await,
         target,
-        "cannot list the pool's groups; group names are checked offline only",
+        "ListGroups",
+        "group names are checked offline only: a row naming a missing group fails on its own",
     )
 }
 
-/// A read of the pool before the first write: an error that would stop the run stops the job now; any other
-/// (a missing permission, throttling) is a warning and the checks it serves are made offline only.
+/// The UserUpdate rate this account is allowed (GetProvisionedLimit), or why it is not known: a failure is only
+/// a warning (the default quota is assumed), but an endpoint unreachable past `--max-outage` stops the run.
+pub(crate) async fn user_update_limit(
+    client: &Client,
+    outage: &Outage,
+) -> Result<Result<f64, String>, RunError> {
+    let never = CancellationToken::new();
+    match outage
+        .read(read_policy(), None, &never, || {
+            pool::user_update_limit(client)
+        })
+        .await
+    {
+        Ok(limit) => Ok(Ok(limit)),
+        Err(ReadFailure::Failed(e)) => Ok(Err(format!("{}: {}", e.code, e.message))),
+        Err(other) => Err(RunError::Target(other.to_string())),
+    }
+}
+
+/// A read of the pool before the first write. It never weakens the checks quietly: a permission denied is a
+/// warning naming the permission and what is checked offline instead; an outage has been waited out (up to
+/// `--max-outage`); any other failure stops the job before the first write.
 fn pool_read<T>(
-    result: Result<T, crate::exec::backend::CallError>,
+    result: Result<T, ReadFailure>,
     target: &TargetSettings,
-    warning: &str,
+    operation: &str,
+    offline: &str,
 ) -> Result<Option<T>, RunError> {
     match result {
         Ok(value) => Ok(Some(value)),
-        Err(err)
-            if err.disposition == Disposition::StopRun && err.code != "AccessDeniedException" =>
-        {
+        Err(ReadFailure::Failed(err)) if err.code == "AccessDeniedException" => {
+            tracing::warn!(
+                code = %err.code,
+                "these credentials may not call {operation} (the IAM permission cognito-idp:{operation}): {offline}"
+            );
+            Ok(None)
+        }
+        Err(ReadFailure::Failed(err)) => {
             // An emulator started by hand without a seed holds no pool at all.
             let hint = match (&target.endpoint, err.code.as_str()) {
                 (Endpoint::Url(_), "ResourceNotFoundException") => {
@@ -234,16 +275,16 @@ fn pool_read<T>(
                 _ => "",
             };
             Err(RunError::Target(format!(
-                "{}: {} ({}){hint}",
+                "{operation}: {}: {} ({}){hint}",
                 err.code,
                 err.message,
                 target.describe()
             )))
         }
-        Err(err) => {
-            tracing::warn!(code = %err.code, "{warning}: {}", err.message);
-            Ok(None)
-        }
+        Err(other) => Err(RunError::Target(format!(
+            "{operation}: {other} ({}); nothing was written",
+            target.describe()
+        ))),
     }
 }
 

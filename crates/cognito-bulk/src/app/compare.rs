@@ -113,18 +113,23 @@ pub(crate) async fn prepare(
                     });
                 // Every group (an exact set): the pool's, already read by ListGroups when it could be.
                 let listed = only.as_ref().or(pool_groups);
-                match groups::memberships(client, pool_id, options.list_rate, listed).await {
+                match groups::memberships(client, pool_id, options.list_rate, listed, s.outage)
+                    .await
+                {
                     Ok(read) => {
                         builder.take_membership(true, only);
                         Some(read)
                     }
-                    Err(e) => {
+                    Err(e @ crate::exec::outage::ReadFailure::Failed(_)) => {
                         // The snapshot then knows no membership: rows that change groups are sent (each call is
                         // idempotent), the rest is compared as usual.
-                        tracing::warn!(code = %e.code, "cannot list the members of the file's groups for --skip-unchanged; rows that change groups are sent: {}", e.message);
+                        tracing::warn!(
+                            "cannot list the members of the file's groups for --skip-unchanged; rows that change groups are sent: {e}"
+                        );
                         builder.take_membership(true, Some(BTreeSet::new()));
                         Some(HashMap::new())
                     }
+                    Err(e) => return Err(RunError::Target(format!("ListUsersInGroup: {e}"))),
                 }
             } else {
                 None
@@ -134,6 +139,7 @@ pub(crate) async fn prepare(
                 pool_id,
                 options.list_rate,
                 s.attempt_timeout,
+                s.outage,
                 s.common.quiet,
                 memberships.as_ref(),
                 &mut builder,

@@ -3,7 +3,7 @@
 //! Returns the run's summary once every row has an outcome (or the run was aborted).
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use aws_sdk_cognitoidentityprovider::Client;
 use tokio::sync::mpsc;
@@ -23,7 +23,7 @@ use crate::input::duplicates::DuplicateTracker;
 use crate::operations::Sent;
 use crate::preflight::{PassSpec, RowPlan};
 use crate::report::journal;
-use crate::report::progress::{Progress, percent};
+use crate::report::progress::Progress;
 use crate::report::sink::{Sink, Thresholds};
 use crate::report::summary::RunSummary;
 use crate::report::undo::UndoFile;
@@ -38,6 +38,8 @@ pub(crate) struct Execution<'a> {
     pub(crate) client: Client,
     /// When the run began (the pre-flight included).
     pub(crate) started: Instant,
+    /// The endpoint's outages, since the pre-flight's reads: `--max-outage` bounds them all.
+    pub(crate) outage: Arc<Outage>,
 }
 
 impl Execution<'_> {
@@ -107,7 +109,7 @@ impl Execution<'_> {
             concurrency: settings.concurrency,
             control: control.clone(),
             intents: Some(Arc::new(report.clone())),
-            outage: Arc::new(Outage::new(settings.max_outage)),
+            outage: self.outage.clone(),
         };
         let sink = Sink {
             writer: report.clone(),
@@ -152,11 +154,19 @@ impl Execution<'_> {
             notes: vec![],
             settled_rate: write_pacer.settled(),
             sent: sent.counts(),
+            paused: self.outage.paused_total(),
         };
         if !summary.all_done() {
             summary.resume_command = Some(resume_command(&common.report));
         }
         summary.notes.push(rate_note(&summary, &write_pacer));
+        if !summary.paused.is_zero() {
+            summary.notes.push(format!(
+                "paused {} in all while the endpoint could not be reached (--max-outage {} bounds the total)",
+                humantime::format_duration(Duration::from_secs(summary.paused.as_secs())),
+                humantime::format_duration(settings.retry.max_outage)
+            ));
+        }
         let read_backs = Live::get(&control.live.read_backs);
         if read_backs > 0 {
             summary.notes.push(format!(
@@ -180,7 +190,7 @@ impl Execution<'_> {
 
 /// The summary's line on pacing: how often the run was throttled and the rate it settled at.
 fn rate_note(summary: &RunSummary, writes: &Pacer) -> String {
-    let share = percent(summary.throttled, summary.attempts);
+    let share = format!("{:.1}%", summary.throttled_share() * 100.0);
     match writes.settled() {
         Some(settled) => format!(
             "rate: throttled on {share} of requests; settled at {settled:.1} requests/s after the last throttle \

@@ -15,6 +15,7 @@ use crate::cognito::list_users::{
 };
 use crate::error::{ExportError, RunError};
 use crate::exec::control::{RunControl, Signal};
+use crate::exec::outage::Outage;
 use crate::exec::retry::RetryPolicy;
 use crate::export::output::{Destination, Pending, lock_output};
 use crate::export::progress::{ExportProgress, ExportView, TICK};
@@ -54,7 +55,8 @@ async fn run(
     settings: &ExportSettings,
     client: &aws_sdk_cognitoidentityprovider::Client,
 ) -> Result<i32, RunError> {
-    let schema = target::describe_pool(client, &settings.target)
+    let outage = Arc::new(Outage::new(settings.retry.max_outage));
+    let schema = target::describe_pool(client, &settings.target, &outage)
         .await?
         .map(Arc::new);
     // The names the user typed, against the pool's own (the standard names only, if the schema can't be read),
@@ -83,6 +85,7 @@ async fn run(
         list_rate: settings.list_rate,
         attempt_timeout: settings.retry.attempt_timeout,
         retry: RetryPolicy::new(settings.retry.max_attempts, settings.retry.max_row_time),
+        outage: outage.clone(),
     };
     if !settings.quiet {
         banner(settings);
@@ -97,13 +100,12 @@ async fn run(
             &settings.target.pool_id,
             settings.list_rate,
             None,
+            &outage,
         )
         .await
         .map_err(|e| {
             RunError::Target(format!(
-                "the pool's groups could not be read: {}: {} ({})",
-                e.code,
-                e.message,
+                "the pool's groups could not be read: {e} ({})",
                 settings.target.describe()
             ))
         })?;

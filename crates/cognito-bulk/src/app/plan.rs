@@ -13,6 +13,7 @@ use aws_sdk_cognitoidentityprovider::Client;
 use super::compare::{self, Comparison};
 use crate::config::{CommonSettings, CompareSettings, ResumeMode};
 use crate::error::{ConfigError, InputError, RunError};
+use crate::exec::outage::Outage;
 use crate::input::duplicates::DuplicateTracker;
 use crate::input::reader::CsvInput;
 use crate::input::row::Attribute;
@@ -29,6 +30,8 @@ pub(crate) struct PlanSettings<'a> {
     pub(crate) mode: ResumeMode,
     /// For the ListUsers pages of a snapshot.
     pub(crate) attempt_timeout: Duration,
+    /// The endpoint's outages: every read of the pool waits them out on the run's `--max-outage` budget.
+    pub(crate) outage: &'a Arc<Outage>,
 }
 
 /// What the pre-flight found, and what the execution needs of it.
@@ -84,14 +87,14 @@ impl Plan {
         s: &PlanSettings<'_>,
         client: &Client,
     ) -> Result<(), RunError> {
-        self.sources.schema = target::describe_pool(client, &s.common.target)
+        self.sources.schema = target::describe_pool(client, &s.common.target, s.outage)
             .await?
             .map(Arc::new);
         if let Some(schema) = &self.sources.schema {
             check_set_names(&s.common.set, schema)?;
         }
         if self.pre.names_groups {
-            self.sources.groups = target::pool_groups(client, &s.common.target)
+            self.sources.groups = target::pool_groups(client, &s.common.target, s.outage)
                 .await?
                 .map(Arc::new);
         }

@@ -2,6 +2,8 @@
 //! has been read and checked), the report and undo files, the pool (connect, DescribeUserPool, schema checks),
 //! the safety refusals, then the execution and the summary.
 
+use std::sync::Arc;
+
 use aws_sdk_cognitoidentityprovider::Client;
 
 use super::compare::Comparison;
@@ -12,6 +14,7 @@ use super::plan::{Plan, PlanSettings};
 use crate::cli::UpdateArgs;
 use crate::config::Settings;
 use crate::error::RunError;
+use crate::exec::outage::Outage;
 use crate::operations::USER_UPDATE_QUOTA;
 use crate::preflight::Preflight;
 use crate::schema::PoolSchema;
@@ -42,27 +45,32 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
     let _locks = lock_outputs(&settings)?;
 
     // Pre-flight, offline.
+    // One budget of outages for the whole run, the pool reads before the first write included.
+    let outage = Arc::new(Outage::new(settings.retry.max_outage));
     let plan_settings = PlanSettings {
         common,
         compare: &settings.compare,
         mode: settings.mode,
         attempt_timeout: settings.retry.attempt_timeout,
+        outage: &outage,
     };
     let mut plan = Plan::offline(&plan_settings)?;
 
     // The pool: where the job goes, its schema, and the checks that need it.
     let connected =
         target::connect(&common.target, &signing, settings.retry.attempt_timeout).await?;
-    let quota = user_update_quota(settings.rate, &connected.client).await;
     let checked = async {
+        let quota = user_update_quota(settings.rate, &connected.client, &outage).await?;
         // --skip-unchanged: compare now, so that every count below is taken on the rows really sent.
         plan.against_pool(&plan_settings, &connected.client).await?;
         refuse_or_continue(&settings, &plan.pre, plan.sources.schema.as_deref())
+            .map(|refused| (refused, quota))
     }
     .await;
     // The report (and undo file) exist before the first write; nothing of them exists when a check refused the run.
-    let opened = checked.and_then(|refused| Ok((refused, Outputs::open(&settings, &plan.pre)?)));
-    let (dry_run_refused, outputs) = match opened {
+    let opened = checked
+        .and_then(|(refused, quota)| Ok((refused, quota, Outputs::open(&settings, &plan.pre)?)));
+    let (dry_run_refused, quota, outputs) = match opened {
         Ok(opened) => opened,
         Err(e) => {
             connected.close().await;
@@ -114,6 +122,7 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
         plan,
         client: connected.client.clone(),
         started,
+        outage: outage.clone(),
     };
     let summary = execution.run(report, undo).await;
     connected.close().await;
@@ -220,11 +229,11 @@ fn refuse_or_continue(
 
 /// The UserUpdate rate Cognito allows the run: asked (GetProvisionedLimit) only when `--rate` is above the default
 /// quota, with a warning when `--rate` is above what is allowed.
-async fn user_update_quota(rate: f64, client: &Client) -> f64 {
+async fn user_update_quota(rate: f64, client: &Client, outage: &Outage) -> Result<f64, RunError> {
     if rate <= USER_UPDATE_QUOTA {
-        return USER_UPDATE_QUOTA;
+        return Ok(USER_UPDATE_QUOTA);
     }
-    let (limit, source) = match crate::cognito::pool::user_update_limit(client).await {
+    let (limit, source) = match target::user_update_limit(client, outage).await? {
         Ok(limit) => (
             limit,
             "the account's limit, from GetProvisionedLimit".to_string(),
@@ -241,7 +250,7 @@ async fn user_update_quota(rate: f64, client: &Client) -> f64 {
              and never goes faster than {limit}/s"
         );
     }
-    limit
+    Ok(limit)
 }
 
 /// The dry run's estimate of the writes' duration: every write call at `--rate`, or at the UserUpdate quota when

@@ -7,12 +7,14 @@
 //! offline only: a CI gate must not pass on that), else 0. `--offline` checks the file alone and exits 0 or 3.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use super::messages::{print_problems, refusal, verification_warning};
 use super::plan::{Plan, PlanSettings};
 use crate::cli::ValidateArgs;
 use crate::config::{ResumeMode, ValidateSettings};
 use crate::error::{ReportError, RunError};
+use crate::exec::outage::Outage;
 use crate::input::duplicates::DuplicateTracker;
 use crate::preflight::{PassSpec, RowPlan};
 use crate::{exit_code, target, telemetry};
@@ -31,11 +33,13 @@ pub(crate) async fn validate(args: ValidateArgs) -> Result<i32, RunError> {
         true => Some(crate::report::lock::lock(&common.report)?),
         false => None,
     };
+    let outage = Arc::new(Outage::new(settings.retry.max_outage));
     let plan_settings = PlanSettings {
         common,
         compare: &settings.compare,
         mode: ResumeMode::Fresh,
         attempt_timeout: settings.retry.attempt_timeout,
+        outage: &outage,
     };
     let signing = match settings.offline {
         true => None,

@@ -1,79 +1,51 @@
 //! Reading the pool's groups: their names (ListGroups, checked against the groups a file names before the first
 //! write) and their members (ListUsersInGroup, for `export --groups`). Both are paged (60 a page) and paced, and a
-//! throttled or failed page is retried on its own with the job's backoff ([`Retries`]), so that every group and
-//! member is read once.
+//! throttled or failed page is retried on its own with the job's backoff, and an outage of the endpoint is waited
+//! out ([`Outage::read`]), so that every group and member is read once.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use aws_sdk_cognitoidentityprovider::Client;
-use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use super::classify;
-use crate::exec::backend::{CallError, Disposition};
+use crate::exec::outage::{Outage, ReadFailure};
 use crate::exec::pacer::Pacer;
-use crate::exec::retry::{Retries, RetryPolicy};
+use crate::exec::retry::RetryPolicy;
 
 /// The pace of ListGroups pages: under the 5 requests/s per pool of the UserPoolResourceRead quota.
 const LIST_GROUPS_RATE: f64 = 4.0;
 
 /// The retries of one page: the job's backoff curves (throttles do not use up attempts), 8 attempts for other
-/// transient failures, 15 minutes in all.
-fn page_retries() -> Retries {
-    Retries::new(
-        RetryPolicy::new(8, Duration::from_secs(15 * 60)),
-        Instant::now(),
-    )
-}
-
-/// Sends one page request until it succeeds or [`Retries`] gives up.
-async fn page<T, F, Fut>(pacer: &Pacer, mut send: F) -> Result<T, CallError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, CallError>>,
-{
-    let mut retries = page_retries();
-    loop {
-        pacer.acquire().await;
-        let sent = Instant::now();
-        match send().await {
-            Ok(out) => {
-                pacer.on_success();
-                return Ok(out);
-            }
-            Err(e) => {
-                if e.disposition == Disposition::Throttled {
-                    pacer.on_throttle(sent);
-                }
-                match retries.after(e.disposition) {
-                    Ok(delay) => tokio::time::sleep(delay).await,
-                    Err(_) => return Err(e),
-                }
-            }
-        }
-    }
+/// transient failures, 15 minutes in all; an outage is waited out on the run's budget.
+fn page_policy() -> RetryPolicy {
+    RetryPolicy::new(8, Duration::from_secs(15 * 60))
 }
 
 /// Every group name of the pool.
 pub(crate) async fn list_groups(
     client: &Client,
     pool_id: &str,
-) -> Result<BTreeSet<String>, CallError> {
+    outage: &Outage,
+) -> Result<BTreeSet<String>, ReadFailure> {
     let pacer = Pacer::new(LIST_GROUPS_RATE);
     let mut names = BTreeSet::new();
     let mut token: Option<String> = None;
+    let stopping = CancellationToken::new();
     loop {
-        let out = page(&pacer, || async {
-            client
-                .list_groups()
-                .user_pool_id(pool_id)
-                .limit(60)
-                .set_next_token(token.clone())
-                .send()
-                .await
-                .map_err(classify::from_sdk)
-        })
-        .await?;
+        let out = outage
+            .read(page_policy(), Some(&pacer), &stopping, || async {
+                client
+                    .list_groups()
+                    .user_pool_id(pool_id)
+                    .limit(60)
+                    .set_next_token(token.clone())
+                    .send()
+                    .await
+                    .map_err(classify::from_sdk)
+            })
+            .await?;
         names.extend(
             out.groups()
                 .iter()
@@ -94,28 +66,31 @@ pub(crate) async fn memberships(
     pool_id: &str,
     list_rate: f64,
     only: Option<&BTreeSet<String>>,
-) -> Result<HashMap<String, Vec<String>>, CallError> {
+    outage: &Outage,
+) -> Result<HashMap<String, Vec<String>>, ReadFailure> {
     let pacer = Pacer::new(list_rate);
     let mut members: HashMap<String, Vec<String>> = HashMap::new();
     let groups = match only {
         Some(groups) => groups.clone(),
-        None => list_groups(client, pool_id).await?,
+        None => list_groups(client, pool_id, outage).await?,
     };
+    let stopping = CancellationToken::new();
     for group in groups {
         let mut token: Option<String> = None;
         loop {
-            let out = page(&pacer, || async {
-                client
-                    .list_users_in_group()
-                    .user_pool_id(pool_id)
-                    .group_name(&group)
-                    .limit(60)
-                    .set_next_token(token.clone())
-                    .send()
-                    .await
-                    .map_err(classify::from_sdk)
-            })
-            .await?;
+            let out = outage
+                .read(page_policy(), Some(&pacer), &stopping, || async {
+                    client
+                        .list_users_in_group()
+                        .user_pool_id(pool_id)
+                        .group_name(&group)
+                        .limit(60)
+                        .set_next_token(token.clone())
+                        .send()
+                        .await
+                        .map_err(classify::from_sdk)
+                })
+                .await?;
             for user in out.users() {
                 if let Some(name) = user.username() {
                     members

@@ -15,6 +15,7 @@
 //!
 //! ListUsers is eventually consistent: a user created or changed a moment ago may be missing or show old values.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -26,6 +27,7 @@ use super::classify;
 pub(crate) use crate::error::ListError;
 use crate::exec::backend::{CallError, Disposition, TIMEOUT};
 use crate::exec::control::{Live, RunControl};
+use crate::exec::outage::{Outage, READER, ReadFailure, Ridden};
 use crate::exec::pacer::Pacer;
 use crate::exec::retry::{GiveUp, Retries, RetryPolicy};
 use crate::input::membership::{ENABLED, GROUPS};
@@ -53,6 +55,9 @@ pub(crate) struct ListSpec {
     /// Retries of throttled / transient pages (`max_attempts` for transient failures, `max_row_time` as the time
     /// budget of one page).
     pub(crate) retry: RetryPolicy,
+    /// The endpoint's outages: a page that cannot reach it waits (every stream at once) on the run's
+    /// `--max-outage` budget instead of using up its attempts.
+    pub(crate) outage: Arc<Outage>,
 }
 
 impl ListSpec {
@@ -69,6 +74,7 @@ impl ListSpec {
             list_rate,
             attempt_timeout,
             retry: RetryPolicy::new(5, Duration::from_secs(15 * 60)),
+            outage: Arc::default(),
         }
     }
 }
@@ -226,6 +232,15 @@ pub(crate) fn filter_attribute(filter: &str) -> &str {
         Some((left, _)) => left.trim_end_matches('^').trim().trim_matches('"'),
         None => "?",
     }
+}
+
+/// The reader id of the stream a filter selects (see [`READER`]): the streams of one listing tell apart.
+fn stream_id(filter: Option<&str>) -> u64 {
+    let hash = filter.map_or(0, |f| {
+        f.bytes()
+            .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
+    });
+    READER - 1 - hash % 4096
 }
 
 /// `sub ^= "<prefix>"`.
@@ -396,6 +411,25 @@ impl<S: PageSource> Reader<'_, S> {
             if err.disposition == Disposition::Throttled {
                 self.pacer.on_throttle(sent);
                 Live::add(&self.progress.throttles, 1);
+            }
+            match self
+                .spec
+                .outage
+                .ride_out(&err, stream_id(filter), &stopping)
+                .await
+            {
+                Ridden::NotAnOutage => {}
+                Ridden::Resumed(paused) => {
+                    retries.pause(paused);
+                    continue;
+                }
+                Ridden::GaveUp(ReadFailure::Unreachable(d)) => {
+                    let why = ReadFailure::Unreachable(d).to_string();
+                    return Err(PageFailure::Other(
+                        self.page_error(&err, &format!("{why}; resumable")),
+                    ));
+                }
+                Ridden::GaveUp(_) => return Err(PageFailure::Other(ListError::Stopped)),
             }
             let delay = match retries.after(err.disposition) {
                 Ok(delay) => delay,

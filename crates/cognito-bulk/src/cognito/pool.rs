@@ -26,26 +26,35 @@ fn api_name(attr: &SchemaAttributeType) -> String {
 }
 
 /// The UserUpdate requests per second Cognito enforces for this account and Region (GetProvisionedLimit's
-/// `ProvisionedLimitValue`: the default 25/s, or more where capacity was provisioned); the error's code and
-/// message when it can't be read (a missing `cognito-idp:GetProvisionedLimit` permission, an endpoint without it).
-pub(crate) async fn user_update_limit(client: &Client) -> Result<f64, String> {
+/// `ProvisionedLimitValue`: the default 25/s, or more where capacity was provisioned).
+pub(crate) async fn user_update_limit(client: &Client) -> Result<f64, CallError> {
     let definition = LimitDefinitionType::builder()
         .limit_class(LimitClass::ApiCategory)
         .attributes("Category", "UserUpdate")
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| no_answer("BuildError", e.to_string()))?;
     let out = client
         .get_provisioned_limit()
         .limit_definition(definition)
         .send()
         .await
-        .map_err(|e| {
-            let e = classify::from_sdk(e);
-            format!("{}: {}", e.code, e.message)
-        })?;
+        .map_err(classify::from_sdk)?;
     out.limit()
         .map(|l| f64::from(l.provisioned_limit_value()))
-        .ok_or_else(|| "the answer holds no limit".to_string())
+        .ok_or_else(|| no_answer("NoLimit", "GetProvisionedLimit returned no limit".into()))
+}
+
+/// A read that came back without what it asks for: not retried.
+fn no_answer(code: &str, message: String) -> CallError {
+    CallError {
+        disposition: crate::exec::backend::Disposition::FailRow,
+        code: code.into(),
+        message,
+        request_id: None,
+        ambiguous: false,
+        outage: None,
+        paced_elsewhere: false,
+    }
 }
 
 pub(crate) async fn describe(client: &Client, pool_id: &str) -> Result<PoolSchema, CallError> {
@@ -56,15 +65,10 @@ pub(crate) async fn describe(client: &Client, pool_id: &str) -> Result<PoolSchem
         .await
         .map_err(classify::from_sdk)?;
     let Some(pool) = out.user_pool else {
-        return Err(CallError {
-            disposition: crate::exec::backend::Disposition::FailRow,
-            code: "NoUserPool".into(),
-            message: "DescribeUserPool returned no pool".into(),
-            request_id: None,
-            ambiguous: false,
-            outage: None,
-            paced_elsewhere: false,
-        });
+        return Err(no_answer(
+            "NoUserPool",
+            "DescribeUserPool returned no pool".into(),
+        ));
     };
     let attributes = pool
         .schema_attributes()

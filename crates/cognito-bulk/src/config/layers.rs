@@ -144,6 +144,7 @@ impl FileConfig {
     /// The layer of the target and logging flags, shared by every subcommand that reaches a pool.
     pub(crate) fn from_target(args: &crate::cli::TargetArgs) -> Self {
         FileConfig {
+            max_outage: args.max_outage.clone(),
             user_pool_id: args.user_pool_id.clone(),
             region: args.region.clone(),
             profile: args.profile.clone(),
@@ -180,7 +181,6 @@ impl FileConfig {
             max_failure_ratio: args.max_failure_ratio,
             max_consecutive_failures: args.max_consecutive_failures,
             shutdown_grace: args.shutdown_grace.clone(),
-            max_outage: args.max_outage.clone(),
             skip_invalid: args.skip_invalid.then_some(true),
             allow_verification_messages: args.allow_verification_messages.then_some(true),
             skip_unchanged: args.skip_unchanged.then_some(true),

@@ -92,6 +92,9 @@ pub(crate) struct RetrySettings {
     pub(crate) attempt_timeout: Duration,
     pub(crate) max_row_time: Duration,
     pub(crate) shutdown_grace: Duration,
+    /// The longest time a run spends paused by outages of the endpoint, in all (`--max-outage`): pool reads
+    /// and writes alike.
+    pub(crate) max_outage: Duration,
 }
 
 impl RetrySettings {
@@ -105,6 +108,7 @@ impl RetrySettings {
             attempt_timeout: duration(cfg.attempt_timeout.clone(), "attempt_timeout")?,
             max_row_time: duration(cfg.max_row_time.clone(), "max_row_time")?,
             shutdown_grace: duration(cfg.shutdown_grace.clone(), "shutdown_grace")?,
+            max_outage: duration(cfg.max_outage.clone(), "max_outage")?,
         })
     }
 }
@@ -206,8 +210,6 @@ pub(crate) struct Settings {
     pub(crate) allow_verification_messages: bool,
     /// Once throttled, settle this fraction below the estimated free share (`--rate-margin`).
     pub(crate) rate_margin: f64,
-    /// The longest pause for an outage of the endpoint (`--max-outage`).
-    pub(crate) max_outage: Duration,
     /// A new run, `--resume` or `--retry-failed`.
     pub(crate) mode: ResumeMode,
     /// `--overwrite`: replace an existing report.
@@ -491,7 +493,6 @@ impl Settings {
             skip_invalid: cfg.skip_invalid.unwrap_or(false),
             allow_verification_messages: cfg.allow_verification_messages.unwrap_or(false),
             rate_margin: margin(cfg.rate_margin, "rate_margin")?,
-            max_outage: duration(cfg.max_outage, "max_outage")?,
             mode: ResumeMode::Fresh,
             overwrite: false,
             overwrite_undo: false,

@@ -102,17 +102,16 @@ impl Sink {
                     }
                 }
             }
-            let attempts = Live::get(&self.control.live.attempts);
+            let sent = self.sent.counts();
             let view = View {
                 done: tally.rows(),
                 total: self.total,
                 updated: tally.count(Status::Updated),
                 failed: tally.count(Status::Failed),
                 throttled: Live::get(&self.control.live.throttled),
-                effective_rate: meter
-                    .sample(Instant::now(), self.sent.counts().on(Category::UserUpdate)),
+                effective_rate: meter.sample(Instant::now(), sent.on(Category::UserUpdate)),
                 allowed_rate: self.pacer.as_ref().map_or(0.0, |p| p.rate()),
-                attempts,
+                attempts: sent.total(),
                 settled: self.pacer.as_ref().and_then(|p| p.settled()),
             };
             self.progress.update(&view);

@@ -32,6 +32,8 @@ pub(crate) struct RunSummary {
     pub(crate) settled_rate: Option<f64>,
     /// Requests sent per operation, counted as they left the client.
     pub(crate) sent: SentCounts,
+    /// The time the run was paused by outages of the endpoint, the pre-flight's reads included.
+    pub(crate) paused: Duration,
 }
 
 impl RunSummary {
@@ -44,6 +46,23 @@ impl RunSummary {
         self.unrecorded() == 0
             && self.tally.rows()
                 == self.tally.count(Status::Updated) + self.tally.count(Status::Unchanged)
+    }
+
+    /// Requests per second on the UserUpdate quota, over the whole run.
+    fn user_update_rate(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        match secs > 0.0 {
+            true => self.sent.on(Category::UserUpdate) as f64 / secs,
+            false => 0.0,
+        }
+    }
+
+    /// Throttled requests, as a share of every request sent.
+    pub(crate) fn throttled_share(&self) -> f64 {
+        match self.sent.total() {
+            0 => 0.0,
+            n => self.throttled as f64 / n as f64,
+        }
     }
 
     /// The exit code of a run that went to the end of its input (or was stopped on purpose).
@@ -84,9 +103,11 @@ impl RunSummary {
                 .map(|(op, n)| (op.name().to_string(), serde_json::Value::from(n)))
                 .collect::<serde_json::Map<_, _>>(),
             "throttled": self.throttled,
-            "throttled_share": if self.attempts > 0 { round(self.throttled as f64 / self.attempts as f64) } else { 0.0 },
+            "throttled_share": round(self.throttled_share()),
             "settled_rate": self.settled_rate.map(round),
+            "user_update_rate": round(self.user_update_rate()),
             "duration_seconds": round(secs),
+            "paused_seconds": round(self.paused.as_secs_f64()),
             "report": self.report.display().to_string(),
             "report_lost": t.lost,
             "stopped": self.stop.as_ref().map(ToString::to_string),
@@ -113,12 +134,7 @@ impl RunSummary {
         );
         let _ = writeln!(s, "  target: {}", self.target);
         let sent = self.sent;
-        let user_update = sent.on(Category::UserUpdate);
-        let rate = if secs > 0.0 {
-            user_update as f64 / secs
-        } else {
-            0.0
-        };
+        let rate = self.user_update_rate();
         // The three operations of every run always, the others when they were called.
         let always = [
             Op::AdminUpdateUserAttributes,
@@ -193,6 +209,7 @@ mod tests {
             notes: vec![],
             settled_rate: None,
             sent: SentCounts::default(),
+            paused: Duration::ZERO,
         }
     }
 

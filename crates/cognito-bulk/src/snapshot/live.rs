@@ -14,6 +14,7 @@ use super::index::IndexBuilder;
 use crate::cognito::list_users::{self, ListError, ListProgress, ListSpec, ListStats, ListedUser};
 use crate::error::{RunError, SnapshotError};
 use crate::exec::control::RunControl;
+use crate::exec::outage::Outage;
 use crate::signals;
 
 /// How often the listing prints a status line (unless quiet).
@@ -27,13 +28,17 @@ pub(crate) async fn list_pool(
     pool_id: &str,
     list_rate: f64,
     attempt_timeout: Duration,
+    outage: &Arc<Outage>,
     quiet: bool,
     memberships: Option<&HashMap<String, Vec<String>>>,
     builder: &mut IndexBuilder,
 ) -> Result<ListStats, RunError> {
     let control = Arc::new(RunControl::default());
     let watcher = tokio::spawn(signals::watch(control.clone(), Duration::ZERO));
-    let spec = ListSpec::new(pool_id, list_rate, attempt_timeout);
+    let spec = ListSpec {
+        outage: outage.clone(),
+        ..ListSpec::new(pool_id, list_rate, attempt_timeout)
+    };
     let (tx, mut rx) = mpsc::channel::<ListedUser>(1024);
     let fold = async {
         while let Some(mut user) = rx.recv().await {

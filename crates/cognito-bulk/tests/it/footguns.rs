@@ -369,7 +369,7 @@ async fn validate_refuses_what_update_refuses_and_fails_when_it_cannot_read_the_
         text(&out)
     );
 
-    // A pool that can't be read: the file was checked offline only, which is not a pass.
+    // A pool that can't be read is not a pass: validate waits for it (here 2 s of --max-outage), then fails.
     let port = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
@@ -383,13 +383,24 @@ async fn validate_refuses_what_update_refuses_and_fails_when_it_cannot_read_the_
         &unreachable,
         "--user-pool-id",
         "local_Nowhere1",
+        "--max-outage",
+        "2s",
     ])
     .arg(&tiers);
     let out = run(cmd).await;
     refused(
         &out,
         5,
-        &["the rows were checked offline only", "pass --offline"],
+        &[
+            "DescribeUserPool: the endpoint could not be reached for ",
+            "(--max-outage)",
+            "nothing was written",
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("connection refused by 127.0.0.1:"),
+        "the pause names its cause: {}",
+        text(&out)
     );
     let mut cmd = env.command();
     cmd.args([
