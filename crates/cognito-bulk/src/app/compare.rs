@@ -10,6 +10,7 @@ use aws_sdk_cognitoidentityprovider::Client;
 
 use super::plan::PlanSettings;
 use crate::cognito::groups;
+use crate::cognito::list_users::ListSpec;
 use crate::error::RunError;
 use crate::schema::PoolSchema;
 use crate::snapshot::choice::{self, Decision, Inputs, Method};
@@ -134,12 +135,13 @@ pub(crate) async fn prepare(
             } else {
                 None
             };
+            let spec = ListSpec {
+                outage: s.outage.clone(),
+                ..ListSpec::new(pool_id.clone(), options.list_rate, s.attempt_timeout)
+            };
             let stats = live::list_pool(
                 client,
-                pool_id,
-                options.list_rate,
-                s.attempt_timeout,
-                s.outage,
+                &spec,
                 s.common.quiet,
                 memberships.as_ref(),
                 &mut builder,

@@ -415,7 +415,7 @@ impl<S: PageSource> Reader<'_, S> {
             match self
                 .spec
                 .outage
-                .ride_out(&err, stream_id(filter), &stopping)
+                .ride_out(&err, stream_id(filter), stopping)
                 .await
             {
                 Ridden::NotAnOutage => {}

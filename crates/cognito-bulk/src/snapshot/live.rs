@@ -14,7 +14,6 @@ use super::index::IndexBuilder;
 use crate::cognito::list_users::{self, ListError, ListProgress, ListSpec, ListStats, ListedUser};
 use crate::error::{RunError, SnapshotError};
 use crate::exec::control::RunControl;
-use crate::exec::outage::Outage;
 use crate::signals;
 
 /// How often the listing prints a status line (unless quiet).
@@ -25,20 +24,13 @@ const STATUS_EVERY: Duration = Duration::from_secs(10);
 /// user is added with its groups and enabled state.
 pub(crate) async fn list_pool(
     client: &Client,
-    pool_id: &str,
-    list_rate: f64,
-    attempt_timeout: Duration,
-    outage: &Arc<Outage>,
+    spec: &ListSpec,
     quiet: bool,
     memberships: Option<&HashMap<String, Vec<String>>>,
     builder: &mut IndexBuilder,
 ) -> Result<ListStats, RunError> {
     let control = Arc::new(RunControl::default());
     let watcher = tokio::spawn(signals::watch(control.clone(), Duration::ZERO));
-    let spec = ListSpec {
-        outage: outage.clone(),
-        ..ListSpec::new(pool_id, list_rate, attempt_timeout)
-    };
     let (tx, mut rx) = mpsc::channel::<ListedUser>(1024);
     let fold = async {
         while let Some(mut user) = rx.recv().await {
@@ -49,7 +41,7 @@ pub(crate) async fn list_pool(
         }
     };
     let progress = ListProgress::default();
-    let listing = list_users::list_users_with_progress(client, &spec, &control, tx, &progress);
+    let listing = list_users::list_users_with_progress(client, spec, &control, tx, &progress);
     let status = async {
         let mut ticker = tokio::time::interval(STATUS_EVERY);
         ticker.tick().await;
