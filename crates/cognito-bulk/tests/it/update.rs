@@ -9,6 +9,7 @@ mod happy_path;
 mod hygiene;
 mod machine_faults;
 mod moto;
+mod pool_read_outages;
 mod rate_figures;
 mod read_back;
 mod resilience;
