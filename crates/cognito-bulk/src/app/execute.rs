@@ -89,7 +89,7 @@ impl Execution<'_> {
                 feed_rows(&sources.spec(), duplicates, &row_tx, &out_tx, &control)
             })
         };
-        let report = SharedReport::new(report);
+        let report = SharedReport::new(report)?;
         let sent = Arc::new(Sent::default());
         let dispatcher = Dispatcher {
             backend: Arc::new(CognitoBackend {

@@ -40,8 +40,14 @@ pub(crate) struct RowJob {
 /// way (`kill -9`, a full disk) leaves a record of every row that may have been applied. An error stops the run
 /// and the row is not sent.
 pub(crate) trait IntentLog: Send + Sync {
-    fn sending(&self, job: &RowJob) -> Result<(), String>;
+    /// Writes the row's `sending` record; the returned future resolves once the record is on the disk, and the
+    /// row's first request waits for it.
+    fn sending(&self, job: &RowJob) -> Result<OnDisk, String>;
 }
+
+/// Resolves once a write-ahead record is on the disk, or with why it could not be put there.
+pub(crate) type OnDisk =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>;
 
 impl RowJob {
     /// The row's outcome with `status`: its line, key and attribute names.
@@ -125,13 +131,15 @@ impl<B: Backend> Dispatcher<B> {
                 _ = stop.cancelled() => break,
                 job = rows.recv() => match job { Some(job) => job, None => break },
             };
-            if let Some(intents) = &self.intents
-                && let Err(error) = intents.sending(&job)
-            {
-                self.control.stop(StopReason::Journal(error));
-                let _ = outcomes.send(job.not_attempted()).await;
-                break;
-            }
+            let on_disk = match self.intents.as_ref().map(|i| i.sending(&job)) {
+                Some(Err(error)) => {
+                    self.control.stop(StopReason::Journal(error));
+                    let _ = outcomes.send(job.not_attempted()).await;
+                    break;
+                }
+                Some(Ok(on_disk)) => Some(on_disk),
+                None => None,
+            };
             let attempts = Arc::new(AtomicU32::new(0));
             let worker = Worker {
                 outage: self.outage.clone(),
@@ -143,7 +151,18 @@ impl<B: Backend> Dispatcher<B> {
             };
             let (task_job, sink) = (job.clone(), outcomes.clone());
             let handle = tasks.spawn(async move {
-                let mut outcome = worker.process(task_job).await;
+                // The record is on the disk before the row's first request leaves (a power cut can't lose it).
+                let durable = match on_disk {
+                    Some(on_disk) => on_disk.await,
+                    None => Ok(()),
+                };
+                let mut outcome = match durable {
+                    Ok(()) => worker.process(task_job).await,
+                    Err(error) => {
+                        worker.control.stop(StopReason::Journal(error));
+                        task_job.not_attempted()
+                    }
+                };
                 // The permit travels with the outcome and is released by the sink once the row is in the report:
                 // rows finished but not yet recorded count as in flight (a crash loses at most `concurrency` of
                 // them), and a failure threshold the row trips stops the run before the next row starts.

@@ -1,7 +1,9 @@
 //! Everything the user sees about the run's results: the per-row report file ([`writer`]), reading an earlier
 //! report to resume it ([`journal`]), the sink task that owns the report, counters and progress ([`sink`],
-//! [`progress`]), the final summary ([`summary`]), the undo file ([`undo`]), and the one-run-per-file lock ([`lock`]).
+//! [`progress`]), the final summary ([`summary`]), the undo file ([`undo`]), the one-run-per-file lock ([`lock`]),
+//! and the syncs that put a record on the disk before its request leaves ([`durable`]).
 
+pub(crate) mod durable;
 pub(crate) mod journal;
 pub(crate) mod lock;
 pub(crate) mod progress;

@@ -157,11 +157,13 @@ impl UndoFile {
             file.write(&mut inner, &header)
                 .map_err(|e| create(std::io::Error::other(e.to_string())))?;
             drop(inner);
+            // A new file survives a power cut with its name.
+            super::durable::sync_dir_of(path).map_err(create)?;
         }
         Ok(file)
     }
 
-    /// Appends one row and flushes it.
+    /// Appends one row and syncs it to the disk: the row is called before the write it undoes is sent.
     pub(crate) fn record(&self, row: &UndoRow) -> Result<(), ReportError> {
         if self.earlier.contains(&row.key) {
             return Ok(());
@@ -206,7 +208,15 @@ impl UndoFile {
             .writer
             .write_record(record)
             .map_err(|e| self.error(e.to_string()))?;
-        inner.writer.flush().map_err(|e| self.error(e.to_string()))
+        inner
+            .writer
+            .flush()
+            .map_err(|e| self.error(e.to_string()))?;
+        inner
+            .writer
+            .get_ref()
+            .sync()
+            .map_err(|e| self.error(e.to_string()))
     }
 
     fn error(&self, message: String) -> ReportError {

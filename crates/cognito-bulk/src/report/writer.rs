@@ -11,8 +11,9 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use super::durable::Durability;
 use crate::error::ReportError;
-use crate::exec::dispatcher::{IntentLog, RowJob};
+use crate::exec::dispatcher::{IntentLog, OnDisk, RowJob};
 use crate::exec::outcome::{RowOutcome, Status};
 use crate::private_file::{self, How};
 
@@ -84,6 +85,13 @@ impl ReportWriter {
                 .write_record(COLUMNS)
                 .map_err(|e| report.write_error(e))?;
             report.flush()?;
+            // A new file survives a power cut with its name.
+            report
+                .writer
+                .get_ref()
+                .sync()
+                .and_then(|()| super::durable::sync_dir_of(path))
+                .map_err(create)?;
         }
         Ok(report)
     }
@@ -182,6 +190,13 @@ impl Guarded {
         }
     }
 
+    /// Puts what was written to the file on the disk (`fdatasync`). A failed sync leaves the file as it was, so
+    /// it does not refuse later writes; the caller stops the run.
+    pub(crate) fn sync(&self) -> std::io::Result<()> {
+        self.check()?;
+        self.file.sync_data()
+    }
+
     fn mark<T>(&mut self, result: std::io::Result<T>) -> std::io::Result<T> {
         if let Err(e) = &result {
             self.broken = Some(e.to_string());
@@ -238,29 +253,47 @@ pub(crate) fn complete_len(file: &mut File) -> std::io::Result<u64> {
     Ok(0)
 }
 
-/// The report, shared by the sink (outcomes) and the dispatcher (write-ahead records); one writer at a time.
+/// The report, shared by the sink (outcomes) and the dispatcher (write-ahead records); one writer at a time. The
+/// write-ahead records are synced to the disk before their requests leave ([`Durability`]).
 #[derive(Clone)]
-pub(crate) struct SharedReport(Arc<Mutex<ReportWriter>>);
+pub(crate) struct SharedReport {
+    writer: Arc<Mutex<ReportWriter>>,
+    durability: Arc<Durability>,
+}
 
 impl SharedReport {
-    pub(crate) fn new(writer: ReportWriter) -> Self {
-        SharedReport(Arc::new(Mutex::new(writer)))
+    pub(crate) fn new(writer: ReportWriter) -> Result<Self, ReportError> {
+        let durability = Durability::new(&writer.writer.get_ref().file).map_err(|source| {
+            ReportError::Write {
+                path: writer.path.clone(),
+                source,
+            }
+        })?;
+        Ok(SharedReport {
+            writer: Arc::new(Mutex::new(writer)),
+            durability: Arc::new(durability),
+        })
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, ReportWriter> {
-        self.0
+        self.writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
 impl IntentLog for SharedReport {
-    fn sending(&self, job: &RowJob) -> Result<(), String> {
-        let mut writer = self.lock();
-        writer
-            .write_intent(job)
-            .and_then(|()| writer.flush())
-            .map_err(|e| e.to_string())
+    fn sending(&self, job: &RowJob) -> Result<OnDisk, String> {
+        let seq = {
+            let mut writer = self.lock();
+            writer
+                .write_intent(job)
+                .and_then(|()| writer.flush())
+                .map_err(|e| e.to_string())?;
+            self.durability.wrote()
+        };
+        let durability = self.durability.clone();
+        Ok(Box::pin(async move { durability.on_disk(seq).await }))
     }
 }
 

@@ -10,6 +10,7 @@ mod hygiene;
 mod machine_faults;
 mod moto;
 mod pool_read_outages;
+mod power_cut;
 mod rate_figures;
 mod read_back;
 mod resilience;

@@ -102,7 +102,10 @@ async fn an_endpoint_down_at_the_start_is_waited_for_and_the_schema_still_checks
     );
     let report = by_line(&read_csv(&dir.path().join("report.csv")), 2..=3);
     assert_eq!(report[&2]["status"], "updated");
-    assert_eq!(report[&3]["status"], "invalid", "checked against the schema");
+    assert_eq!(
+        report[&3]["status"], "invalid",
+        "checked against the schema"
+    );
     assert!(report[&3]["message"].contains("range"), "{:?}", report[&3]);
     assert_eq!(emu.stats().applied_total, 1);
     emu.shutdown().await;
