@@ -66,6 +66,20 @@ pub(crate) enum InputError {
     NoHeader { path: PathBuf },
     #[error("{}:1: no key column: {message}", path.display())]
     NoKeyColumn { path: PathBuf, message: String },
+    /// Columns that name no attribute (offline, or against the pool's schema): every problem of the header at once,
+    /// with the attribute columns that passed, so that the pool's names can be checked too.
+    #[error(
+        "{}:1: {} (fix the header: every row would be refused)",
+        path.display(),
+        problems.iter().map(|(_, p)| p.as_str()).collect::<Vec<_>>().join("; ")
+    )]
+    UnknownColumns {
+        path: PathBuf,
+        /// (column number, "column N `name`: why"), in column order.
+        problems: Vec<(usize, String)>,
+        /// The columns that passed the offline check, by column number.
+        attributes: Vec<(usize, String)>,
+    },
     #[error("{}:1: column {column} `{name}` appears twice in the header", path.display())]
     DuplicateColumn {
         path: PathBuf,

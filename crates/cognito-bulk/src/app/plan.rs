@@ -132,6 +132,79 @@ impl Plan {
     }
 }
 
+/// The header's problems with the pool's own names added: offline `problems` (if any) and every attribute column
+/// the schema does not have (with the closest name it has), in column order, as one error.
+fn header_against_schema(
+    input: &std::path::Path,
+    mut problems: Vec<(usize, String)>,
+    attributes: &[(usize, String)],
+    schema: &PoolSchema,
+) -> Result<(), InputError> {
+    for (column, name) in attributes {
+        if !schema.attributes.contains_key(name)
+            && let Some(why) = unknown_attribute(Some(schema), name)
+        {
+            problems.push((*column, format!("column {column} `{name}`: {why}")));
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    problems.sort_by_key(|(column, _)| *column);
+    Err(InputError::UnknownColumns {
+        path: input.to_path_buf(),
+        problems,
+        attributes: attributes.to_vec(),
+    })
+}
+
+impl Plan {
+    /// [`Plan::offline`], except that a header with unknown columns, when a pool is to be read (`signing`), is
+    /// checked against the pool's schema too before the error is returned: every problem of the header at once.
+    pub(crate) async fn offline_with_header(
+        s: &PlanSettings<'_>,
+        signing: Option<&target::Signing>,
+    ) -> Result<Self, RunError> {
+        match (Plan::offline(s), signing) {
+            (Err(e @ RunError::Input(InputError::UnknownColumns { .. })), Some(signing)) => {
+                let connected =
+                    target::connect(&s.common.target, signing, s.attempt_timeout).await?;
+                let e = header_error_with_pool(e, s, &connected.client).await;
+                connected.close().await;
+                Err(e)
+            }
+            (result, _) => result,
+        }
+    }
+}
+
+/// An offline pre-flight that stopped at the header's unknown columns: the pool's schema is read, so that the one
+/// error lists the columns only the pool can tell wrong too (`custom:teir` where the pool has `custom:tier`).
+/// Any other error is returned as it is.
+async fn header_error_with_pool(err: RunError, s: &PlanSettings<'_>, client: &Client) -> RunError {
+    let RunError::Input(InputError::UnknownColumns {
+        path,
+        problems,
+        attributes,
+    }) = err
+    else {
+        return err;
+    };
+    let offline = InputError::UnknownColumns {
+        path: path.clone(),
+        problems: problems.clone(),
+        attributes: attributes.clone(),
+    };
+    match target::describe_pool(client, &s.common.target, s.outage).await {
+        Ok(Some(schema)) => match header_against_schema(&path, problems, &attributes, &schema) {
+            Err(e) => e.into(),
+            Ok(()) => offline.into(),
+        },
+        Ok(None) => offline.into(),
+        Err(e) => e,
+    }
+}
+
 /// `--set` names against the pool's schema, before anything else is read: a name the pool does not have (or may
 /// not change) would make every row invalid; it is the flag that is wrong, so it is a usage error naming it.
 fn check_set_names(set: &[Attribute], schema: &PoolSchema) -> Result<(), ConfigError> {

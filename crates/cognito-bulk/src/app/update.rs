@@ -54,7 +54,7 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
         attempt_timeout: settings.retry.attempt_timeout,
         outage: &outage,
     };
-    let mut plan = Plan::offline(&plan_settings)?;
+    let mut plan = Plan::offline_with_header(&plan_settings, Some(&signing)).await?;
 
     // The pool: where the job goes, its schema, and the checks that need it.
     let connected =

@@ -45,7 +45,7 @@ pub(crate) async fn validate(args: ValidateArgs) -> Result<i32, RunError> {
         true => None,
         false => Some(target::credentials(&common.target).await?),
     };
-    let mut plan = Plan::offline(&plan_settings)?;
+    let mut plan = Plan::offline_with_header(&plan_settings, signing.as_ref()).await?;
     if let Some(signing) = &signing {
         if let Some(note) = signing.note(&common.target) {
             telemetry::out(&format!("validate: {note}\n"));

@@ -156,18 +156,16 @@ impl Header {
             } else if name.starts_with("cognito:") || DEFAULT_KEY_COLUMNS.contains(&name.as_str()) {
                 ignored.push(name.clone());
             } else if let Some(why) = super::validate::unknown_column(name) {
-                unknown.push(format!("column {} `{name}`: {why}", i + 1));
+                unknown.push((i + 1, format!("column {} `{name}`: {why}", i + 1)));
             } else {
                 attributes.push((i, name.clone()));
             }
         }
         if !unknown.is_empty() {
-            return Err(InputError::Header {
+            return Err(InputError::UnknownColumns {
                 path: path.to_path_buf(),
-                message: format!(
-                    "{} (fix the header: every row would be refused)",
-                    unknown.join("; ")
-                ),
+                problems: unknown,
+                attributes: attributes.iter().map(|(i, n)| (i + 1, n.clone())).collect(),
             });
         }
         if let Some(name) = set_names

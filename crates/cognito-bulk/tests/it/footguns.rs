@@ -491,3 +491,39 @@ async fn a_rate_within_the_accounts_provisioned_limit_is_not_warned_about() {
     );
     assert_eq!(env.requests("GetProvisionedLimit"), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_problem_of_the_header_comes_at_once_with_the_pools_own_names() {
+    let env = TestEnv::new().await;
+    let csv = env.write(
+        "in.csv",
+        "username,given_nmae,custom:teir,Custom:tier2\nuser0001,a,b,c\n",
+    );
+    for out in [
+        run(env.update(&csv, &[])).await,
+        run(env.validate(&csv, &[])).await,
+    ] {
+        refused(
+            &out,
+            3,
+            &[
+                "in.csv:1: column 2 `given_nmae`: not an attribute: did you mean `given_name`?; \
+                 column 3 `custom:teir`: the pool has no attribute `custom:teir`: did you mean `custom:tier`?; \
+                 column 4 `Custom:tier2`: the `custom:` prefix is lower case: `custom:tier2`",
+            ],
+        );
+    }
+    // Offline, only what can be known without the pool.
+    let out = run(env.validate(&csv, &["--offline"])).await;
+    refused(
+        &out,
+        3,
+        &["column 2 `given_nmae`", "column 4 `Custom:tier2`"],
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("custom:teir"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(env.emu.stats().applied_total, 0);
+}
