@@ -321,17 +321,8 @@ pub(crate) struct UpdateArgs {
     )]
     pub(crate) skip_invalid: bool,
 
-    /// Allow rows that make Cognito send verification messages
-    ///
-    /// Allow rows that change `email` or `phone_number` without marking them verified; Cognito sends each such
-    /// user a verification message [env: COGNITO_BULK_ALLOW_VERIFICATION_MESSAGES]
-    #[arg(
-        help_heading = "Safety",
-        long,
-        env = "COGNITO_BULK_ALLOW_VERIFICATION_MESSAGES",
-        hide_env = true
-    )]
-    pub(crate) allow_verification_messages: bool,
+    #[command(flatten)]
+    pub(crate) messages: MessagesArgs,
 
     /// Skip rows whose values the user already has
     ///
@@ -392,6 +383,24 @@ pub(crate) struct UpdateArgs {
     pub(crate) compare: CompareArgs,
 }
 
+/// The verification-message guard's flag (shared by `update` and `validate`, which checks a file as `update` with
+/// the same flag would run it).
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct MessagesArgs {
+    /// Allow rows that make Cognito send verification messages
+    ///
+    /// Allow rows that change `email` or `phone_number` without marking them verified: Cognito sends each such
+    /// user a verification message. Without it, `update` and `validate` refuse such a file (exit 6)
+    /// [env: COGNITO_BULK_ALLOW_VERIFICATION_MESSAGES]
+    #[arg(
+        help_heading = "Safety",
+        long,
+        env = "COGNITO_BULK_ALLOW_VERIFICATION_MESSAGES",
+        hide_env = true
+    )]
+    pub(crate) allow_verification_messages: bool,
+}
+
 /// How `--skip-unchanged` compares rows with the pool (shared by `update` and `validate`).
 #[derive(Debug, Args, Clone, Default)]
 pub(crate) struct CompareArgs {
@@ -441,18 +450,8 @@ pub(crate) struct ValidateArgs {
     #[arg(long, help_heading = "Safety")]
     pub(crate) offline: bool,
 
-    /// Accept rows that make Cognito send verification messages, as `update` would with this flag
-    ///
-    /// Check the file as `update --allow-verification-messages` would run it. Without it, validate refuses
-    /// (exit 6) a file that `update` would refuse: rows that change `email` or `phone_number` without marking
-    /// them verified [env: COGNITO_BULK_ALLOW_VERIFICATION_MESSAGES]
-    #[arg(
-        help_heading = "Safety",
-        long,
-        env = "COGNITO_BULK_ALLOW_VERIFICATION_MESSAGES",
-        hide_env = true
-    )]
-    pub(crate) allow_verification_messages: bool,
+    #[command(flatten)]
+    pub(crate) messages: MessagesArgs,
 
     /// Skip rows whose values the user already has
     ///

@@ -182,7 +182,7 @@ impl FileConfig {
             max_consecutive_failures: args.max_consecutive_failures,
             shutdown_grace: args.shutdown_grace.clone(),
             skip_invalid: args.skip_invalid.then_some(true),
-            allow_verification_messages: args.allow_verification_messages.then_some(true),
+            allow_verification_messages: args.messages.allow_verification_messages.then_some(true),
             skip_unchanged: args.skip_unchanged.then_some(true),
             read_rate: args.read_rate,
             rate_margin: args.rate_margin,

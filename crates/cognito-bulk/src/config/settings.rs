@@ -176,7 +176,7 @@ impl ValidateSettings {
     pub(crate) fn for_validate(args: &crate::cli::ValidateArgs) -> Result<Self, ConfigError> {
         let cli = FileConfig {
             skip_unchanged: args.skip_unchanged.then_some(true),
-            allow_verification_messages: args.allow_verification_messages.then_some(true),
+            allow_verification_messages: args.messages.allow_verification_messages.then_some(true),
             ..FileConfig::from_common(&args.common)?
                 .overlaid_with(FileConfig::from_compare(&args.compare))
         };

@@ -246,11 +246,7 @@ async fn an_output_path_that_cannot_be_written_is_refused_before_anything_is_rea
     refused(&out, 2, &["--report no/such/problems.csv: the directory"]);
     let out = run(env.export(&["--output", "no/such/users.csv"])).await;
     refused(&out, 2, &["--output no/such/users.csv: the directory"]);
-    assert!(
-        !String::from_utf8_lossy(&out.stderr).contains("lock"),
-        "{}",
-        text(&out)
-    );
+    not_said(&out, "lock");
     assert_eq!(all_requests(&env), 0, "nothing was read or written");
 }
 
@@ -264,13 +260,30 @@ async fn a_summary_that_cannot_be_written_after_the_run_is_a_warning_and_keeps_t
     let csv = env.write("in.csv", "username,custom:tier\nuser0001,gold\n");
     let out = run(env.update(&csv, &["--summary-json", "/dev/full"])).await;
     assert_eq!(code(&out), 0, "{}", text(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("the summary could not be written to --summary-json /dev/full"),
-        "{}",
-        text(&out)
+    refused(
+        &out,
+        code(&out),
+        &["the summary could not be written to --summary-json /dev/full"],
     );
     assert_eq!(env.report()[0]["status"], "updated");
+}
+
+/// Standard output holds `text`.
+fn printed(out: &std::process::Output, text_wanted: &str) {
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(text_wanted),
+        "stdout lacks {text_wanted:?}:\n{}",
+        text(out)
+    );
+}
+
+/// Standard error does not hold `text`.
+fn not_said(out: &std::process::Output, unwanted: &str) {
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains(unwanted),
+        "stderr holds {unwanted:?}:\n{}",
+        text(out)
+    );
 }
 
 /// A pipe whose reading end is already closed: every write to it fails with a broken pipe.
@@ -363,11 +376,7 @@ async fn validate_refuses_what_update_refuses_and_fails_when_it_cannot_read_the_
         6,
         &["Add `--set phone_number_verified=true` (or the column)"],
     );
-    assert!(
-        !String::from_utf8_lossy(&out.stderr).contains("Add `--set email_verified=true`"),
-        "{}",
-        text(&out)
-    );
+    not_said(&out, "Add `--set email_verified=true`");
 
     // A pool that can't be read is not a pass: validate waits for it (here 2 s of --max-outage), then fails.
     let port = {
@@ -436,17 +445,16 @@ async fn the_smaller_traps_say_what_is_wrong() {
     cmd.args(["--rate", "1000", "--dry-run"]).arg(&csv);
     let out = run(cmd).await;
     assert_eq!(code(&out), 0, "{}", text(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("--rate 1000 is above the 25 requests/s of the UserUpdate quota (the account's limit, from GetProvisionedLimit)"),
-        "{}",
-        text(&out)
+    refused(
+        &out,
+        code(&out),
+        &[
+            "--rate 1000 is above the 25 requests/s of the UserUpdate quota (the account's limit, from GetProvisionedLimit)",
+        ],
     );
-    assert!(
-        String::from_utf8_lossy(&out.stdout)
-            .contains("dry run: the writes take at least 1s at the UserUpdate quota, 25/s"),
-        "{}",
-        text(&out)
+    printed(
+        &out,
+        "dry run: the writes take at least 1s at the UserUpdate quota, 25/s",
     );
     // A pool the endpoint does not hold (an emulator started without --seed): the hint says so.
     let mut cmd = env.command();
@@ -478,17 +486,8 @@ async fn a_rate_within_the_accounts_provisioned_limit_is_not_warned_about() {
     cmd.args(["--rate", "1000", "--dry-run"]).arg(&csv);
     let out = run(cmd).await;
     assert_eq!(code(&out), 0, "{}", text(&out));
-    assert!(
-        !String::from_utf8_lossy(&out.stderr).contains("is above the"),
-        "{}",
-        text(&out)
-    );
-    assert!(
-        String::from_utf8_lossy(&out.stdout)
-            .contains("the writes take at least 1s at --rate 1000/s"),
-        "{}",
-        text(&out)
-    );
+    not_said(&out, "is above the");
+    printed(&out, "the writes take at least 1s at --rate 1000/s");
     assert_eq!(env.requests("GetProvisionedLimit"), 1);
 }
 
@@ -520,10 +519,6 @@ async fn every_problem_of_the_header_comes_at_once_with_the_pools_own_names() {
         3,
         &["column 2 `given_nmae`", "column 4 `Custom:tier2`"],
     );
-    assert!(
-        !String::from_utf8_lossy(&out.stderr).contains("custom:teir"),
-        "{}",
-        text(&out)
-    );
+    not_said(&out, "custom:teir");
     assert_eq!(env.emu.stats().applied_total, 0);
 }

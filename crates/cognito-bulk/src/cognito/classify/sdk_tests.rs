@@ -17,6 +17,24 @@ use crate::config::{Endpoint, TargetSettings};
 
 /// The job's own client (retries off, attempt timeout), aimed at `endpoint` as it is at the built-in emulator.
 async fn client(endpoint: &str) -> Client {
+    client_with_timeout(endpoint, Duration::from_secs(10)).await
+}
+
+/// The sample pool on an emulator with `faults`.
+async fn faulty(faults: Faults) -> cognito_emulator::RunningEmulator {
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-data/seed.json");
+    cognito_emulator::start(
+        EmulatorConfig::default()
+            .without_quotas()
+            .with_seed(seed)
+            .with_faults(faults),
+    )
+    .await
+    .expect("emulator starts")
+}
+
+/// The job's client with its attempt timeout.
+async fn client_with_timeout(endpoint: &str, attempt_timeout: Duration) -> Client {
     let target = TargetSettings {
         pool_id: "local_SamplePool1".into(),
         region: "local".into(),
@@ -27,7 +45,7 @@ async fn client(endpoint: &str) -> Client {
         },
     };
     let config = crate::cognito::client::load_placeholder(&target).await;
-    crate::cognito::client::build(&config, &target, Some(endpoint), Duration::from_secs(10))
+    crate::cognito::client::build(&config, &target, Some(endpoint), attempt_timeout)
 }
 
 /// One AdminUpdateUserAttributes call for user0001 through `sdk`.
@@ -49,7 +67,6 @@ async fn update_tier(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_connection_is_ambiguous_and_a_refused_one_is_not() {
-    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-data/seed.json");
     let faults = Faults {
         seed: 11,
         drop_rate: 1.0,
@@ -57,14 +74,7 @@ async fn a_dropped_connection_is_ambiguous_and_a_refused_one_is_not() {
         latency_jitter: Duration::from_millis(5),
         ..Faults::default()
     };
-    let emu = cognito_emulator::start(
-        EmulatorConfig::default()
-            .without_quotas()
-            .with_seed(seed)
-            .with_faults(faults),
-    )
-    .await
-    .expect("emulator starts");
+    let emu = faulty(faults).await;
     let dropped = from_sdk(
         update_tier(&client(&emu.endpoint_url()).await)
             .await
@@ -111,7 +121,6 @@ fn assert_words(kind: &str, message: &str, says: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_kind_of_sdk_failure_reads_as_words() {
-    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-data/seed.json");
     let check = |kind: &str, err: SdkError<AdminUpdateUserAttributesError>, says: &str| {
         let e = from_sdk(err);
         assert_words(kind, &e.message, says);
@@ -126,14 +135,7 @@ async fn every_kind_of_sdk_failure_reads_as_words() {
         drop_after_apply_share: 1.0,
         ..Faults::default()
     };
-    let emu = cognito_emulator::start(
-        EmulatorConfig::default()
-            .without_quotas()
-            .with_seed(&seed)
-            .with_faults(faults),
-    )
-    .await
-    .unwrap();
+    let emu = faulty(faults).await;
     let url = emu.endpoint_url();
     let dropped = update_tier(&client(&url).await).await.unwrap_err();
     check(
@@ -154,30 +156,8 @@ async fn every_kind_of_sdk_failure_reads_as_words() {
         latency: Duration::from_secs(3),
         ..Faults::default()
     };
-    let emu = cognito_emulator::start(
-        EmulatorConfig::default()
-            .without_quotas()
-            .with_seed(&seed)
-            .with_faults(faults),
-    )
-    .await
-    .unwrap();
-    let target = TargetSettings {
-        pool_id: "local_SamplePool1".into(),
-        region: "local".into(),
-        profile: None,
-        endpoint: Endpoint::Emulator {
-            seed: "unused".into(),
-            state: "unused".into(),
-        },
-    };
-    let config = crate::cognito::client::load_placeholder(&target).await;
-    let slow = crate::cognito::client::build(
-        &config,
-        &target,
-        Some(&emu.endpoint_url()),
-        Duration::from_secs(1),
-    );
+    let emu = faulty(faults).await;
+    let slow = client_with_timeout(&emu.endpoint_url(), Duration::from_secs(1)).await;
     check(
         "timeout",
         update_tier(&slow).await.unwrap_err(),

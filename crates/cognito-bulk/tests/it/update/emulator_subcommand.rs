@@ -5,16 +5,18 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::support::*;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_emulator_subcommand_serves_a_seeded_pool_and_saves_its_state() {
-    let env = TestEnv::new().await;
-    let state = env.path("state.json");
+type Lines = tokio::io::Lines<BufReader<tokio::process::ChildStdout>>;
+
+/// `cognito-bulk emulator --port 0 --no-quotas` with `extra`, the endpoint its first line names, and the lines
+/// after it.
+async fn spawn_emulator(
+    env: &TestEnv,
+    extra: &[&std::ffi::OsStr],
+) -> (tokio::process::Child, String, Lines) {
     let mut emulator = env.command();
     emulator
-        .args(["emulator", "--port", "0", "--no-quotas", "--seed"])
-        .arg(repo("sample-data/seed.json"))
-        .arg("--state")
-        .arg(&state)
+        .args(["emulator", "--port", "0", "--no-quotas"])
+        .args(extra)
         .stdout(std::process::Stdio::piped());
     let mut child = emulator.spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -23,6 +25,24 @@ async fn the_emulator_subcommand_serves_a_seeded_pool_and_saves_its_state() {
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("{first}"))
         .to_string();
+    (child, url, lines)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_emulator_subcommand_serves_a_seeded_pool_and_saves_its_state() {
+    let env = TestEnv::new().await;
+    let state = env.path("state.json");
+    let seed = repo("sample-data/seed.json");
+    let (mut child, url, _) = spawn_emulator(
+        &env,
+        &[
+            "--seed".as_ref(),
+            seed.as_os_str(),
+            "--state".as_ref(),
+            state.as_os_str(),
+        ],
+    )
+    .await;
     assert!(
         url.starts_with("http://127.0.0.1:"),
         "binds loopback by default: {url}"
@@ -62,14 +82,7 @@ async fn the_emulator_subcommand_serves_a_seeded_pool_and_saves_its_state() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_emulator_started_without_a_seed_says_it_holds_no_pool_and_so_does_the_job() {
     let env = TestEnv::new().await;
-    let mut emulator = env.command();
-    emulator
-        .args(["emulator", "--port", "0", "--no-quotas"])
-        .stdout(std::process::Stdio::piped());
-    let mut child = emulator.spawn().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next_line().await.unwrap().expect("first line");
-    let url = first.strip_prefix("listening on ").unwrap().to_string();
+    let (mut child, url, mut lines) = spawn_emulator(&env, &[]).await;
     let second = lines.next_line().await.unwrap().expect("second line");
     assert!(
         second.starts_with("no user pools: start with --seed FILE"),

@@ -63,6 +63,21 @@ async fn paused(rx: &mut mpsc::UnboundedReceiver<()>) {
         .unwrap();
 }
 
+/// `update` of `csv` aimed at `addr`, report in `report.csv`, run in `dir`.
+fn update_at(
+    dir: &std::path::Path,
+    addr: SocketAddr,
+    csv: &std::path::Path,
+    extra: &[&str],
+) -> tokio::process::Command {
+    let mut cmd = binary(dir);
+    cmd.args(["update", "--endpoint-url", &format!("http://{addr}")])
+        .args(["--user-pool-id", POOL, "--report", "report.csv"])
+        .args(extra)
+        .arg(csv);
+    cmd
+}
+
 fn seeded() -> EmulatorConfig {
     EmulatorConfig::default()
         .without_quotas()
@@ -76,20 +91,7 @@ async fn an_endpoint_down_at_the_start_is_waited_for_and_the_schema_still_checks
     // user0002's score is out of the pool's range (0..1000): only the schema knows.
     let csv = dir.path().join("in.csv");
     std::fs::write(&csv, "username,custom:score\nuser0001,5\nuser0002,5000\n").unwrap();
-    let mut cmd = binary(dir.path());
-    cmd.args([
-        "update",
-        "--endpoint-url",
-        &format!("http://{addr}"),
-        "--user-pool-id",
-        POOL,
-        "--report",
-        "report.csv",
-        "--skip-invalid",
-        "--rate",
-        "20",
-    ])
-    .arg(&csv);
+    let cmd = update_at(dir.path(), addr, &csv, &["--skip-invalid", "--rate", "20"]);
     let (child, mut pauses, log) = spawn_watching(cmd);
     paused(&mut pauses).await;
     let emu = start_on(addr, seeded()).await;
@@ -117,20 +119,7 @@ async fn an_endpoint_down_through_max_outage_stops_before_anything_is_written() 
     let addr = free_address();
     let csv = dir.path().join("in.csv");
     std::fs::write(&csv, "username,custom:tier\nuser0001,gold\n").unwrap();
-    let mut cmd = binary(dir.path());
-    cmd.args([
-        "update",
-        "--endpoint-url",
-        &format!("http://{addr}"),
-        "--user-pool-id",
-        POOL,
-        "--report",
-        "report.csv",
-        "--max-outage",
-        "2s",
-    ])
-    .arg(&csv);
-    let out = run(cmd).await;
+    let out = run(update_at(dir.path(), addr, &csv, &["--max-outage", "2s"])).await;
     assert_eq!(code(&out), 5, "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
