@@ -241,6 +241,19 @@ pub struct EmulatorArgs {
     )]
     pub fault_operations: Vec<String>,
 
+    /// Operations always answered AccessDeniedException, OP[,OP]
+    ///
+    /// Answer these operations `AccessDeniedException`, as IAM answers credentials without the permission: e.g.
+    /// `--deny-operations DescribeUserPool` to see what a client does without `cognito-idp:DescribeUserPool`.
+    #[arg(
+        long,
+        value_name = "OP[,OP]",
+        value_delimiter = ',',
+        help_heading = "Faults",
+        hide_short_help = true
+    )]
+    pub deny_operations: Vec<String>,
+
     /// Pages of ListUsers and ListUsersInGroup shorter than asked
     ///
     /// Answer ListUsers and ListUsersInGroup pages with fewer users than Limit, every third one empty but still
@@ -324,6 +337,7 @@ impl EmulatorArgs {
                 scripted: self.fail_user.clone(),
                 late_apply: Duration::from_millis(self.late_apply_ms),
                 operations: self.fault_operations.clone(),
+                denied: self.deny_operations.clone(),
             })
             .with_max_body_bytes(self.max_body_bytes)
             .with_region(self.region.clone());

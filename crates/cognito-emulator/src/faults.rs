@@ -35,6 +35,9 @@ pub struct Faults {
     /// The operations random faults, fault latency and late apply are drawn for, by name
     /// (`AdminAddUserToGroup`...); by default `AdminUpdateUserAttributes` only.
     pub operations: Vec<String>,
+    /// Operations always answered `AccessDeniedException`, as IAM answers a caller without the permission
+    /// (`DescribeUserPool`...).
+    pub denied: Vec<String>,
 }
 
 impl Default for Faults {
@@ -49,6 +52,7 @@ impl Default for Faults {
             scripted: Vec::new(),
             late_apply: Duration::ZERO,
             operations: vec!["AdminUpdateUserAttributes".to_string()],
+            denied: Vec::new(),
         }
     }
 }
@@ -147,6 +151,7 @@ pub(crate) struct FaultSequence {
     faults: Faults,
     /// `faults.operations`, resolved: one flag per operation, in `Operation::ALL` order.
     applies: [bool; Operation::ALL.len()],
+    denied: [bool; Operation::ALL.len()],
     next: AtomicU64,
     next_latency: AtomicU64,
 }
@@ -154,20 +159,26 @@ pub(crate) struct FaultSequence {
 impl FaultSequence {
     /// The running sequence; an operation name in `faults.operations` the emulator does not have is an error.
     pub(crate) fn new(faults: Faults) -> Result<Self, String> {
-        let mut applies = [false; Operation::ALL.len()];
-        for name in &faults.operations {
-            let op = Operation::from_name(name).ok_or_else(|| {
-                let known: Vec<&str> = Operation::ALL.iter().map(|o| o.name()).collect();
-                format!(
-                    "the fault operations name {name:?}, which is not an operation (expected one of: {})",
-                    known.join(", ")
-                )
-            })?;
-            applies[op.index()] = true;
-        }
+        let ops = |names: &[String]| -> Result<[bool; Operation::ALL.len()], String> {
+            let mut set = [false; Operation::ALL.len()];
+            for name in names {
+                let op = Operation::from_name(name).ok_or_else(|| {
+                    let known: Vec<&str> = Operation::ALL.iter().map(|o| o.name()).collect();
+                    format!(
+                        "the fault operations name {name:?}, which is not an operation (expected one of: {})",
+                        known.join(", ")
+                    )
+                })?;
+                set[op.index()] = true;
+            }
+            Ok(set)
+        };
+        let applies = ops(&faults.operations)?;
+        let denied = ops(&faults.denied)?;
         Ok(Self {
             faults,
             applies,
+            denied,
             next: AtomicU64::new(0),
             next_latency: AtomicU64::new(0),
         })
@@ -176,6 +187,11 @@ impl FaultSequence {
     /// Whether faults are drawn for `op`.
     pub(crate) fn applies_to(&self, op: Operation) -> bool {
         self.applies[op.index()]
+    }
+
+    /// Whether `op` is always refused as a missing permission.
+    pub(crate) fn denies(&self, op: Operation) -> bool {
+        self.denied[op.index()]
     }
 
     /// Whether random faults are configured at all (saves the counter on the hot path).

@@ -196,6 +196,15 @@ async fn handle(
         Counters::bump(&shared.counters.delayed);
         tokio::time::sleep(delay).await;
     }
+    if shared.faults.denies(op) {
+        return Err(ApiError::new(
+            "AccessDeniedException",
+            format!(
+                "User is not authorized to perform: cognito-idp:{} because no identity-based policy allows it",
+                op.name()
+            ),
+        ));
+    }
     let request = ops::parse(op, &body)?;
     let now = epoch_now();
     let mut state = shared.lock();

@@ -366,3 +366,38 @@ async fn other_operation_errors() {
         )
     );
 }
+
+#[tokio::test]
+async fn denied_operations_answer_access_denied_and_the_others_work() {
+    let faults = cognito_emulator::Faults {
+        denied: vec!["DescribeUserPool".into()],
+        ..cognito_emulator::Faults::default()
+    };
+    let emu = cognito_emulator::start(
+        cognito_emulator::EmulatorConfig::default()
+            .with_seed(super::support::sample_seed())
+            .with_faults(faults),
+    )
+    .await
+    .unwrap();
+    let c = super::support::client(&emu);
+    let err = c
+        .describe_user_pool()
+        .user_pool_id(super::support::SAMPLE_POOL)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(err.meta().code(), Some("AccessDeniedException"));
+    assert!(
+        err.meta()
+            .message()
+            .is_some_and(|m| m.contains("cognito-idp:DescribeUserPool")),
+        "{err:?}"
+    );
+    c.list_users()
+        .user_pool_id(super::support::SAMPLE_POOL)
+        .send()
+        .await
+        .expect("ListUsers is allowed");
+}

@@ -229,3 +229,34 @@ async fn an_outage_in_the_middle_of_a_snapshot_listing_is_waited_out() {
         Some("platinum")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_denied_permission_is_the_only_read_failure_that_checks_offline_and_it_says_so() {
+    let faults = cognito_emulator::Faults {
+        denied: vec!["DescribeUserPool".into()],
+        ..cognito_emulator::Faults::default()
+    };
+    let env = TestEnv::with(seeded().with_faults(faults)).await;
+    let csv = env.write("in.csv", "username,custom:tier\nuser0001,gold\n");
+    // update goes on, its rows checked offline, and says which permission is missing and what it costs.
+    let out = run(env.update(&csv, &[])).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "these credentials may not call DescribeUserPool (the IAM permission cognito-idp:DescribeUserPool): \
+             rows are checked offline only"
+        ),
+        "{stderr}"
+    );
+    // validate, asked to check against the pool, does not pass on an offline check.
+    let out = run(env.validate(&csv, &[])).await;
+    assert_eq!(code(&out), 5, "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the rows were checked offline only"),
+        "{}",
+        text(&out)
+    );
+    let out = run(env.validate(&csv, &["--offline"])).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+}
