@@ -243,4 +243,17 @@ async fn every_kind_of_sdk_failure_reads_as_words() {
     for (kind, err, says) in cases {
         check(kind, err, says);
     }
+    // A service error: Cognito's own code and message, as it sent them.
+    use aws_sdk_cognitoidentityprovider::error::ErrorMetadata;
+    let service = SdkError::service_error(
+        AdminUpdateUserAttributesError::generic(
+            ErrorMetadata::builder()
+                .code("InvalidParameterException")
+                .message("Invalid phone number format.")
+                .build(),
+        ),
+        HttpResponse::new(StatusCode::try_from(400).unwrap(), SdkBody::empty()),
+    );
+    let e = check("service", service, "Invalid phone number format.");
+    assert_eq!(e.code, "InvalidParameterException");
 }
