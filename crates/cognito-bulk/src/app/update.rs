@@ -44,7 +44,6 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
     // earlier report or undo file is emptied by accident.
     let _locks = lock_outputs(&settings)?;
 
-    // Pre-flight, offline.
     // One budget of outages for the whole run, the pool reads before the first write included.
     let outage = Arc::new(Outage::new(settings.retry.max_outage));
     let plan_settings = PlanSettings {
@@ -54,6 +53,7 @@ pub(crate) async fn update(args: UpdateArgs) -> Result<i32, RunError> {
         attempt_timeout: settings.retry.attempt_timeout,
         outage: &outage,
     };
+    // Pre-flight, offline (a header that fails it is checked against the pool's names too).
     let mut plan = Plan::offline_with_header(&plan_settings, Some(&signing)).await?;
 
     // The pool: where the job goes, its schema, and the checks that need it.
