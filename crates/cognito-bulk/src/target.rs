@@ -221,7 +221,13 @@ pub(crate) async fn pool_groups(
     outage: &Outage,
 ) -> Result<Option<std::collections::BTreeSet<String>>, RunError> {
     pool_read(
-        crate::cognito::groups::list_groups(client, &target.pool_id, outage).await,
+        crate::cognito::groups::list_groups(
+            client,
+            &target.pool_id,
+            outage,
+            &CancellationToken::new(),
+        )
+        .await,
         target,
         "ListGroups",
         "group names are checked offline only: a row naming a missing group fails on its own",
@@ -242,8 +248,13 @@ pub(crate) async fn user_update_limit(
         .await
     {
         Ok(limit) => Ok(Ok(limit)),
+        Err(ReadFailure::Failed(e)) if e.code == "AccessDeniedException" => Ok(Err(
+            "these credentials may not call GetProvisionedLimit (the IAM permission \
+             cognito-idp:GetProvisionedLimit)"
+                .to_string(),
+        )),
         Err(ReadFailure::Failed(e)) => Ok(Err(format!("{}: {}", e.code, e.message))),
-        Err(other) => Err(RunError::Target(other.to_string())),
+        Err(other) => Err(RunError::Target(format!("GetProvisionedLimit: {other}"))),
     }
 }
 
@@ -282,7 +293,7 @@ fn pool_read<T>(
             )))
         }
         Err(other) => Err(RunError::Target(format!(
-            "{operation}: {other} ({}); nothing was written",
+            "{operation} failed: {other} ({}). Nothing was written",
             target.describe()
         ))),
     }

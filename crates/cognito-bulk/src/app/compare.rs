@@ -12,6 +12,7 @@ use super::plan::PlanSettings;
 use crate::cognito::groups;
 use crate::cognito::list_users::ListSpec;
 use crate::error::RunError;
+use crate::exec::outage::ReadFailure;
 use crate::schema::PoolSchema;
 use crate::snapshot::choice::{self, Decision, Inputs, Method};
 use crate::snapshot::shape::{FileShape, MAX_PATTERNS};
@@ -114,23 +115,38 @@ pub(crate) async fn prepare(
                     });
                 // Every group (an exact set): the pool's, already read by ListGroups when it could be.
                 let listed = only.as_ref().or(pool_groups);
-                match groups::memberships(client, pool_id, options.list_rate, listed, s.outage)
-                    .await
-                {
+                let never = tokio_util::sync::CancellationToken::new();
+                let read = groups::memberships(
+                    client,
+                    pool_id,
+                    options.list_rate,
+                    listed,
+                    s.outage,
+                    &never,
+                );
+                match read.await {
                     Ok(read) => {
                         builder.take_membership(true, only);
                         Some(read)
                     }
-                    Err(e @ crate::exec::outage::ReadFailure::Failed(_)) => {
+                    Err(ReadFailure::Failed(e)) if e.code == "AccessDeniedException" => {
                         // The snapshot then knows no membership: rows that change groups are sent (each call is
                         // idempotent), the rest is compared as usual.
                         tracing::warn!(
-                            "cannot list the members of the file's groups for --skip-unchanged; rows that change groups are sent: {e}"
+                            code = %e.code,
+                            "these credentials may not list the groups' members (the IAM permission \
+                             cognito-idp:ListUsersInGroup): rows that change groups are sent without being compared"
                         );
                         builder.take_membership(true, Some(BTreeSet::new()));
                         Some(HashMap::new())
                     }
-                    Err(e) => return Err(RunError::Target(format!("ListUsersInGroup: {e}"))),
+                    Err(e) => {
+                        return Err(RunError::Target(format!(
+                            "the members of the file's groups could not be listed for --skip-unchanged \
+                             (ListUsersInGroup): {e} ({})",
+                            s.common.target.describe()
+                        )));
+                    }
                 }
             } else {
                 None

@@ -15,7 +15,7 @@ use crate::cognito::list_users::{
 };
 use crate::error::{ExportError, RunError};
 use crate::exec::control::{RunControl, Signal};
-use crate::exec::outage::Outage;
+use crate::exec::outage::{Outage, ReadFailure};
 use crate::exec::retry::RetryPolicy;
 use crate::export::output::{Destination, Pending, lock_output};
 use crate::export::progress::{ExportProgress, ExportView, TICK};
@@ -101,15 +101,20 @@ async fn run(
             settings.list_rate,
             None,
             &outage,
+            control.stopping(),
         )
-        .await
-        .map_err(|e| {
-            RunError::Target(format!(
-                "the pool's groups could not be read: {e} ({})",
-                settings.target.describe()
-            ))
-        })?;
-        Some(read)
+        .await;
+        match read {
+            Ok(read) => Some(read),
+            // Ctrl-C while the members were listed: nothing was written.
+            Err(ReadFailure::Stopping) => return Ok(stopped(&control, &ListProgress::default())),
+            Err(e) => {
+                return Err(RunError::Target(format!(
+                    "the pool's groups could not be read: {e} ({})",
+                    settings.target.describe()
+                )));
+            }
+        }
     } else {
         None
     };

@@ -201,7 +201,11 @@ async fn header_error_with_pool(err: RunError, s: &PlanSettings<'_>, client: &Cl
             Ok(()) => offline.into(),
         },
         Ok(None) => offline.into(),
-        Err(e) => e,
+        // The header's known problems are not lost to the pool's: they are the error, the pool's a warning.
+        Err(e) => {
+            tracing::warn!("the header could be checked offline only: {e}");
+            offline.into()
+        }
     }
 }
 

@@ -28,14 +28,14 @@ pub(crate) async fn list_groups(
     client: &Client,
     pool_id: &str,
     outage: &Outage,
+    stopping: &CancellationToken,
 ) -> Result<BTreeSet<String>, ReadFailure> {
     let pacer = Pacer::new(LIST_GROUPS_RATE);
     let mut names = BTreeSet::new();
     let mut token: Option<String> = None;
-    let stopping = CancellationToken::new();
     loop {
         let out = outage
-            .read(page_policy(), Some(&pacer), &stopping, || async {
+            .read(page_policy(), Some(&pacer), stopping, || async {
                 client
                     .list_groups()
                     .user_pool_id(pool_id)
@@ -67,19 +67,19 @@ pub(crate) async fn memberships(
     list_rate: f64,
     only: Option<&BTreeSet<String>>,
     outage: &Outage,
+    stopping: &CancellationToken,
 ) -> Result<HashMap<String, Vec<String>>, ReadFailure> {
     let pacer = Pacer::new(list_rate);
     let mut members: HashMap<String, Vec<String>> = HashMap::new();
     let groups = match only {
         Some(groups) => groups.clone(),
-        None => list_groups(client, pool_id, outage).await?,
+        None => list_groups(client, pool_id, outage, stopping).await?,
     };
-    let stopping = CancellationToken::new();
     for group in groups {
         let mut token: Option<String> = None;
         loop {
             let out = outage
-                .read(page_policy(), Some(&pacer), &stopping, || async {
+                .read(page_policy(), Some(&pacer), stopping, || async {
                     client
                         .list_users_in_group()
                         .user_pool_id(pool_id)

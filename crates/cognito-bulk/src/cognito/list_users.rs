@@ -393,6 +393,8 @@ impl<S: PageSource> Reader<'_, S> {
             let err = match result {
                 Ok(Ok(page)) => {
                     self.pacer.on_success();
+                    // An answer ends an outage: the other streams and the run go on at once.
+                    self.spec.outage.reachable();
                     return Ok(page);
                 }
                 Ok(Err(err)) => err,
@@ -423,11 +425,13 @@ impl<S: PageSource> Reader<'_, S> {
                     retries.pause(paused);
                     continue;
                 }
-                Ridden::GaveUp(ReadFailure::Unreachable(d)) => {
-                    let why = ReadFailure::Unreachable(d).to_string();
-                    return Err(PageFailure::Other(
-                        self.page_error(&err, &format!("{why}; resumable")),
-                    ));
+                Ridden::GaveUp(why @ ReadFailure::Unreachable(_)) => {
+                    return Err(PageFailure::Other(ListError::Page {
+                        pool_id: self.spec.pool_id.clone(),
+                        code: "EndpointUnreachable".into(),
+                        message: why.to_string(),
+                        note: format!("last error: {}", err.message),
+                    }));
                 }
                 Ridden::GaveUp(_) => return Err(PageFailure::Other(ListError::Stopped)),
             }

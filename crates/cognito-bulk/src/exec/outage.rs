@@ -212,7 +212,7 @@ impl std::fmt::Display for ReadFailure {
             ReadFailure::Failed(e) => write!(f, "{}: {}", e.code, e.message),
             ReadFailure::Unreachable(d) => write!(
                 f,
-                "the endpoint could not be reached for {} (--max-outage)",
+                "the endpoint could not be reached for {} in all, past --max-outage",
                 humantime::format_duration(Duration::from_secs(d.as_secs()))
             ),
             ReadFailure::Stopping => f.write_str("the run is stopping"),

@@ -73,6 +73,8 @@ impl Durability {
                 notified.await;
                 continue;
             }
+            // Whatever happens to this waiter (even a task aborted mid-sync), the next one may sync.
+            let _turn = Turn(self);
             let covers = self.written.load(Ordering::Acquire);
             let file = self.file.clone();
             let result = tokio::task::spawn_blocking(move || file.sync_data())
@@ -91,14 +93,22 @@ impl Durability {
                         .get_or_insert(format!("the report could not be synced to disk: {e}"));
                 }
             }
-            self.syncing.store(false, Ordering::Release);
-            self.done.notify_waiters();
         }
     }
 
     #[cfg(test)]
     pub(crate) fn syncs(&self) -> u64 {
         self.syncs.load(Ordering::Relaxed)
+    }
+}
+
+/// The syncing waiter's turn: when it ends, another waiter may sync, and every waiter looks again.
+struct Turn<'a>(&'a Durability);
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        self.0.syncing.store(false, Ordering::Release);
+        self.0.done.notify_waiters();
     }
 }
 

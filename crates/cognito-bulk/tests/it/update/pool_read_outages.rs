@@ -91,7 +91,12 @@ async fn an_endpoint_down_at_the_start_is_waited_for_and_the_schema_still_checks
     // user0002's score is out of the pool's range (0..1000): only the schema knows.
     let csv = dir.path().join("in.csv");
     std::fs::write(&csv, "username,custom:score\nuser0001,5\nuser0002,5000\n").unwrap();
-    let cmd = update_at(dir.path(), addr, &csv, &["--skip-invalid", "--rate", "20"]);
+    let cmd = update_at(
+        dir.path(),
+        addr,
+        &csv,
+        &["--skip-invalid", "--rate", "20", "--summary-json", "s.json"],
+    );
     let (child, mut pauses, log) = spawn_watching(cmd);
     paused(&mut pauses).await;
     let emu = start_on(addr, seeded()).await;
@@ -110,6 +115,19 @@ async fn an_endpoint_down_at_the_start_is_waited_for_and_the_schema_still_checks
     );
     assert!(report[&3]["message"].contains("range"), "{:?}", report[&3]);
     assert_eq!(emu.stats().applied_total, 1);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("s.json")).unwrap()).unwrap();
+    assert!(
+        summary["paused_seconds"].as_f64().is_some_and(|p| p >= 1.0),
+        "the pause is counted: {summary}"
+    );
+    assert!(
+        summary["user_update_rate"]
+            .as_f64()
+            .is_some_and(|r| r > 0.0),
+        "{summary}"
+    );
+    assert_eq!(summary["throttled_share"].as_f64(), Some(0.0), "{summary}");
     emu.shutdown().await;
 }
 
@@ -123,8 +141,8 @@ async fn an_endpoint_down_through_max_outage_stops_before_anything_is_written() 
     assert_eq!(code(&out), 5, "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("DescribeUserPool: the endpoint could not be reached for")
-            && stderr.contains("nothing was written"),
+        stderr.contains("DescribeUserPool failed: the endpoint could not be reached for")
+            && stderr.contains("Nothing was written"),
         "{stderr}"
     );
     assert!(!dir.path().join("report.csv").exists(), "no report");
@@ -168,6 +186,7 @@ async fn an_outage_in_the_middle_of_export_lists_every_user_once() {
     let out = child.wait_with_output().await.unwrap();
     let stderr = log.await.unwrap();
     assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("the endpoint answers again"), "{stderr}");
     let users = read_csv(&env.path("users.csv"));
     let mut names: Vec<&str> = users.iter().map(|r| r["username"].as_str()).collect();
     names.sort_unstable();
@@ -211,6 +230,7 @@ async fn an_outage_in_the_middle_of_a_snapshot_listing_is_waited_out() {
     let out = child.wait_with_output().await.unwrap();
     let stderr = log.await.unwrap();
     assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("the endpoint answers again"), "{stderr}");
     let report = env.report();
     let status = |user: &str| {
         report
