@@ -127,8 +127,9 @@ impl CognitoBackend {
     }
 
     /// With `--undo-file`: records the undo row of a row about to be written, once (none when the row would
-    /// change nothing). A failure stops the run and the row is not sent.
-    fn record_undo(
+    /// change nothing), synced to the disk off the runtime's threads. A failure stops the run and the row is not
+    /// sent.
+    async fn record_undo(
         &self,
         request: &UpdateRequest,
         state: &mut RowState,
@@ -145,7 +146,16 @@ impl CognitoBackend {
         ) = (&self.read_first, &state.before)
             && !before.unchanged(request)
         {
-            undo.record(&before.undo(request)).map_err(|e| CallError {
+            let (undo, row) = (undo.clone(), before.undo(request));
+            let recorded = tokio::task::spawn_blocking(move || undo.record(&row))
+                .await
+                .unwrap_or_else(|e| {
+                    Err(crate::error::ReportError::UndoWrite {
+                        path: "the undo file".into(),
+                        message: e.to_string(),
+                    })
+                });
+            recorded.map_err(|e| CallError {
                 disposition: Disposition::StopRun,
                 code: "UndoFileError".into(),
                 message: format!("the undo row could not be written, so the row was not sent: {e}"),
@@ -446,7 +456,7 @@ impl Backend for CognitoBackend {
             state.calls = Some(calls);
         }
         // The old values are on disk before anything is written.
-        self.record_undo(request, state, &None)?;
+        self.record_undo(request, state, &None).await?;
         let mut request_id = None;
         if !request.attributes.is_empty() && !state.updated {
             self.pace_write(&mut executor_paid).await;
@@ -554,7 +564,7 @@ impl Backend for CognitoBackend {
         if !(attributes_done && membership_done) {
             return ReadBack::NotApplied;
         }
-        match self.record_undo(request, state, &request_id) {
+        match self.record_undo(request, state, &request_id).await {
             Ok(()) => ReadBack::Confirmed { request_id },
             Err(e) => ReadBack::Stop(e),
         }
