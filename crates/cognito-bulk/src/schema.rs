@@ -8,7 +8,8 @@
 use std::collections::HashMap;
 
 use crate::input::header::DELETE_COLUMN;
-use crate::input::row::{RowProblem, UpdateRequest};
+use crate::input::problem::RowProblem;
+use crate::input::row::UpdateRequest;
 
 /// One schema attribute, with the name used in API calls (`custom:tier`, `dev:custom:x`).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -64,7 +65,7 @@ fn standard_attribute(name: &str) -> Option<SchemaAttribute> {
             min_value: Some(0.0),
             ..Default::default()
         },
-        _ if crate::input::validate::STANDARD_ATTRIBUTES.contains(&name) => string(0, 2048),
+        _ if crate::input::names::STANDARD_ATTRIBUTES.contains(&name) => string(0, 2048),
         _ => return None,
     })
 }
@@ -73,7 +74,7 @@ impl PoolSchema {
     /// Adds every standard attribute the pool's answer did not list, with its default rules; listed ones are
     /// kept as the pool describes them.
     pub(crate) fn with_standard_attributes(mut self) -> Self {
-        let names = crate::input::validate::STANDARD_ATTRIBUTES
+        let names = crate::input::names::STANDARD_ATTRIBUTES
             .iter()
             .chain(&["sub"]);
         for name in names {
@@ -113,7 +114,7 @@ impl PoolSchema {
     fn check_attribute(&self, attr: &crate::input::row::Attribute) -> Result<(), RowProblem> {
         let col = Some(attr.name.as_str());
         let Some(schema) = self.attributes.get(&attr.name) else {
-            let hint = crate::input::validate::closest(
+            let hint = crate::input::names::closest(
                 &attr.name,
                 self.attributes.keys().map(String::as_str),
             )
@@ -195,10 +196,10 @@ impl PoolSchema {
 /// when it is), with the closest of the pool's own names. Without the schema only the standard names and the
 /// case of the custom prefix can be checked: a `custom:` name passes.
 pub(crate) fn unknown_attribute(schema: Option<&PoolSchema>, name: &str) -> Option<String> {
-    if let Some(problem) = crate::input::validate::prefix_case(name) {
+    if let Some(problem) = crate::input::names::prefix_case(name) {
         return Some(problem);
     }
-    let standard = crate::input::validate::STANDARD_ATTRIBUTES
+    let standard = crate::input::names::STANDARD_ATTRIBUTES
         .iter()
         .copied()
         .chain(["sub"]);
@@ -213,7 +214,7 @@ pub(crate) fn unknown_attribute(schema: Option<&PoolSchema>, name: &str) -> Opti
         return None;
     }
     known.sort_unstable();
-    let hint = crate::input::validate::closest(name, known)
+    let hint = crate::input::names::closest(name, known)
         .map_or(String::new(), |near| format!(": did you mean `{near}`?"));
     Some(match schema {
         Some(_) => format!("the pool has no attribute `{name}`{hint}"),

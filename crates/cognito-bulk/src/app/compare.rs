@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_cognitoidentityprovider::Client;
 
-use super::plan::PlanSettings;
+use super::plan_settings::PlanSettings;
 use crate::cognito::groups;
 use crate::cognito::list_users::ListSpec;
 use crate::error::RunError;

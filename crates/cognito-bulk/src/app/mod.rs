@@ -9,6 +9,7 @@ mod export;
 mod messages;
 mod outputs;
 mod plan;
+mod plan_settings;
 mod update;
 mod validate;
 

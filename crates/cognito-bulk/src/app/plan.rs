@@ -6,14 +6,13 @@
 //! same [`PassSources`].
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use aws_sdk_cognitoidentityprovider::Client;
 
 use super::compare::{self, Comparison};
-use crate::config::{CommonSettings, CompareSettings, ResumeMode};
+pub(crate) use super::plan_settings::PlanSettings;
+use crate::config::ResumeMode;
 use crate::error::{ConfigError, InputError, RunError};
-use crate::exec::outage::Outage;
 use crate::input::duplicates::DuplicateTracker;
 use crate::input::reader::CsvInput;
 use crate::input::row::Attribute;
@@ -22,17 +21,6 @@ use crate::report::journal::Journal;
 use crate::schema::{PoolSchema, unknown_attribute};
 use crate::snapshot::FileShape;
 use crate::target;
-
-/// The settings the plan depends on, resolved by the subcommand.
-pub(crate) struct PlanSettings<'a> {
-    pub(crate) common: &'a CommonSettings,
-    pub(crate) compare: &'a CompareSettings,
-    pub(crate) mode: ResumeMode,
-    /// For the ListUsers pages of a snapshot.
-    pub(crate) attempt_timeout: Duration,
-    /// The endpoint's outages: every read of the pool waits them out on the run's `--max-outage` budget.
-    pub(crate) outage: &'a Arc<Outage>,
-}
 
 /// What the pre-flight found, and what the execution needs of it.
 pub(crate) struct Plan {

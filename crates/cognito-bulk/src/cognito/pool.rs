@@ -9,7 +9,7 @@ use aws_sdk_cognitoidentityprovider::types::{
 
 use super::classify;
 use crate::exec::backend::CallError;
-use crate::input::validate::STANDARD_ATTRIBUTES;
+use crate::input::names::STANDARD_ATTRIBUTES;
 use crate::schema::{PoolSchema, SchemaAttribute};
 
 /// The name an attribute has in API calls (`custom:` or `dev:custom:` prefix for custom attributes).

@@ -17,8 +17,9 @@
 
 use std::collections::BTreeSet;
 
+use crate::input::names::check_attribute_name;
 use crate::input::row::{Attribute, UpdateRequest};
-use crate::input::validate::{check_attribute, check_attribute_name};
+use crate::input::validate::check_attribute;
 use crate::schema::PoolSchema;
 
 /// The prefix of columns `update` ignores.

@@ -43,9 +43,11 @@ fn no_key_column(columns: &[String]) -> String {
         columns.join(",")
     );
     // `usernme`: a misspelt key column, the likeliest reason.
-    if let Some((column, near)) = columns.iter().enumerate().find_map(|(i, c)| {
-        super::validate::closest(c, DEFAULT_KEY_COLUMNS).map(|near| (i + 1, near))
-    }) {
+    if let Some((column, near)) = columns
+        .iter()
+        .enumerate()
+        .find_map(|(i, c)| super::names::closest(c, DEFAULT_KEY_COLUMNS).map(|near| (i + 1, near)))
+    {
         message.push_str(&format!(
             ". Column {column} `{}`: did you mean `{near}`? Rename it, or pass --username-column {}",
             columns[column - 1],
@@ -114,7 +116,7 @@ impl Header {
                         message: format!(
                             "--username-column `{wanted}` is not in the header ({}){}",
                             columns.join(","),
-                            super::validate::closest(wanted, columns.iter().map(String::as_str))
+                            super::names::closest(wanted, columns.iter().map(String::as_str))
                                 .map_or(String::new(), |c| format!(": did you mean `{c}`?"))
                         ),
                     }
@@ -143,7 +145,7 @@ impl Header {
                 let known: Vec<&str> = std::iter::once(DELETE_COLUMN)
                     .chain(membership::COLUMNS)
                     .collect();
-                let hint = super::validate::closest(name, known.iter().copied())
+                let hint = super::names::closest(name, known.iter().copied())
                     .map_or(String::new(), |near| format!("; did you mean `{near}`?"));
                 return Err(InputError::Header {
                     path: path.to_path_buf(),
@@ -155,7 +157,7 @@ impl Header {
                 });
             } else if name.starts_with("cognito:") || DEFAULT_KEY_COLUMNS.contains(&name.as_str()) {
                 ignored.push(name.clone());
-            } else if let Some(why) = super::validate::unknown_column(name) {
+            } else if let Some(why) = super::names::unknown_column(name) {
                 unknown.push((i + 1, format!("column {} `{name}`: {why}", i + 1)));
             } else {
                 attributes.push((i, name.clone()));

@@ -8,12 +8,12 @@
 //! * [`ENABLED`]: `true` or `false` (AdminEnableUser / AdminDisableUser).
 //!
 //! An empty cell changes nothing, as for attributes. Group names follow the API's rule (1–128 characters, no
-//! spaces or control characters); whether each group exists is checked against the pool (ListGroups) in
-//! [`crate::schema`].
+//! spaces or control characters); whether each group exists is checked here too, against the names ListGroups
+//! returned, when the pre-flight (`crate::preflight`) has them.
 
 use std::collections::BTreeSet;
 
-use super::row::RowProblem;
+use super::problem::RowProblem;
 
 pub(crate) const ADD_GROUPS: &str = "cognito-bulk:add-groups";
 pub(crate) const REMOVE_GROUPS: &str = "cognito-bulk:remove-groups";
@@ -103,7 +103,7 @@ impl Membership {
             .chain(exact)
             .flat_map(|(column, names)| {
                 names.iter().filter(|g| !pool.contains(*g)).map(move |g| {
-                    let hint = super::validate::closest(g, pool.iter().map(String::as_str))
+                    let hint = super::names::closest(g, pool.iter().map(String::as_str))
                         .map_or(String::new(), |near| format!(" (did you mean `{near}`?)"));
                     RowProblem::new(Some(column), format!("the pool has no group `{g}`{hint}"))
                 })
@@ -266,7 +266,7 @@ pub(crate) fn check_group_name(name: &str) -> Result<(), String> {
 
 /// A `;`-separated list of group names, each checked by the API's rule, none twice.
 fn group_list(column: &str, cell: &str) -> Result<Vec<String>, RowProblem> {
-    super::validate::name_list(cell, column, "group ", |name| {
+    super::names::name_list(cell, column, "group ", |name| {
         check_group_name(name).map_err(|why| format!(" {why}"))
     })
 }

@@ -6,7 +6,7 @@
 use csv::StringRecord;
 
 use super::header::Header;
-use super::row::RowProblem;
+use super::problem::RowProblem;
 
 /// Checks every cell of a record that starts on `line`.
 pub(crate) fn check_text(
