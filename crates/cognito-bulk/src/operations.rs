@@ -1,40 +1,23 @@
 //! The Cognito operations the job calls, the request-rate quota category each one draws on, and the count of
 //! requests sent per operation ([`Sent`]).
 //!
-//! [`Op::category`] is the table of the "per-category request rate quotas" on Cognito's quotas page
-//! (<https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html>): the one place to change when the page
-//! does. Each category has its own limiter in a run (`app/execute.rs`): UserUpdate is `--rate`, UserRead is
-//! `--read-rate`, UserList is `--list-rate`, and UserResourceRead (AdminListGroupsForUser, 50/s) is paced at
-//! [`RESOURCE_READ_RATE`].
+//! The categories and their default rates come from the one table of Cognito's operations (`cognito_ops`, shared
+//! with the emulator and the bench): the one place to change when Cognito's quotas page does. Each category has
+//! its own limiter in a run (`app/execute.rs`): UserUpdate is `--rate`, UserRead is `--read-rate`, UserList is
+//! `--list-rate`, and UserResourceRead (AdminListGroupsForUser) is paced at [`RESOURCE_READ_RATE`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Cognito's quota categories of the operations below, named as on the quotas page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(clippy::enum_variant_names)]
-pub(crate) enum Category {
-    /// 25/s, not adjustable, shared with the application's own writes.
-    UserUpdate,
-    /// 120/s.
-    UserRead,
-    /// 30/s.
-    UserList,
-    /// 50/s.
-    UserResourceRead,
-    /// 15/s.
-    UserPoolRead,
-    /// 20/s.
-    UserPoolResourceRead,
-}
+pub(crate) use cognito_ops::Category;
 
-/// Cognito's default UserUpdate quota, requests per second for an account in a Region (the quotas page above):
-/// every write of the job draws on it, beside the application's own writes. An account may have provisioned more
-/// (GetProvisionedLimit says how much).
-pub(crate) const USER_UPDATE_QUOTA: f64 = 25.0;
+/// Cognito's default UserUpdate quota, requests per second for an account in a Region: every write of the job
+/// draws on it, beside the application's own writes. An account may have provisioned more (GetProvisionedLimit
+/// says how much).
+pub(crate) const USER_UPDATE_QUOTA: f64 = Category::UserUpdate.default_rate();
 
 /// The pace of AdminListGroupsForUser calls: 80 % of the UserResourceRead quota (50/s), the share `--read-rate`'s
 /// default leaves of UserRead.
-pub(crate) const RESOURCE_READ_RATE: f64 = 40.0;
+pub(crate) const RESOURCE_READ_RATE: f64 = Category::UserResourceRead.default_rate() * 0.8;
 
 /// An operation the job calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -69,21 +52,10 @@ impl Op {
         Op::DescribeUserPool,
     ];
 
-    /// The quota category the operation draws on.
+    /// The quota category the operation draws on, from the operations table.
     pub(crate) fn category(self) -> Category {
-        match self {
-            Op::AdminUpdateUserAttributes
-            | Op::AdminDeleteUserAttributes
-            | Op::AdminAddUserToGroup
-            | Op::AdminRemoveUserFromGroup
-            | Op::AdminEnableUser
-            | Op::AdminDisableUser => Category::UserUpdate,
-            Op::AdminGetUser => Category::UserRead,
-            Op::AdminListGroupsForUser => Category::UserResourceRead,
-            Op::ListUsers | Op::ListUsersInGroup => Category::UserList,
-            Op::DescribeUserPool => Category::UserPoolRead,
-            Op::ListGroups => Category::UserPoolResourceRead,
-        }
+        cognito_ops::category_of(self.name())
+            .unwrap_or_else(|| panic!("{} has no quota category in the table", self.name()))
     }
 
     /// The operation's name in the API (and in the summary's counts).
@@ -164,6 +136,15 @@ impl SentCounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_operation_the_job_calls_is_in_the_table_with_a_category() {
+        for op in Op::ALL {
+            let row = cognito_ops::operation(op.name()).expect("in the table");
+            assert_eq!(row.category, Some(op.category()), "{}", op.name());
+        }
+        assert_eq!((USER_UPDATE_QUOTA, RESOURCE_READ_RATE), (25.0, 40.0));
+    }
 
     #[test]
     fn every_write_of_a_row_is_on_the_user_update_quota() {

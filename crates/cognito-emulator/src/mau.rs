@@ -124,6 +124,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_billed_operations_are_those_the_operations_table_bills() {
+        for op in Operation::ALL {
+            let row = cognito_ops::operation(op.name())
+                .unwrap_or_else(|| panic!("{} is not in the operations table", op.name()));
+            assert_eq!(row.billed_as_mau, BILLED.contains(&op), "{}", op.name());
+        }
+    }
+
+    #[test]
     fn distinct_users_in_total_and_per_operation() {
         let counters = MauCounters::default();
         let mut bits = MauBits::default();

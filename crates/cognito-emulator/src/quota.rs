@@ -3,104 +3,14 @@
 //! A bucket holds at most `rate` tokens (a burst of one second) and refills continuously. Over quota, the caller
 //! answers `TooManyRequestsException` "Rate exceeded" and applies nothing.
 
-use serde::{Deserialize, Serialize};
-
 use super::protocol::Operation;
 
-/// Cognito's request-rate quota categories that the emulated operations belong to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[non_exhaustive]
-pub enum Category {
-    /// AdminUpdateUserAttributes, AdminDeleteUserAttributes, AdminDeleteUser, AdminAddUserToGroup,
-    /// AdminRemoveUserFromGroup, AdminEnableUser, AdminDisableUser (25/s).
-    UserUpdate,
-    /// AdminGetUser (120/s).
-    UserRead,
-    /// ListUsers, ListUsersInGroup (30/s).
-    UserList,
-    /// DescribeUserPool, ListUserPools (15/s).
-    UserPoolRead,
-    /// AdminCreateUser (50/s).
-    UserCreation,
-    /// AdminListGroupsForUser (50/s).
-    UserResourceRead,
-    /// GetGroup, ListGroups (20/s).
-    UserPoolResourceRead,
-    /// CreateGroup, DeleteGroup (15/s).
-    UserPoolResourceUpdate,
-}
+pub use cognito_ops::Category;
 
-impl Category {
-    /// The number of categories.
-    pub const COUNT: usize = 8;
-
-    /// All categories, in index order.
-    pub const ALL: [Category; Category::COUNT] = [
-        Category::UserUpdate,
-        Category::UserRead,
-        Category::UserList,
-        Category::UserPoolRead,
-        Category::UserCreation,
-        Category::UserResourceRead,
-        Category::UserPoolResourceRead,
-        Category::UserPoolResourceUpdate,
-    ];
-
-    /// Cognito's default requests per second for the category.
-    pub fn default_rate(self) -> f64 {
-        match self {
-            Category::UserUpdate => 25.0,
-            Category::UserRead => 120.0,
-            Category::UserList => 30.0,
-            Category::UserPoolRead => 15.0,
-            Category::UserCreation => 50.0,
-            Category::UserResourceRead => 50.0,
-            Category::UserPoolResourceRead => 20.0,
-            Category::UserPoolResourceUpdate => 15.0,
-        }
-    }
-
-    pub(crate) fn index(self) -> usize {
-        self as usize
-    }
-
-    /// The category's name on Cognito's quotas page and in GetProvisionedLimit (`UserUpdate`).
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Category::UserUpdate => "UserUpdate",
-            Category::UserRead => "UserRead",
-            Category::UserList => "UserList",
-            Category::UserPoolRead => "UserPoolRead",
-            Category::UserCreation => "UserCreation",
-            Category::UserResourceRead => "UserResourceRead",
-            Category::UserPoolResourceRead => "UserPoolResourceRead",
-            Category::UserPoolResourceUpdate => "UserPoolResourceUpdate",
-        }
-    }
-
-    /// The category each operation draws on, as the "per-category request rate quotas" table of Cognito's quotas
-    /// page lists it (<https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html>): the one place to
-    /// change when the page does. `None`: not limited here.
-    pub(crate) fn of(op: Operation) -> Option<Category> {
-        use Operation::*;
-        match op {
-            AdminUpdateUserAttributes
-            | AdminDeleteUserAttributes
-            | AdminDeleteUser
-            | AdminAddUserToGroup
-            | AdminRemoveUserFromGroup
-            | AdminEnableUser
-            | AdminDisableUser => Some(Category::UserUpdate),
-            AdminGetUser => Some(Category::UserRead),
-            ListUsers | ListUsersInGroup => Some(Category::UserList),
-            DescribeUserPool | ListUserPools => Some(Category::UserPoolRead),
-            AdminCreateUser => Some(Category::UserCreation),
-            AdminListGroupsForUser => Some(Category::UserResourceRead),
-            GetGroup | ListGroups => Some(Category::UserPoolResourceRead),
-            CreateGroup | DeleteGroup => Some(Category::UserPoolResourceUpdate),
-            CreateUserPool | DeleteUserPool | GetProvisionedLimit => None,
-        }
-    }
+/// The category `op` draws on, from the one table of Cognito's operations (`cognito_ops::OPERATIONS`, from the
+/// "per-category request rate quotas" of Cognito's quotas page). `None`: not limited here.
+pub(crate) fn category_of(op: Operation) -> Option<Category> {
+    cognito_ops::category_of(op.name())
 }
 
 /// Cognito's per-user write limit ("10 operations per user per second").

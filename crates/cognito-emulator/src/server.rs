@@ -25,7 +25,7 @@ use super::live::LiveTraffic;
 use super::ops::{self, Ctx};
 use super::persist;
 use super::protocol::{ApiError, Operation, RequestIds, TARGET_PREFIX, json_response};
-use super::quota::{Category, Quotas};
+use super::quota::{self, Quotas};
 use super::stats::{Counters, Stats};
 use super::store::{State, epoch_now};
 use super::user_view::UserView;
@@ -210,7 +210,7 @@ async fn handle(
     let mut state = shared.lock();
     let clock = shared.clock.now_secs();
     state.catch_up_live(clock);
-    if let Some(category) = Category::of(op)
+    if let Some(category) = quota::category_of(op)
         && !state.quotas.try_take(category, clock)
     {
         shared.counters.throttled(op);
