@@ -10,9 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 pub(crate) use cognito_ops::Category;
 
-/// Cognito's default UserUpdate quota, requests per second for an account in a Region: every write of the job
-/// draws on it, beside the application's own writes. An account may have provisioned more (GetProvisionedLimit
-/// says how much).
+/// Cognito's UserUpdate quota, requests per second for an account in a Region (not adjustable): every write of the
+/// job draws on it, beside the application's own writes. GetProvisionedLimit reports the rate Cognito enforces.
 pub(crate) const USER_UPDATE_QUOTA: f64 = Category::UserUpdate.default_rate();
 
 /// The pace of AdminListGroupsForUser calls: 80 % of the UserResourceRead quota (50/s), the share `--read-rate`'s

@@ -26,11 +26,13 @@ pub enum Category {
     UserPoolResourceRead,
     /// CreateGroup, DeleteGroup (15/s).
     UserPoolResourceUpdate,
+    /// GetProvisionedLimit, UpdateProvisionedLimit (1/s).
+    LimitManagement,
 }
 
 impl Category {
     /// The number of categories.
-    pub const COUNT: usize = 8;
+    pub const COUNT: usize = 9;
 
     /// All categories, in index order.
     pub const ALL: [Category; Category::COUNT] = [
@@ -42,6 +44,7 @@ impl Category {
         Category::UserResourceRead,
         Category::UserPoolResourceRead,
         Category::UserPoolResourceUpdate,
+        Category::LimitManagement,
     ];
 
     /// Cognito's default requests per second for the category, per account and Region.
@@ -55,7 +58,17 @@ impl Category {
             Category::UserResourceRead => 50.0,
             Category::UserPoolResourceRead => 20.0,
             Category::UserPoolResourceUpdate => 15.0,
+            Category::LimitManagement => 1.0,
         }
+    }
+
+    /// Whether the quotas page lists the category as adjustable (its rate can be raised for an account); `false`
+    /// where the page does not say so.
+    pub const fn adjustable(self) -> bool {
+        matches!(
+            self,
+            Category::UserRead | Category::UserResourceRead | Category::UserCreation
+        )
     }
 
     /// The category's position in [`Category::ALL`].
@@ -74,6 +87,7 @@ impl Category {
             Category::UserResourceRead => "UserResourceRead",
             Category::UserPoolResourceRead => "UserPoolResourceRead",
             Category::UserPoolResourceUpdate => "UserPoolResourceUpdate",
+            Category::LimitManagement => "LimitManagement",
         }
     }
 }
@@ -121,7 +135,7 @@ pub const OPERATIONS: &[Operation] = &[
     op("DeleteGroup", Some(UserPoolResourceUpdate), false),
     op("CreateUserPool", None, false),
     op("DeleteUserPool", None, false),
-    op("GetProvisionedLimit", None, false),
+    op("GetProvisionedLimit", Some(LimitManagement), false),
 ];
 
 /// The operation named `name`, if the table has it.
@@ -154,5 +168,6 @@ mod tests {
         assert_eq!(category_of("AdminUpdateUserAttributes"), Some(UserUpdate));
         assert_eq!(category_of("NoSuchOperation"), None);
         assert_eq!(UserUpdate.default_rate(), 25.0);
+        assert!(!UserUpdate.adjustable() && UserRead.adjustable());
     }
 }

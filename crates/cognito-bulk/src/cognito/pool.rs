@@ -26,7 +26,7 @@ fn api_name(attr: &SchemaAttributeType) -> String {
 }
 
 /// The UserUpdate requests per second Cognito enforces for this account and Region (GetProvisionedLimit's
-/// `ProvisionedLimitValue`: the default 25/s, or more where capacity was provisioned).
+/// `ProvisionedLimitValue`).
 pub(crate) async fn user_update_limit(client: &Client) -> Result<f64, CallError> {
     let definition = LimitDefinitionType::builder()
         .limit_class(LimitClass::ApiCategory)

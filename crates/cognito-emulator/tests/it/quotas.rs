@@ -122,7 +122,8 @@ async fn default_config_has_cognito_quotas_and_without_quotas_turns_them_off() {
             Some(50.0),
             Some(50.0),
             Some(20.0),
-            Some(15.0)
+            Some(15.0),
+            Some(1.0)
         ]
     );
     assert_eq!(d.per_user_write_rate(), Some(10.0));
@@ -134,9 +135,11 @@ async fn default_config_has_cognito_quotas_and_without_quotas_turns_them_off() {
 #[tokio::test]
 async fn get_provisioned_limit_answers_the_rate_each_category_enforces() {
     use aws_sdk_cognitoidentityprovider::types::{LimitClass, LimitDefinitionType};
-    let emu = start(EmulatorConfig::default().with_quota(Category::UserUpdate, Some(40.0)))
-        .await
-        .unwrap();
+    // GetProvisionedLimit's own quota (LimitManagement, 1/s) off: the test asks three times at once.
+    let config = EmulatorConfig::default()
+        .with_quota(Category::UserUpdate, Some(40.0))
+        .with_quota(Category::LimitManagement, None);
+    let emu = start(config).await.unwrap();
     let c = client(&emu);
     let ask = |category: &str| {
         c.get_provisioned_limit().limit_definition(
