@@ -4,12 +4,12 @@
 //!
 //! The public API: [`start`] and [`RunningEmulator`] (the running handle: endpoint, stats, clock, shutdown),
 //! [`EmulatorConfig`] (builder: seed, state file, quotas, [`Faults`], [`OpLatency`], [`LivePattern`], [`Clock`]),
-//! and [`Stats`]. With the `cli` feature, [`EmulatorArgs`] and [`run_cli`] (the `cognito-emulator` binary and the
+//! and [`Stats`]. With the `cli` feature, `EmulatorArgs` and `run_cli` (the `cognito-emulator` binary and the
 //! `cognito-bulk emulator` subcommand).
 //!
-//! Layout: [`server`] (router, request pipeline, start/shutdown), `protocol` (wire format, errors, request ids),
+//! Layout: `server` (router, request pipeline, start/shutdown), `protocol` (wire format, errors, request ids),
 //! `listener` (connections that faults can kill), `ops/` (one file per group of operations), `store` (state and
-//! indexes), `schema` + `attributes` + `constraints` (validation), `quota` (token buckets), `faults` (seeded fault
+//! indexes), `schema` + `attributes` + `constraints` (validation), `quota` (token buckets; each operation's category from the `cognito-ops` table), `faults` (seeded fault
 //! injection), `latency` (per-operation added latency), `live` (the synthetic live caller), `mau` (monthly active
 //! users), `stats`, `persist` (seed and state files), `cli` (the subcommand).
 //!

@@ -1,5 +1,6 @@
-//! The jobs as readable outlines: [`update`] (pre-flight, safety checks, report, execution, summary) and
-//! [`validate`] (the same checks, nothing written). Each returns the process exit code or a [`RunError`].
+//! The jobs as readable outlines: [`update`] (pre-flight, safety checks, report, execution, summary),
+//! [`validate`] (the same checks, nothing written) and [`export`] (the pool to a CSV in `update`'s input format).
+//! Each returns the process exit code or a [`RunError`].
 //!
 //! [`RunError`]: crate::error::RunError
 
