@@ -28,6 +28,16 @@ async fn spawn_emulator(
     (child, url, lines)
 }
 
+/// `update` of one row (user0042 to `enterprise`) against the emulator at `url`.
+fn update_at(env: &TestEnv, url: &str) -> tokio::process::Command {
+    let csv = env.write("one.csv", "username,custom:tier\nuser0042,enterprise\n");
+    let mut cmd = env.command();
+    cmd.args(["update", "--endpoint-url", url, "--user-pool-id", POOL])
+        .args(["--report", "r.csv", "--quiet"])
+        .arg(&csv);
+    cmd
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_emulator_subcommand_serves_a_seeded_pool_and_saves_its_state() {
     let env = TestEnv::new().await;
@@ -48,20 +58,7 @@ async fn the_emulator_subcommand_serves_a_seeded_pool_and_saves_its_state() {
         "binds loopback by default: {url}"
     );
 
-    let csv = env.write("one.csv", "username,custom:tier\nuser0042,enterprise\n");
-    let mut cmd = env.command();
-    cmd.args([
-        "update",
-        "--endpoint-url",
-        &url,
-        "--user-pool-id",
-        POOL,
-        "--report",
-        "r.csv",
-        "--quiet",
-    ])
-    .arg(&csv);
-    let out = run(cmd).await;
+    let out = run(update_at(&env, &url)).await;
     assert_eq!(code(&out), 0, "{}", text(&out));
 
     signal(child.id().unwrap(), "-TERM");
@@ -89,19 +86,7 @@ async fn an_emulator_started_without_a_seed_says_it_holds_no_pool_and_so_does_th
         "{second}"
     );
 
-    let csv = env.write("one.csv", "username,custom:tier\nuser0042,enterprise\n");
-    let mut cmd = env.command();
-    cmd.args([
-        "update",
-        "--endpoint-url",
-        &url,
-        "--user-pool-id",
-        POOL,
-        "--report",
-        "r.csv",
-    ])
-    .arg(&csv);
-    let out = run(cmd).await;
+    let out = run(update_at(&env, &url)).await;
     assert_eq!(code(&out), 5, "{}", text(&out));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains(

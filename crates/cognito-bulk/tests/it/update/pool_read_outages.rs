@@ -165,8 +165,12 @@ async fn outage(
     std::mem::replace(&mut env.emu, back).shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_outage_in_the_middle_of_export_lists_every_user_once() {
+/// Runs the command `make` builds against a pool kept in a state file, takes the endpoint away once a few
+/// ListUsers pages were answered until the run has paused, brings it back, and returns the environment and the
+/// run's standard error once it ended (exit 0, the pause over).
+async fn with_an_outage_mid_listing(
+    make: impl FnOnce(&TestEnv) -> tokio::process::Command,
+) -> (TestEnv, String) {
     let state = tempfile::tempdir().unwrap();
     let state_file = state.path().join("state.json");
     let config = || {
@@ -175,9 +179,7 @@ async fn an_outage_in_the_middle_of_export_lists_every_user_once() {
             .with_state_file(&state_file)
     };
     let mut env = TestEnv::with(config()).await;
-    let mut cmd = env.export(&["--output", "users.csv", "--list-rate", "4"]);
-    cmd.arg("--attributes").arg("username,email");
-    let (child, mut pauses, log) = spawn_watching(cmd);
+    let (child, mut pauses, log) = spawn_watching(make(&env));
     wait_until("a few pages", Duration::from_secs(60), || {
         env.requests("ListUsers") >= 3
     })
@@ -187,6 +189,17 @@ async fn an_outage_in_the_middle_of_export_lists_every_user_once() {
     let stderr = log.await.unwrap();
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("the endpoint answers again"), "{stderr}");
+    (env, stderr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_in_the_middle_of_export_lists_every_user_once() {
+    let (env, _) = with_an_outage_mid_listing(|env| {
+        let mut cmd = env.export(&["--output", "users.csv", "--list-rate", "4"]);
+        cmd.arg("--attributes").arg("username,email");
+        cmd
+    })
+    .await;
     let users = read_csv(&env.path("users.csv"));
     let mut names: Vec<&str> = users.iter().map(|r| r["username"].as_str()).collect();
     names.sort_unstable();
@@ -196,41 +209,25 @@ async fn an_outage_in_the_middle_of_export_lists_every_user_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_outage_in_the_middle_of_a_snapshot_listing_is_waited_out() {
-    let state = tempfile::tempdir().unwrap();
-    let state_file = state.path().join("state.json");
-    let config = || {
-        EmulatorConfig::default()
-            .without_quotas()
-            .with_state_file(&state_file)
-    };
-    let mut env = TestEnv::with(config()).await;
     // user0001 gets a new tier; user0002 keeps the one the seed gave it.
-    let kept = env.attribute("user0002", "custom:tier").unwrap_or_default();
-    let csv = env.write(
-        "in.csv",
-        format!("username,custom:tier\nuser0001,platinum\nuser0002,{kept}\n"),
-    );
-    let mut cmd = env.update(
-        &csv,
-        &[
-            "--skip-unchanged",
-            "--compare-with",
-            "snapshot",
-            "--list-rate",
-            "4",
-        ],
-    );
-    cmd.args(["--log-format", "text"]);
-    let (child, mut pauses, log) = spawn_watching(cmd);
-    wait_until("a few pages", Duration::from_secs(60), || {
-        env.requests("ListUsers") >= 3
+    let (env, _) = with_an_outage_mid_listing(|env| {
+        let kept = env.attribute("user0002", "custom:tier").unwrap_or_default();
+        let csv = env.write(
+            "in.csv",
+            format!("username,custom:tier\nuser0001,platinum\nuser0002,{kept}\n"),
+        );
+        env.update(
+            &csv,
+            &[
+                "--skip-unchanged",
+                "--compare-with",
+                "snapshot",
+                "--list-rate",
+                "4",
+            ],
+        )
     })
     .await;
-    outage(&mut env, config(), &mut pauses).await;
-    let out = child.wait_with_output().await.unwrap();
-    let stderr = log.await.unwrap();
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("the endpoint answers again"), "{stderr}");
     let report = env.report();
     let status = |user: &str| {
         report
