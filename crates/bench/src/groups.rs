@@ -107,7 +107,8 @@ pub(crate) fn groups(ctx: &mut Ctx) -> Res<()> {
     let pages = op_count(&stats.requests, "ListUsers")
         + op_count(&stats.requests, "ListUsersInGroup")
         - lists_before;
-    let floor = pages as f64 / 30.0;
+    // The listings run at the UserList quota.
+    let floor = pages as f64 / cognito_ops::Category::UserList.default_rate();
     ctx.check(
         scenario,
         "re-run with --skip-unchanged (snapshot, --list-rate 30)",

@@ -850,7 +850,7 @@ fn rate(ctx: &mut Ctx) -> Res<()> {
 
 /// Contention: the UserUpdate quota at 25/s, the job at --rate 100 and at --rate 20.
 fn contention(ctx: &mut Ctx) -> Res<()> {
-    let quota = 25.0;
+    let quota = cognito_ops::Category::UserUpdate.default_rate();
     // --rate 100: 45 s worth of quota.
     {
         let rows = 1125;

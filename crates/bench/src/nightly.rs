@@ -130,7 +130,10 @@ pub(crate) fn nightly(ctx: &mut Ctx) -> Res<()> {
     let full = nightly_csv(ctx, users)?;
     let part = nightly_csv(ctx, sample)?;
     let factor = users as f64 / sample as f64;
-    let floor = users as f64 / 1800.0 + changed as f64 / 25.0;
+    // Listing at the UserList quota (60 users a page), then writing at the UserUpdate quota.
+    let list_users_per_s = cognito_ops::Category::UserList.default_rate() * 60.0;
+    let floor = users as f64 / list_users_per_s
+        + changed as f64 / cognito_ops::Category::UserUpdate.default_rate();
     let scenario = "nightly";
 
     let (blind, blind_cost, blind_rep) = nightly_run(ctx, "nightly-blind", &seed, &part, &[])?;
