@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::backend::{CallError, Disposition, OutageSignal};
+use super::backend::{CallError, Disposition, OutageSignal, TIMEOUT};
 use super::pacer::Pacer;
 use super::retry::{Retries, RetryPolicy};
 
@@ -231,13 +231,25 @@ pub(crate) enum Ridden {
 }
 
 impl Outage {
-    /// After a failed read: waits out an outage the failure belongs to, on the run's budget.
+    /// After a failed read: waits out an outage the failure belongs to, on the run's budget. For a read, no answer
+    /// in time is an outage too (whether the request was applied does not matter: a read changes nothing).
     pub(crate) async fn ride_out(
         &self,
         err: &CallError,
         id: u64,
         stopping: &CancellationToken,
     ) -> Ridden {
+        let timed_out;
+        let err = match (err.outage, err.code == TIMEOUT) {
+            (None, true) => {
+                timed_out = CallError {
+                    outage: Some(OutageSignal::Unreachable),
+                    ..err.clone()
+                };
+                &timed_out
+            }
+            _ => err,
+        };
         if !self.failed(err) {
             return Ridden::NotAnOutage;
         }
@@ -469,5 +481,37 @@ mod tests {
             })
             .await;
         assert!(matches!(read, Err(ReadFailure::Failed(e)) if e.code == "AccessDeniedException"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_read_that_gets_no_answer_in_time_waits_like_an_outage() {
+        let outage = Outage::new(Duration::from_secs(60));
+        let stop = CancellationToken::new();
+        let policy = RetryPolicy::new(2, Duration::from_secs(600)).without_jitter();
+        let timeout = CallError {
+            code: TIMEOUT.into(),
+            outage: None,
+            ambiguous: true,
+            ..refused()
+        };
+        // Three timeouts: more than the 2 attempts a transient failure may use, none of them counted.
+        let script = std::sync::Mutex::new(vec![
+            Ok(1),
+            Err(timeout.clone()),
+            Err(timeout.clone()),
+            Err(timeout),
+        ]);
+        let read = outage
+            .read(policy, None, &stop, || {
+                let next = script.lock().unwrap().pop().unwrap();
+                async move { next }
+            })
+            .await;
+        assert_eq!(read.unwrap(), 1);
+        assert_eq!(
+            outage.paused_total(),
+            Duration::from_secs(7),
+            "probes after 1, 2 and 4 s"
+        );
     }
 }
