@@ -42,8 +42,10 @@ fn reason(path: &Path) -> Option<String> {
     if !parent.is_dir() {
         return Some(format!("{} is not a directory", parent.display()));
     }
-    // A file that exists must be writable itself; a new one needs a directory we may write into.
+    // A file that exists must be writable itself; a new one needs a directory we may write into. A link is left
+    // to the file's opening, which refuses links with its own sentence.
     let (probe, mode) = match path.symlink_metadata() {
+        Ok(m) if m.file_type().is_symlink() => return None,
         Ok(_) => (path, libc::W_OK),
         Err(_) => (parent, libc::W_OK | libc::X_OK),
     };
