@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use crate::input::header::DELETE_COLUMN;
+use crate::input::names::{closest, prefix_case, unknown_column};
 use crate::input::problem::RowProblem;
 use crate::input::row::UpdateRequest;
 
@@ -114,11 +115,8 @@ impl PoolSchema {
     fn check_attribute(&self, attr: &crate::input::row::Attribute) -> Result<(), RowProblem> {
         let col = Some(attr.name.as_str());
         let Some(schema) = self.attributes.get(&attr.name) else {
-            let hint = crate::input::names::closest(
-                &attr.name,
-                self.attributes.keys().map(String::as_str),
-            )
-            .map_or(String::new(), |near| format!(": did you mean `{near}`?"));
+            let hint = closest(&attr.name, self.attributes.keys().map(String::as_str))
+                .map_or(String::new(), |near| format!(": did you mean `{near}`?"));
             return Err(RowProblem::new(
                 col,
                 format!("the pool's schema has no such attribute{hint}"),
@@ -193,35 +191,23 @@ impl PoolSchema {
 }
 
 /// Why `name`, typed by a person (`--where`, `--attributes`, `--set`), is not an attribute of the pool (`None`
-/// when it is), with the closest of the pool's own names. Without the schema only the standard names and the
-/// case of the custom prefix can be checked: a `custom:` name passes.
+/// when it is), with the closest of the pool's own names. Without the schema, the header's offline rule
+/// ([`unknown_column`]): the standard names and the custom prefix; a `custom:` name passes.
 pub(crate) fn unknown_attribute(schema: Option<&PoolSchema>, name: &str) -> Option<String> {
-    if let Some(problem) = crate::input::names::prefix_case(name) {
+    let Some(schema) = schema else {
+        return unknown_column(name);
+    };
+    if schema.attributes.contains_key(name) {
+        return None;
+    }
+    if let Some(problem) = prefix_case(name) {
         return Some(problem);
     }
-    let standard = crate::input::names::STANDARD_ATTRIBUTES
-        .iter()
-        .copied()
-        .chain(["sub"]);
-    let mut known: Vec<&str> = match schema {
-        Some(s) => s.attributes.keys().map(String::as_str).collect(),
-        None => standard.collect(),
-    };
-    if known.contains(&name) {
-        return None;
-    }
-    if schema.is_none() && (name.starts_with("custom:") || name.starts_with("dev:custom:")) {
-        return None;
-    }
+    let mut known: Vec<&str> = schema.attributes.keys().map(String::as_str).collect();
     known.sort_unstable();
-    let hint = crate::input::names::closest(name, known)
-        .map_or(String::new(), |near| format!(": did you mean `{near}`?"));
-    Some(match schema {
-        Some(_) => format!("the pool has no attribute `{name}`{hint}"),
-        None => format!(
-            "`{name}` is not a standard attribute, and custom attributes need the `custom:` prefix{hint}"
-        ),
-    })
+    let hint =
+        closest(name, known).map_or(String::new(), |near| format!(": did you mean `{near}`?"));
+    Some(format!("the pool has no attribute `{name}`{hint}"))
 }
 
 /// Why `value` can never be a value of attribute `name` (`None` when it can): a Boolean is `true` or `false`, a

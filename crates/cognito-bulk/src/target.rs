@@ -188,12 +188,6 @@ pub(crate) fn lock_state(state: &Path) -> Result<OutputLock, RunError> {
     })?)
 }
 
-/// The retries of one read of the pool before the first write: the job's backoff (throttles do not use up
-/// attempts), 8 attempts for other transient failures, 15 minutes in all; an outage is waited out apart.
-fn read_policy() -> RetryPolicy {
-    RetryPolicy::new(8, Duration::from_secs(15 * 60))
-}
-
 /// The pool's schema (DescribeUserPool), riding out an outage of the endpoint on the run's `--max-outage` budget.
 pub(crate) async fn describe_pool(
     client: &Client,
@@ -202,7 +196,7 @@ pub(crate) async fn describe_pool(
 ) -> Result<Option<PoolSchema>, RunError> {
     let never = CancellationToken::new();
     let read = outage
-        .read(read_policy(), None, &never, || {
+        .read(RetryPolicy::pool_read(), None, &never, || {
             pool::describe(client, &target.pool_id)
         })
         .await;
@@ -242,13 +236,13 @@ pub(crate) async fn user_update_limit(
 ) -> Result<Result<f64, String>, RunError> {
     let never = CancellationToken::new();
     match outage
-        .read(read_policy(), None, &never, || {
+        .read(RetryPolicy::pool_read(), None, &never, || {
             pool::user_update_limit(client)
         })
         .await
     {
         Ok(limit) => Ok(Ok(limit)),
-        Err(ReadFailure::Failed(e)) if e.code == "AccessDeniedException" => Ok(Err(
+        Err(e) if e.is_denied() => Ok(Err(
             "these credentials may not call GetProvisionedLimit (the IAM permission \
              cognito-idp:GetProvisionedLimit)"
                 .to_string(),
@@ -269,9 +263,8 @@ fn pool_read<T>(
 ) -> Result<Option<T>, RunError> {
     match result {
         Ok(value) => Ok(Some(value)),
-        Err(ReadFailure::Failed(err)) if err.code == "AccessDeniedException" => {
+        Err(e) if e.is_denied() => {
             tracing::warn!(
-                code = %err.code,
                 "these credentials may not call {operation} (the IAM permission cognito-idp:{operation}): {offline}"
             );
             Ok(None)

@@ -159,13 +159,13 @@ pub(crate) struct FaultSequence {
 impl FaultSequence {
     /// The running sequence; an operation name in `faults.operations` the emulator does not have is an error.
     pub(crate) fn new(faults: Faults) -> Result<Self, String> {
-        let ops = |names: &[String]| -> Result<[bool; Operation::ALL.len()], String> {
+        let ops = |names: &[String], what: &str| -> Result<[bool; Operation::ALL.len()], String> {
             let mut set = [false; Operation::ALL.len()];
             for name in names {
                 let op = Operation::from_name(name).ok_or_else(|| {
                     let known: Vec<&str> = Operation::ALL.iter().map(|o| o.name()).collect();
                     format!(
-                        "the fault operations name {name:?}, which is not an operation (expected one of: {})",
+                        "the {what} name {name:?}, which is not an operation (expected one of: {})",
                         known.join(", ")
                     )
                 })?;
@@ -173,8 +173,8 @@ impl FaultSequence {
             }
             Ok(set)
         };
-        let applies = ops(&faults.operations)?;
-        let denied = ops(&faults.denied)?;
+        let applies = ops(&faults.operations, "fault operations")?;
+        let denied = ops(&faults.denied, "denied operations")?;
         Ok(Self {
             faults,
             applies,

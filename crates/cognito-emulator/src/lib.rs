@@ -9,9 +9,10 @@
 //!
 //! Layout: `server` (router, request pipeline, start/shutdown), `protocol` (wire format, errors, request ids),
 //! `listener` (connections that faults can kill), `ops/` (one file per group of operations), `store` (state and
-//! indexes), `schema` + `attributes` + `constraints` (validation), `quota` (token buckets; each operation's category from the `cognito-ops` table), `faults` (seeded fault
-//! injection), `latency` (per-operation added latency), `live` (the synthetic live caller), `mau` (monthly active
-//! users), `stats`, `persist` (seed and state files), `cli` (the subcommand).
+//! indexes), `schema` + `attributes` + `constraints` (validation), `quota` (token buckets; each operation's
+//! category from the `cognito-ops` table), `faults` (seeded fault injection), `latency` (per-operation added
+//! latency), `live` (the synthetic live caller), `mau` (monthly active users), `stats`, `persist` (seed and state
+//! files), `cli` (the subcommand).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), cognito_emulator::EmulatorError> {

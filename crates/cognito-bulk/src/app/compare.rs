@@ -12,7 +12,6 @@ use super::plan_settings::PlanSettings;
 use crate::cognito::groups;
 use crate::cognito::list_users::ListSpec;
 use crate::error::RunError;
-use crate::exec::outage::ReadFailure;
 use crate::schema::PoolSchema;
 use crate::snapshot::choice::{self, Decision, Inputs, Method};
 use crate::snapshot::shape::{FileShape, MAX_PATTERNS};
@@ -129,11 +128,10 @@ pub(crate) async fn prepare(
                         builder.take_membership(true, only);
                         Some(read)
                     }
-                    Err(ReadFailure::Failed(e)) if e.code == "AccessDeniedException" => {
+                    Err(e) if e.is_denied() => {
                         // The snapshot then knows no membership: rows that change groups are sent (each call is
                         // idempotent), the rest is compared as usual.
                         tracing::warn!(
-                            code = %e.code,
                             "these credentials may not list the groups' members (the IAM permission \
                              cognito-idp:ListUsersInGroup): rows that change groups are sent without being compared"
                         );

@@ -129,9 +129,7 @@ fn header_against_schema(
     schema: &PoolSchema,
 ) -> Result<(), InputError> {
     for (column, name) in attributes {
-        if !schema.attributes.contains_key(name)
-            && let Some(why) = unknown_attribute(Some(schema), name)
-        {
+        if let Some(why) = unknown_attribute(Some(schema), name) {
             problems.push((*column, format!("column {column} `{name}`: {why}")));
         }
     }
@@ -174,25 +172,22 @@ async fn header_error_with_pool(err: RunError, s: &PlanSettings<'_>, client: &Cl
         path,
         problems,
         attributes,
-    }) = err
+    }) = &err
     else {
         return err;
     };
-    let offline = InputError::UnknownColumns {
-        path: path.clone(),
-        problems: problems.clone(),
-        attributes: attributes.clone(),
-    };
     match target::describe_pool(client, &s.common.target, s.outage).await {
-        Ok(Some(schema)) => match header_against_schema(&path, problems, &attributes, &schema) {
-            Err(e) => e.into(),
-            Ok(()) => offline.into(),
-        },
-        Ok(None) => offline.into(),
+        Ok(Some(schema)) => {
+            match header_against_schema(path, problems.clone(), attributes, &schema) {
+                Err(with_pool) => with_pool.into(),
+                Ok(()) => err,
+            }
+        }
+        Ok(None) => err,
         // The header's known problems are not lost to the pool's: they are the error, the pool's a warning.
         Err(e) => {
             tracing::warn!("the header could be checked offline only: {e}");
-            offline.into()
+            err
         }
     }
 }

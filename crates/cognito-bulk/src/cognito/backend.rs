@@ -146,12 +146,12 @@ impl CognitoBackend {
         ) = (&self.read_first, &state.before)
             && !before.unchanged(request)
         {
-            let (undo, row) = (undo.clone(), before.undo(request));
-            let recorded = tokio::task::spawn_blocking(move || undo.record(&row))
+            let (file, row) = (undo.clone(), before.undo(request));
+            let recorded = tokio::task::spawn_blocking(move || file.record(&row))
                 .await
                 .unwrap_or_else(|e| {
                     Err(crate::error::ReportError::UndoWrite {
-                        path: "the undo file".into(),
+                        path: undo.path().to_path_buf(),
                         message: e.to_string(),
                     })
                 });

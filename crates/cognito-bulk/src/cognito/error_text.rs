@@ -100,24 +100,17 @@ fn dispatch(chain: &str, address: Option<&str>) -> String {
     }
 }
 
-/// Every cause below the SDK's own error, each once, without the layer names.
+/// The error's display chain (each cause once: [`crate::error::chain`]) without the layer names.
 fn causes(err: &dyn Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut source = Some(err);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        let text = text.trim();
-        let known = parts.iter().any(|p| p.contains(text));
-        if !text.is_empty() && !LAYERS.contains(&text) && !known {
-            // A cause that repeats its own source's text after a colon is kept whole; the source is then skipped.
-            parts.push(text.to_string());
-        }
-        source = cause.source();
+    let chain = crate::error::chain(err);
+    let parts: Vec<&str> = chain
+        .split(": ")
+        .filter(|part| !LAYERS.contains(&part.trim()))
+        .collect();
+    match parts.is_empty() {
+        true => chain,
+        false => parts.join(": "),
     }
-    if parts.is_empty() {
-        return err.to_string();
-    }
-    parts.join(": ")
 }
 
 /// `text` cut to [`MAX_CHARS`] characters, on one line.

@@ -4,7 +4,6 @@
 //! out ([`Outage::read`]), so that every group and member is read once.
 
 use std::collections::{BTreeSet, HashMap};
-use std::time::Duration;
 
 use aws_sdk_cognitoidentityprovider::Client;
 use tokio_util::sync::CancellationToken;
@@ -16,12 +15,6 @@ use crate::exec::retry::RetryPolicy;
 
 /// The pace of ListGroups pages: under the 5 requests/s per pool of the UserPoolResourceRead quota.
 const LIST_GROUPS_RATE: f64 = 4.0;
-
-/// The retries of one page: the job's backoff curves (throttles do not use up attempts), 8 attempts for other
-/// transient failures, 15 minutes in all; an outage is waited out on the run's budget.
-fn page_policy() -> RetryPolicy {
-    RetryPolicy::new(8, Duration::from_secs(15 * 60))
-}
 
 /// Every group name of the pool.
 pub(crate) async fn list_groups(
@@ -35,7 +28,7 @@ pub(crate) async fn list_groups(
     let mut token: Option<String> = None;
     loop {
         let out = outage
-            .read(page_policy(), Some(&pacer), stopping, || async {
+            .read(RetryPolicy::pool_read(), Some(&pacer), stopping, || async {
                 client
                     .list_groups()
                     .user_pool_id(pool_id)
@@ -79,7 +72,7 @@ pub(crate) async fn memberships(
         let mut token: Option<String> = None;
         loop {
             let out = outage
-                .read(page_policy(), Some(&pacer), stopping, || async {
+                .read(RetryPolicy::pool_read(), Some(&pacer), stopping, || async {
                     client
                         .list_users_in_group()
                         .user_pool_id(pool_id)

@@ -30,7 +30,7 @@ fn api_name(attr: &SchemaAttributeType) -> String {
 pub(crate) async fn user_update_limit(client: &Client) -> Result<f64, CallError> {
     let definition = LimitDefinitionType::builder()
         .limit_class(LimitClass::ApiCategory)
-        .attributes("Category", "UserUpdate")
+        .attributes("Category", cognito_ops::Category::UserUpdate.name())
         .build()
         .map_err(|e| no_answer("BuildError", e.to_string()))?;
     let out = client

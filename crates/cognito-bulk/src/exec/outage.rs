@@ -100,7 +100,12 @@ impl Outage {
     /// A failed attempt: whether the run is (now) paused by an outage. Any other failure means the endpoint
     /// answered.
     pub(crate) fn failed(&self, err: &CallError) -> bool {
-        let Some(signal) = err.outage else {
+        self.failed_as(err, err.outage)
+    }
+
+    /// [`Outage::failed`], with `signal` as the outage signal of `err`.
+    fn failed_as(&self, err: &CallError, signal: Option<OutageSignal>) -> bool {
+        let Some(signal) = signal else {
             self.reachable();
             return false;
         };
@@ -206,6 +211,14 @@ pub(crate) enum ReadFailure {
     Stopping,
 }
 
+impl ReadFailure {
+    /// The credentials lack the permission (`AccessDeniedException`): the one failure of a read that may make a
+    /// check offline.
+    pub(crate) fn is_denied(&self) -> bool {
+        matches!(self, ReadFailure::Failed(e) if e.code == "AccessDeniedException")
+    }
+}
+
 impl std::fmt::Display for ReadFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -239,18 +252,10 @@ impl Outage {
         id: u64,
         stopping: &CancellationToken,
     ) -> Ridden {
-        let timed_out;
-        let err = match (err.outage, err.code == TIMEOUT) {
-            (None, true) => {
-                timed_out = CallError {
-                    outage: Some(OutageSignal::Unreachable),
-                    ..err.clone()
-                };
-                &timed_out
-            }
-            _ => err,
-        };
-        if !self.failed(err) {
+        let signal = err
+            .outage
+            .or((err.code == TIMEOUT).then_some(OutageSignal::Unreachable));
+        if !self.failed_as(err, signal) {
             return Ridden::NotAnOutage;
         }
         let paused = Instant::now();

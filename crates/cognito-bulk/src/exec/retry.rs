@@ -53,6 +53,13 @@ pub(crate) struct RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// The retries of one read of the pool (DescribeUserPool, GetProvisionedLimit, a page of ListGroups or
+    /// ListUsersInGroup): the job's backoff (throttles do not use up attempts), 8 attempts for other transient
+    /// failures, 15 minutes in all; an outage is waited out apart ([`super::outage::Outage::read`]).
+    pub(crate) fn pool_read() -> Self {
+        RetryPolicy::new(8, Duration::from_secs(15 * 60))
+    }
+
     pub(crate) fn new(max_attempts: u32, max_row_time: Duration) -> Self {
         RetryPolicy {
             max_attempts,

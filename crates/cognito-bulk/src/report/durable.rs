@@ -26,7 +26,7 @@ pub(crate) struct Durability {
     done: Notify,
     /// The first failed sync: every later wait fails with it.
     failed: Mutex<Option<String>>,
-    /// Syncs made, for the tests and the benchmarks' reasoning.
+    /// Syncs made (the tests count them).
     syncs: AtomicU64,
 }
 

@@ -163,7 +163,7 @@ impl UndoFile {
         Ok(file)
     }
 
-    /// Appends one row and syncs it to the disk: the row is called before the write it undoes is sent.
+    /// Appends one row and syncs it to the disk; called before the write it undoes is sent.
     pub(crate) fn record(&self, row: &UndoRow) -> Result<(), ReportError> {
         if self.earlier.contains(&row.key) {
             return Ok(());

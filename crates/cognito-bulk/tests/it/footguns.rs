@@ -389,18 +389,15 @@ async fn validate_refuses_what_update_refuses_and_fails_when_it_cannot_read_the_
     };
     let tiers = env.write("tiers.csv", "username,custom:tier\nuser0001,gold\n");
     let unreachable = format!("http://127.0.0.1:{port}");
-    let mut cmd = env.command();
-    cmd.args([
-        "validate",
-        "--endpoint-url",
-        &unreachable,
-        "--user-pool-id",
-        "local_Nowhere1",
-        "--max-outage",
-        "2s",
-    ])
-    .arg(&tiers);
-    let out = run(cmd).await;
+    let validate_at = |extra: &[&str]| {
+        let mut cmd = env.command();
+        cmd.args(["validate", "--endpoint-url", &unreachable])
+            .args(["--user-pool-id", "local_Nowhere1"])
+            .args(extra)
+            .arg(&tiers);
+        cmd
+    };
+    let out = run(validate_at(&["--max-outage", "2s"])).await;
     refused(
         &out,
         5,
@@ -415,17 +412,7 @@ async fn validate_refuses_what_update_refuses_and_fails_when_it_cannot_read_the_
         "the pause names its cause: {}",
         text(&out)
     );
-    let mut cmd = env.command();
-    cmd.args([
-        "validate",
-        "--endpoint-url",
-        &unreachable,
-        "--user-pool-id",
-        "local_Nowhere1",
-        "--offline",
-    ])
-    .arg(&tiers);
-    let out = run(cmd).await;
+    let out = run(validate_at(&["--offline"])).await;
     assert_eq!(code(&out), 0, "{}", text(&out));
 }
 
